@@ -1,0 +1,41 @@
+/* actions.h: what the pure core asks its caller to do.
+ *
+ * The core (fsm, sched) never performs I/O: it appends actions here and the
+ * loop carries them out (persist, hand a fetch to a worker, notify). */
+#ifndef RESYNCD_ACTIONS_H
+#define RESYNCD_ACTIONS_H
+
+#include "model.h"
+
+enum action_kind {
+	ACT_START_FETCH,    /* job, device: hand the fetch to a worker */
+	ACT_STOP_FETCH,     /* job, device: close that worker's session (J1) */
+	ACT_STATUS_CHANGED, /* device, old_status, new_status */
+	ACT_JOB_CHANGED,    /* job, job_state */
+	ACT_SAVE_DEVICE,    /* device: persist its record */
+	ACT_SAVE_JOB,       /* job: persist its record */
+	ACT_DELETE_JOB,     /* job: purged (J4) */
+	ACT_SAVE_SETTINGS,
+};
+
+struct action {
+	enum action_kind kind;
+	uint32_t device;
+	uint32_t job;
+	enum managed_status old_status, new_status;
+	enum job_state job_state;
+};
+
+struct actions {
+	struct action *v;
+	size_t n, cap;
+};
+
+void actions_init(struct actions *a);
+void actions_clear(struct actions *a);
+void actions_free(struct actions *a);
+void actions_push(struct actions *a, const struct action *act);
+/* Counts the actions of one kind (handy in tests and logs). */
+size_t actions_count(const struct actions *a, enum action_kind kind);
+
+#endif

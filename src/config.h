@@ -1,0 +1,59 @@
+/* config.h: resyncd.conf, read with libconfig.
+ *
+ * Credentials live only here (never in SNMP or the store). Settings given here
+ * are initial values: a value changed by snmpset and persisted wins. */
+#ifndef RESYNCD_CONFIG_H
+#define RESYNCD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct credential {
+	char name[RS_NAME_MAX];
+	char user[RS_USER_MAX];
+	char key_path[256];
+	char password[128];
+};
+
+struct config_device {
+	char name[RS_NAME_MAX];
+	char address[RS_ADDR_MAX];
+	uint16_t port;
+	char credential[RS_NAME_MAX];
+	bool trust_on_first_use;
+};
+
+enum snmp_mode { SNMP_OFF = 0, SNMP_AGENTX = 1, SNMP_MASTER = 2 };
+
+struct config {
+	char path[256];
+	char state_dir[256];
+	char known_hosts[256];
+	char manager_user[RS_USER_MAX];  /* resyncd's own SSH user: its commits are not device changes */
+	char relp_listen[128];           /* "host:port", empty = off */
+	char udp_listen[128];
+	char tcp_listen[128];
+	uint32_t max_message_size;
+	enum snmp_mode snmp_mode;
+	char agentx_socket[256];         /* empty = net-snmp's default */
+	char snmp_listen[128];           /* embedded master's address, e.g. udp:127.0.0.1:11161 */
+	char snmp_community[64];         /* embedded master: read-write community */
+	struct credential *creds;
+	size_t ncreds;
+	struct config_device *devices;
+	size_t ndevices;
+	struct settings settings;        /* defaults overlaid with the file's values */
+	bool settings_given[SET_COUNT];
+};
+
+void config_defaults(struct config *c);
+/* Reads and checks path. On error returns -1 and err says "file:line: reason". */
+int config_load(const char *path, struct config *c, char *err, size_t errlen);
+void config_free(struct config *c);
+const struct credential *config_credential(const struct config *c, const char *name);
+const struct config_device *config_device(const struct config *c, const char *name);
+
+#endif

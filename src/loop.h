@@ -1,0 +1,74 @@
+/* loop.h: the event loop (libevent) that owns the model, the store and the
+ * timers (DESIGN principle 1). Every model change goes through a loop_*
+ * function on the loop thread; those call the pure core, then carry out its
+ * actions: persist in one transaction, notify, hand fetches to workers.
+ *
+ * Other threads reach the loop only with loop_call() / loop_call_sync(). */
+#ifndef RESYNCD_LOOP_H
+#define RESYNCD_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "actions.h"
+#include "model.h"
+#include "sched.h"
+#include "worker.h"
+
+struct event_base;
+struct store;
+struct config;
+
+struct loop {
+	struct event_base *base;
+	struct model model;
+	struct store *store;             /* NULL: in-memory only (tests, --classify) */
+	struct actions actions;
+	struct worker_pool *workers;
+	struct queue *inbox;             /* loop_call() messages */
+	struct queue *results;           /* worker results */
+	struct event *timer, *inbox_ev, *results_ev, *purge_ev;
+	struct event *sig_term, *sig_int, *sig_hup;
+	const struct config *config;     /* credentials, known_hosts */
+	rs_time_t (*clock)(void);        /* injectable */
+	bool stopping;
+	unsigned store_failures;
+	void (*on_reload)(struct loop *l);   /* SIGHUP: set by main */
+	void (*on_config_stored)(struct loop *l, const struct fetch_result *r); /* archive hook */
+};
+
+rs_time_t loop_realtime(void);
+
+/* Creates the loop; store may be NULL. Workers start when fetch is given. */
+int loop_init(struct loop *l, struct store *store, const struct config *cfg, fetch_fn fetch);
+void loop_free(struct loop *l);
+int loop_run(struct loop *l);        /* until SIGTERM/SIGINT or loop_stop() */
+void loop_stop(struct loop *l);
+rs_time_t loop_now(const struct loop *l);
+
+/* Performs l->actions (persist in one transaction, notify, start/stop fetches),
+ * re-arms the timer, and clears them. Returns -1 if persisting failed. */
+int loop_apply(struct loop *l);
+
+/* Calls from other threads: fn runs on the loop thread. loop_call_sync waits
+ * until fn ran and its actions were applied (durable) and returns fn's value. */
+typedef int (*loop_fn)(struct loop *l, void *arg);
+void loop_call(struct loop *l, loop_fn fn, void *arg);
+int loop_call_sync(struct loop *l, loop_fn fn, void *arg);
+
+/* Operations for the edges (receivers, agent); loop thread only. Each applies
+ * its actions before returning; -1 with *why set when refused. */
+int loop_commit(struct loop *l, struct device *d, const struct commit_info *ci);
+int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const char *who,
+		     const char **why);
+struct device *loop_add_device(struct loop *l, uint32_t index, const char *name,
+			       const char *address, uint16_t port, const char *credential,
+			       const char *who);
+int loop_remove_device(struct loop *l, uint32_t index, const char *who);
+int loop_save_device(struct loop *l, struct device *d);
+struct job *loop_manual_resync(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
+struct job *loop_inventory_resync(struct loop *l, const char *who);
+int loop_cancel_job(struct loop *l, uint32_t job, const char *who);
+struct job *loop_retry_job(struct loop *l, uint32_t job, const char *who);
+
+#endif

@@ -1,0 +1,238 @@
+/* model.h: the core data model (devices, jobs, settings) and its lookups.
+ *
+ * Pure: no sockets, no SNMP types, no <db.h>. Owned by the loop thread; other
+ * threads never touch it. Times are microseconds since the epoch (rs_time_t)
+ * and are always passed in, so tests inject the clock. */
+#ifndef RESYNCD_MODEL_H
+#define RESYNCD_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/tree.h>
+#include <uthash.h>
+
+typedef int64_t rs_time_t; /* microseconds since the epoch; 0 = never */
+#define RS_USEC_PER_SEC 1000000LL
+#define RS_SECS(s) ((rs_time_t)(s) * RS_USEC_PER_SEC)
+
+/* Enum values are the MIB's enumeration numbers: agent/ maps them 1:1. */
+enum managed_status {
+	MS_UNKNOWN = 1,
+	MS_IN_SYNC = 2,
+	MS_OUT_OF_SYNC = 3,
+	MS_SYNCHRONIZING = 4,
+	MS_DEVICE_CHANGED = 5,
+	MS_MANAGER_CHANGED = 6,
+	MS_MANAGER_AND_DEVICE_CHANGED = 7,
+};
+#define MS_COUNT 7
+
+enum conn_status { CONN_UNKNOWN = 1, CONN_UP = 2, CONN_DOWN = 3 };
+enum resync_result { RESULT_NONE = 1, RESULT_SUCCESS = 2, RESULT_FAILURE = 3 };
+
+enum job_type {
+	JOB_AUTO_RESYNC = 1,
+	JOB_MANUAL_RESYNC = 2,
+	JOB_INVENTORY_RESYNC = 3,
+	JOB_DEPLOY = 4,
+	JOB_DATA_CAPTURE = 5,
+};
+
+enum job_state {
+	JOB_SCHEDULED = 1,
+	JOB_IN_PROGRESS = 2,
+	JOB_SUCCESS = 3,
+	JOB_FAILURE = 4,
+	JOB_CANCELLED = 5,
+};
+
+enum system_of_record { SOR_NETWORK = 1, SOR_MANAGER = 2 };
+
+#define RS_NAME_MAX 64
+#define RS_ADDR_MAX 64     /* textual IPv4/IPv6 address */
+#define RS_USER_MAX 32
+#define RS_COMMENT_MAX 128
+#define RS_REASON_MAX 128
+#define RS_SUMMARY_MAX 160
+
+struct settings {
+	bool auto_resync_enabled;
+	uint32_t auto_resync_wait_secs;  /* W */
+	uint32_t damper_interval_secs;   /* I */
+	enum system_of_record system_of_record;
+	uint32_t max_concurrent_resyncs;
+	uint32_t resync_timeout_secs;
+	uint32_t job_retention_days;
+	uint32_t job_retention_count;
+	uint32_t config_versions_kept;   /* configuration archive depth per device */
+};
+
+enum setting_id {
+	SET_AUTO_RESYNC_ENABLED,
+	SET_AUTO_RESYNC_WAIT_SECS,
+	SET_DAMPER_INTERVAL_SECS,
+	SET_SYSTEM_OF_RECORD,
+	SET_MAX_CONCURRENT_RESYNCS,
+	SET_RESYNC_TIMEOUT_SECS,
+	SET_JOB_RETENTION_DAYS,
+	SET_JOB_RETENTION_COUNT,
+	SET_CONFIG_VERSIONS_KEPT,
+	SET_COUNT
+};
+
+/* Why a settings value is refused; maps to SNMP wrongValue/wrongType. */
+enum setting_error { SETERR_OK = 0, SETERR_UNKNOWN, SETERR_RANGE };
+
+struct device {
+	uint32_t index;                  /* stable, > 0; the MIB row index */
+	char name[RS_NAME_MAX];
+	char address[RS_ADDR_MAX];       /* management address, textual */
+	uint16_t ssh_port;
+	char credential[RS_NAME_MAX];    /* name of a credential set in the config */
+	bool trust_on_first_use;
+
+	enum managed_status managed_status;
+	enum conn_status conn_status;
+
+	rs_time_t last_commit_time;
+	char last_commit_user[RS_USER_MAX];
+	char last_commit_comment[RS_COMMENT_MAX];
+	uint64_t commit_count;
+
+	rs_time_t last_resync_time;
+	enum resync_result last_resync_result;
+	char last_resync_reason[RS_REASON_MAX];
+	uint32_t config_version;         /* newest stored configuration version */
+
+	/* Scheduling state (persisted so J5 can restore it). */
+	uint32_t scheduled_auto_job;     /* the not-yet-started auto job, or 0 */
+	uint32_t running_job;            /* job whose fetch runs on this device, or 0 */
+	rs_time_t fetch_started;         /* when the running fetch started */
+	bool commit_during_fetch;        /* R4: a commit arrived after it started */
+	rs_time_t last_fetch_ok_start;   /* start of the newest successful fetch */
+
+	/* Pending UI_COMMIT user/comment, attached to the next commit notification. */
+	char pending_user[RS_USER_MAX];
+	char pending_comment[RS_COMMENT_MAX];
+
+	RB_ENTRY(device) by_index;
+	UT_hash_handle hh_name;          /* lower-case name */
+	UT_hash_handle hh_addr;
+	char name_key[RS_NAME_MAX];
+};
+
+/* One device's share of a job: a fetch task with its own due time (R3). */
+enum task_state { TASK_PENDING = 1, TASK_RUNNING, TASK_OK, TASK_FAILED, TASK_SKIPPED, TASK_CANCELLED };
+
+struct job;
+
+struct task {
+	struct job *job;
+	uint32_t device;                 /* device index */
+	enum task_state state;
+	rs_time_t due;
+	bool queued;                     /* waiting for a free worker slot */
+	bool in_timer;                   /* in the scheduler tree */
+	RB_ENTRY(task) by_due;
+	struct task *next_ready;         /* FIFO of tasks waiting for a slot */
+};
+
+struct job {
+	uint32_t id;
+	char name[RS_NAME_MAX];
+	enum job_type type;
+	enum job_state state;
+	uint8_t percent;
+	char summary[RS_SUMMARY_MAX];
+	rs_time_t scheduled_start;
+	rs_time_t actual_start;
+	rs_time_t end_time;
+	char user[RS_USER_MAX];
+	uint32_t recurrence_secs;        /* 0 = none */
+	uint32_t ntasks;
+	struct task *tasks;              /* one per device, ntasks long */
+	RB_ENTRY(job) by_id;
+};
+
+RB_HEAD(device_tree, device);
+RB_HEAD(job_tree, job);
+RB_HEAD(task_tree, task);
+
+struct ingest_counters {
+	uint64_t received, malformed, commits, other_events, unknown_host, dropped, duplicates;
+};
+
+struct job_counters {
+	uint64_t created, succeeded, failed, cancelled, delayed, redundant;
+};
+
+struct model {
+	struct settings settings;
+	struct device_tree devices;
+	struct device *by_name;          /* uthash on name_key */
+	struct device *by_addr;          /* uthash on address */
+	uint32_t ndevices;
+	uint32_t next_device_index;
+	uint32_t status_count[MS_COUNT + 1];
+	rs_time_t devices_last_change;   /* for the MIB: lets an NMS skip a walk */
+
+	struct job_tree jobs;
+	uint32_t njobs;
+	uint32_t next_job_id;
+
+	struct task_tree timers;         /* pending tasks by due time */
+	struct task *ready_head, *ready_tail;
+	uint32_t running_fetches;
+
+	struct ingest_counters ingest;
+	struct job_counters jobc;
+};
+
+int device_cmp(const struct device *a, const struct device *b);
+int job_cmp(const struct job *a, const struct job *b);
+int task_cmp(const struct task *a, const struct task *b);
+RB_PROTOTYPE(device_tree, device, by_index, device_cmp)
+RB_PROTOTYPE(job_tree, job, by_id, job_cmp)
+RB_PROTOTYPE(task_tree, task, by_due, task_cmp)
+
+void model_init(struct model *m);
+void model_free(struct model *m);
+
+void settings_defaults(struct settings *s);
+/* Checks a value for a setting without changing anything. */
+enum setting_error settings_validate(enum setting_id id, int64_t value, const char **why);
+int64_t settings_get(const struct settings *s, enum setting_id id);
+const char *settings_name(enum setting_id id);
+/* Validates and stores; on error nothing changes. */
+enum setting_error settings_set(struct settings *s, enum setting_id id, int64_t value, const char **why);
+
+/* Devices. model_device_add takes index 0 to allocate the next free one. */
+struct device *model_device_add(struct model *m, uint32_t index, const char *name,
+				const char *address, rs_time_t now);
+int model_device_remove(struct model *m, uint32_t index);
+struct device *model_device_by_index(struct model *m, uint32_t index);
+struct device *model_device_next(struct model *m, uint32_t index); /* first with index > given */
+struct device *model_device_by_name(struct model *m, const char *name);
+struct device *model_device_by_addr(struct model *m, const char *address);
+int model_device_set_address(struct model *m, struct device *d, const char *address);
+/* Hostname match: exact name, or short name vs FQDN either way, case-insensitive. */
+struct device *model_device_match(struct model *m, const char *host, const char *sender_addr);
+void model_device_set_status(struct model *m, struct device *d, enum managed_status st, rs_time_t now);
+
+/* Jobs. */
+struct job *model_job_new(struct model *m, enum job_type type, const char *user,
+			  const uint32_t *devices, uint32_t ndevices, rs_time_t due);
+struct job *model_job_by_id(struct model *m, uint32_t id);
+struct job *model_job_next(struct model *m, uint32_t id);
+void model_job_free(struct model *m, struct job *j);
+/* Restores a job read from the store; keeps its id. */
+struct job *model_job_restore(struct model *m, const struct job *src);
+
+const char *managed_status_name(enum managed_status s);
+const char *job_state_name(enum job_state s);
+const char *job_type_name(enum job_type t);
+const char *conn_status_name(enum conn_status s);
+bool job_state_final(enum job_state s);
+
+#endif

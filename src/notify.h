@@ -1,0 +1,23 @@
+/* notify.h: the one fan-out of core events (DESIGN principle 6).
+ *
+ * Every managed-status change and job-state change goes through here: a log
+ * line, counters, and every registered sink (the SNMP agent sends traps). */
+#ifndef RESYNCD_NOTIFY_H
+#define RESYNCD_NOTIFY_H
+
+#include "model.h"
+
+struct notify_sink {
+	void (*status_changed)(void *ctx, const struct device *d, enum managed_status old_st,
+			       enum managed_status new_st);
+	void (*job_changed)(void *ctx, const struct job *j, const struct device *d);
+	void *ctx;
+};
+
+int notify_add_sink(const struct notify_sink *sink);
+void notify_clear_sinks(void);
+void notify_status_changed(const struct device *d, enum managed_status old_st,
+			   enum managed_status new_st);
+void notify_job_changed(const struct job *j, const struct device *first_device);
+
+#endif

@@ -1,0 +1,59 @@
+/* sched.h: the damping scheduler (SPEC R1-R7, J1-J5), pure.
+ *
+ * Events and the current time go in; actions come out. The caller (the loop,
+ * or a unit test with an injected clock) performs the actions and calls
+ * sched_tick() at sched_next_due(). */
+#ifndef RESYNCD_SCHED_H
+#define RESYNCD_SCHED_H
+
+#include "actions.h"
+#include "model.h"
+
+struct commit_info {
+	const char *user;     /* may be NULL */
+	const char *comment;  /* may be NULL */
+	bool by_manager;      /* made by resyncd's own deploy (S2, S4) */
+};
+
+/* R1/R2/S1/S2: a commit notification for device d at time now. */
+void sched_commit(struct model *m, struct device *d, const struct commit_info *ci,
+		  rs_time_t now, struct actions *out);
+
+/* Runs every task whose due time has come: R3 delays, R7 redundancy, the
+ * concurrency limit; starts fetches. */
+void sched_tick(struct model *m, rs_time_t now, struct actions *out);
+
+/* Earliest time sched_tick has work, or 0 if none. */
+rs_time_t sched_next_due(const struct model *m);
+
+/* A worker finished (or abandoned after cancel) the fetch of job/device. R4. */
+void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok,
+		      enum conn_status conn, const char *reason, rs_time_t now,
+		      struct actions *out);
+
+/* R5: manual resync of devices (one job); runs regardless of autoResyncEnabled. */
+struct job *sched_manual_resync(struct model *m, const uint32_t *devices, uint32_t n,
+				const char *user, rs_time_t now, struct actions *out);
+/* R7: resync of the whole inventory. */
+struct job *sched_inventory_resync(struct model *m, const char *user, rs_time_t now,
+				   struct actions *out);
+
+/* J1: cancel a scheduled or in-progress job. -1 if it is already final. */
+int sched_cancel_job(struct model *m, uint32_t job_id, rs_time_t now, struct actions *out);
+/* J2: a new job for the failed devices of a finished job; NULL if none failed. */
+struct job *sched_retry_job(struct model *m, uint32_t job_id, const char *user,
+			    rs_time_t now, struct actions *out);
+/* J4: purge finished jobs by age and count. */
+void sched_purge_jobs(struct model *m, rs_time_t now, struct actions *out);
+
+/* J5: after loading devices and jobs from the store, settle what a stop
+ * interrupted and re-arm the timers of scheduled jobs. */
+void sched_restore(struct model *m, rs_time_t now, struct actions *out);
+
+/* Removing a device cancels its jobs' tasks first. */
+void sched_device_removed(struct model *m, uint32_t device, rs_time_t now, struct actions *out);
+
+/* S3: the manager's copy of the configuration changed (staged). */
+void sched_manager_changed(struct model *m, struct device *d, rs_time_t now, struct actions *out);
+
+#endif

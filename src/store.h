@@ -1,0 +1,56 @@
+/* store.h: durable state in a Berkeley DB transactional environment.
+ *
+ * store.c is the only file that includes <db.h>. Records carry a format number
+ * so a later release can read an older store. Writes happen inside
+ * store_begin()/store_commit(); a commit is on disk when it returns. */
+#ifndef RESYNCD_STORE_H
+#define RESYNCD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define STORE_FORMAT 1
+
+struct store;
+
+struct config_meta {
+	uint32_t device;
+	uint32_t version;
+	rs_time_t fetched;               /* when resyncd stored it */
+	rs_time_t commit_time;           /* device's own commit time, or 0 */
+	char commit_user[RS_USER_MAX];
+	uint32_t size;
+	uint32_t lines_added, lines_removed;
+	unsigned char sha256[32];
+};
+
+/* Opens (creating if needed) and runs recovery. On error fills err. */
+int store_open(const char *dir, struct store **out, char *err, size_t errlen);
+void store_close(struct store *s);
+const char *store_error(const struct store *s); /* last error text */
+
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_abort(struct store *s);
+
+int store_put_device(struct store *s, const struct device *d);
+int store_del_device(struct store *s, uint32_t index);
+int store_put_job(struct store *s, const struct job *j);
+int store_del_job(struct store *s, uint32_t id);
+int store_put_settings(struct store *s, const struct settings *st);
+
+/* Loads settings (if stored: returns 1 then), devices and jobs into m. */
+int store_load(struct store *s, struct model *m, int *have_settings);
+
+/* Configuration archive: text and meta keyed by (device, version). */
+int store_config_put(struct store *s, const struct config_meta *meta, const char *text, size_t len);
+/* 0 found, 1 not found, -1 error. *text is malloc'd (NUL-terminated). */
+int store_config_get(struct store *s, uint32_t device, uint32_t version,
+		     struct config_meta *meta, char **text, size_t *len);
+/* Lists versions of a device, oldest first; *out malloc'd. */
+int store_config_list(struct store *s, uint32_t device, struct config_meta **out, size_t *n);
+int store_config_del(struct store *s, uint32_t device, uint32_t version);
+
+#endif

@@ -1,0 +1,61 @@
+/* worker.h: the resync thread pool.
+ *
+ * The loop hands fetch requests in; workers run the fetch function (SSH and
+ * NETCONF) and hand results back through a queue the loop drains. Workers never
+ * touch the model or the store. */
+#ifndef RESYNCD_WORKER_H
+#define RESYNCD_WORKER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct queue;
+
+struct fetch_request {
+	uint32_t job;
+	uint32_t device;
+	char name[RS_NAME_MAX];
+	char address[RS_ADDR_MAX];
+	uint16_t port;
+	char user[RS_USER_MAX];
+	char key_path[256];              /* private key file, or empty */
+	char password[128];              /* or empty */
+	char known_hosts[256];
+	int trust_on_first_use;
+	uint32_t timeout_secs;
+	atomic_int cancel;               /* set by worker_cancel(); polled by the fetch */
+};
+
+struct fetch_result {
+	uint32_t job;
+	uint32_t device;
+	int ok;
+	enum conn_status conn;
+	char reason[RS_REASON_MAX];      /* one line, for operators */
+	char *config;                    /* malloc'd text on success */
+	size_t config_len;
+	rs_time_t commit_time;           /* from junos:commit-seconds, or 0 */
+	char commit_user[RS_USER_MAX];
+	int cancelled;
+};
+
+typedef void (*fetch_fn)(struct fetch_request *req, struct fetch_result *res);
+
+struct worker_pool;
+
+/* Results are pushed to `results` as struct fetch_result *, owned by the reader. */
+struct worker_pool *worker_pool_new(unsigned nthreads, fetch_fn fn, struct queue *results);
+/* Grows or shrinks the pool without a restart. */
+void worker_pool_resize(struct worker_pool *p, unsigned nthreads);
+/* Takes ownership of req. */
+void worker_submit(struct worker_pool *p, struct fetch_request *req);
+/* Asks the fetch for job/device to stop; its result still comes back. */
+void worker_cancel(struct worker_pool *p, uint32_t job, uint32_t device);
+/* Waits for running fetches to end (they are bounded by their timeout). */
+void worker_pool_free(struct worker_pool *p);
+void fetch_result_free(struct fetch_result *r);
+
+#endif
