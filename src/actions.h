@@ -16,6 +16,7 @@ enum action_kind {
 	ACT_SAVE_JOB,       /* job: persist its record */
 	ACT_DELETE_JOB,     /* job: purged (J4) */
 	ACT_SAVE_SETTINGS,
+	ACT_DELETE_DEVICE,  /* device: removed */
 };
 
 struct action {

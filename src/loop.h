@@ -32,9 +32,12 @@ struct loop {
 	const struct config *config;     /* credentials, known_hosts */
 	rs_time_t (*clock)(void);        /* injectable */
 	bool stopping;
+	bool batching;                   /* inbox group commit: apply once at the end */
 	unsigned store_failures;
 	void (*on_reload)(struct loop *l);   /* SIGHUP: set by main */
-	void (*on_config_stored)(struct loop *l, const struct fetch_result *r); /* archive hook */
+	/* A fetched configuration, before the job is told: archive it (sets
+	 * d->config_version). Returning -1 fails the resync with r->reason. */
+	int (*on_config_fetched)(struct loop *l, struct device *d, struct fetch_result *r);
 };
 
 rs_time_t loop_realtime(void);
@@ -42,6 +45,8 @@ rs_time_t loop_realtime(void);
 /* Creates the loop; store may be NULL. Workers start when fetch is given. */
 int loop_init(struct loop *l, struct store *store, const struct config *cfg, fetch_fn fetch);
 void loop_free(struct loop *l);
+/* Loads the store, settles what a stop interrupted (J5), arms the timers. */
+int loop_restore(struct loop *l);
 int loop_run(struct loop *l);        /* until SIGTERM/SIGINT or loop_stop() */
 void loop_stop(struct loop *l);
 rs_time_t loop_now(const struct loop *l);

@@ -91,6 +91,7 @@ struct device {
 	uint16_t ssh_port;
 	char credential[RS_NAME_MAX];    /* name of a credential set in the config */
 	bool trust_on_first_use;
+	bool from_config;                /* defined in resyncd.conf (else added over SNMP) */
 
 	enum managed_status managed_status;
 	enum conn_status conn_status;

@@ -1,0 +1,297 @@
+/* config.c: reads resyncd.conf with libconfig and checks every value, so a
+ * broken file is refused with its line and the reason. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/resyncd");
+	snprintf(c->known_hosts, sizeof(c->known_hosts), "/var/lib/resyncd/known_hosts");
+	snprintf(c->manager_user, sizeof(c->manager_user), "resyncd");
+	snprintf(c->relp_listen, sizeof(c->relp_listen), "127.0.0.1:2514");
+	snprintf(c->udp_listen, sizeof(c->udp_listen), "127.0.0.1:5514");
+	c->max_message_size = 8192;
+	c->snmp_mode = SNMP_AGENTX;
+	snprintf(c->snmp_listen, sizeof(c->snmp_listen), "udp:127.0.0.1:11161");
+	snprintf(c->snmp_community, sizeof(c->snmp_community), "private");
+	settings_defaults(&c->settings);
+}
+
+void config_free(struct config *c)
+{
+	free(c->creds);
+	free(c->devices);
+	c->creds = NULL;
+	c->devices = NULL;
+	c->ncreds = c->ndevices = 0;
+}
+
+struct ctx {
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static int bad(struct ctx *x, const config_setting_t *s, const char *fmt, const char *what)
+{
+	char reason[200];
+	snprintf(reason, sizeof(reason), fmt, what);
+	snprintf(x->err, x->errlen, "%s:%d: %s", x->path, s ? config_setting_source_line(s) : 0, reason);
+	return -1;
+}
+
+/* Copies an optional string member; refuses other types and overlong values. */
+static int get_str(struct ctx *x, const config_setting_t *parent, const char *name, char *dst, size_t size)
+{
+	config_setting_t *s = config_setting_get_member(parent, name);
+	if (!s)
+		return 0;
+	const char *v = config_setting_get_string(s);
+	if (!v)
+		return bad(x, s, "%s must be a string", name);
+	if (strlen(v) >= size)
+		return bad(x, s, "%s is too long", name);
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int get_int(struct ctx *x, const config_setting_t *parent, const char *name, long long lo,
+		   long long hi, long long *out)
+{
+	config_setting_t *s = config_setting_get_member(parent, name);
+	if (!s)
+		return 0;
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+		return bad(x, s, "%s must be a whole number", name);
+	long long v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		char what[96];
+		snprintf(what, sizeof(what), "%s must be within %lld..%lld", name, lo, hi);
+		return bad(x, s, "%s", what);
+	}
+	*out = v;
+	return 1;
+}
+
+static int check_hostport(struct ctx *x, const config_setting_t *parent, const char *name, const char *v)
+{
+	if (!*v)
+		return 0;
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port = colon ? strtol(colon + 1, &end, 10) : -1;
+	if (!colon || colon == v || *end || port < 1 || port > 65535)
+		return bad(x, config_setting_get_member(parent, name), "%s must be HOST:PORT (e.g. 127.0.0.1:2514)",
+			   name);
+	return 0;
+}
+
+static int read_listen(struct ctx *x, const config_setting_t *root, struct config *c)
+{
+	const config_setting_t *l = config_setting_get_member(root, "listen");
+	if (!l)
+		return 0;
+	long long v;
+	if (get_str(x, l, "relp", c->relp_listen, sizeof(c->relp_listen)) ||
+	    get_str(x, l, "udp", c->udp_listen, sizeof(c->udp_listen)) ||
+	    get_str(x, l, "tcp", c->tcp_listen, sizeof(c->tcp_listen)) ||
+	    check_hostport(x, l, "relp", c->relp_listen) || check_hostport(x, l, "udp", c->udp_listen) ||
+	    check_hostport(x, l, "tcp", c->tcp_listen))
+		return -1;
+	int r = get_int(x, l, "max_message_size", 480, 1 << 20, &v);
+	if (r < 0)
+		return -1;
+	if (r)
+		c->max_message_size = (uint32_t)v;
+	return 0;
+}
+
+static int read_snmp(struct ctx *x, const config_setting_t *root, struct config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root, "snmp");
+	if (!s)
+		return 0;
+	char mode[16] = "";
+	if (get_str(x, s, "mode", mode, sizeof(mode)))
+		return -1;
+	if (!strcmp(mode, "agentx") || !*mode)
+		c->snmp_mode = *mode ? SNMP_AGENTX : c->snmp_mode;
+	else if (!strcmp(mode, "master"))
+		c->snmp_mode = SNMP_MASTER;
+	else if (!strcmp(mode, "off"))
+		c->snmp_mode = SNMP_OFF;
+	else
+		return bad(x, config_setting_get_member(s, "mode"), "%s: mode must be agentx, master or off", mode);
+	return get_str(x, s, "agentx_socket", c->agentx_socket, sizeof(c->agentx_socket)) ||
+	       get_str(x, s, "listen", c->snmp_listen, sizeof(c->snmp_listen)) ||
+	       get_str(x, s, "community", c->snmp_community, sizeof(c->snmp_community));
+}
+
+static int read_settings(struct ctx *x, const config_setting_t *root, struct config *c)
+{
+	const config_setting_t *s = config_setting_get_member(root, "settings");
+	if (!s)
+		return 0;
+	for (int i = 0; i < config_setting_length(s); i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(e);
+		int id = -1;
+		for (int k = 0; k < SET_COUNT; k++)
+			if (!strcmp(name, settings_name((enum setting_id)k)))
+				id = k;
+		if (id < 0)
+			return bad(x, e, "unknown setting %s", name);
+		long long v;
+		if (id == SET_SYSTEM_OF_RECORD) {
+			const char *sv = config_setting_get_string(e);
+			if (!sv || (strcmp(sv, "network") && strcmp(sv, "manager")))
+				return bad(x, e, "%s must be \"network\" or \"manager\"", name);
+			v = !strcmp(sv, "network") ? SOR_NETWORK : SOR_MANAGER;
+		} else if (config_setting_type(e) == CONFIG_TYPE_BOOL) {
+			v = config_setting_get_bool(e);
+		} else if (config_setting_type(e) == CONFIG_TYPE_INT || config_setting_type(e) == CONFIG_TYPE_INT64) {
+			v = config_setting_get_int64(e);
+		} else {
+			return bad(x, e, "%s must be a number or true/false", name);
+		}
+		const char *why = NULL;
+		if (settings_set(&c->settings, (enum setting_id)id, v, &why) != SETERR_OK)
+			return bad(x, e, "%s", why);
+		c->settings_given[id] = true;
+	}
+	return 0;
+}
+
+static int read_credentials(struct ctx *x, const config_setting_t *root, struct config *c)
+{
+	const config_setting_t *l = config_setting_get_member(root, "credentials");
+	if (!l)
+		return 0;
+	if (!config_setting_is_list(l))
+		return bad(x, l, "%s must be a list ( { ... }, ... )", "credentials");
+	int n = config_setting_length(l);
+	c->creds = calloc((size_t)n + 1, sizeof(*c->creds));
+	if (!c->creds)
+		return bad(x, l, "%s", "out of memory");
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		struct credential *cr = &c->creds[c->ncreds];
+		if (get_str(x, e, "name", cr->name, sizeof(cr->name)) ||
+		    get_str(x, e, "user", cr->user, sizeof(cr->user)) ||
+		    get_str(x, e, "key", cr->key_path, sizeof(cr->key_path)) ||
+		    get_str(x, e, "password", cr->password, sizeof(cr->password)))
+			return -1;
+		if (!*cr->name || !*cr->user)
+			return bad(x, e, "%s needs a name and a user", "a credential set");
+		if (config_credential(c, cr->name))
+			return bad(x, e, "credential set %s is defined twice", cr->name);
+		c->ncreds++;
+	}
+	return 0;
+}
+
+static int valid_address(const char *a)
+{
+	unsigned char buf[16];
+	return inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1;
+}
+
+static int read_devices(struct ctx *x, const config_setting_t *root, struct config *c)
+{
+	const config_setting_t *l = config_setting_get_member(root, "devices");
+	if (!l)
+		return 0;
+	if (!config_setting_is_list(l))
+		return bad(x, l, "%s must be a list ( { ... }, ... )", "devices");
+	int n = config_setting_length(l);
+	c->devices = calloc((size_t)n + 1, sizeof(*c->devices));
+	if (!c->devices)
+		return bad(x, l, "%s", "out of memory");
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		struct config_device *d = &c->devices[c->ndevices];
+		long long port = 830;
+		int tofu = 0;
+		if (get_str(x, e, "name", d->name, sizeof(d->name)) ||
+		    get_str(x, e, "address", d->address, sizeof(d->address)) ||
+		    get_str(x, e, "credential", d->credential, sizeof(d->credential)) ||
+		    get_int(x, e, "port", 1, 65535, &port) < 0)
+			return -1;
+		config_setting_lookup_bool(e, "trust_on_first_use", &tofu);
+		d->port = (uint16_t)port;
+		d->trust_on_first_use = tofu;
+		if (!*d->name)
+			return bad(x, e, "%s needs a name", "a device");
+		if (!*d->address || !valid_address(d->address))
+			return bad(x, e, "device %s needs an IPv4 or IPv6 address", d->name);
+		if (*d->credential && !config_credential(c, d->credential))
+			return bad(x, e, "unknown credential set for this device: %s", d->credential);
+		if (config_device(c, d->name))
+			return bad(x, e, "device %s is defined twice", d->name);
+		c->ndevices++;
+	}
+	return 0;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	config_t cf;
+	config_init(&cf);
+	struct ctx x = { path, err, errlen };
+	int rc = -1;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	if (!config_read_file(&cf, path)) {
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read the file", path);
+		else
+			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cf), config_error_text(&cf));
+		goto out;
+	}
+	const config_setting_t *root = config_root_setting(&cf);
+	if (get_str(&x, root, "state_dir", c->state_dir, sizeof(c->state_dir)) ||
+	    get_str(&x, root, "known_hosts", c->known_hosts, sizeof(c->known_hosts)) ||
+	    get_str(&x, root, "manager_user", c->manager_user, sizeof(c->manager_user)) ||
+	    read_listen(&x, root, c) || read_snmp(&x, root, c) || read_settings(&x, root, c) ||
+	    read_credentials(&x, root, c) || read_devices(&x, root, c))
+		goto out;
+	/* Catch misspelt sections instead of ignoring them silently. */
+	static const char *const known[] = { "state_dir", "known_hosts", "manager_user", "listen", "snmp",
+					     "settings", "credentials", "devices" };
+	for (int i = 0; i < config_setting_length(root); i++) {
+		config_setting_t *e = config_setting_get_elem(root, (unsigned)i);
+		int ok = 0;
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			ok |= !strcmp(config_setting_name(e), known[k]);
+		if (!ok) {
+			bad(&x, e, "unknown setting %s", config_setting_name(e));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	config_destroy(&cf);
+	return rc;
+}
+
+const struct credential *config_credential(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->ncreds; i++)
+		if (!strcmp(c->creds[i].name, name))
+			return &c->creds[i];
+	return NULL;
+}
+
+const struct config_device *config_device(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->ndevices; i++)
+		if (!strcasecmp(c->devices[i].name, name))
+			return &c->devices[i];
+	return NULL;
+}

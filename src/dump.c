@@ -1,0 +1,40 @@
+/* dump.c: prints the store's devices and jobs as tab-separated lines, for
+ * operators and tests. Safe while the daemon runs (joins its environment). */
+#include "dump.h"
+
+#include "model.h"
+#include "store.h"
+
+int dump_state(const char *state_dir, FILE *out)
+{
+	struct store *s;
+	char err[256];
+	if (store_open(state_dir, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "resyncd: %s\n", err);
+		return -1;
+	}
+	struct model m;
+	model_init(&m);
+	int have_settings;
+	int rc = store_load(s, &m, &have_settings);
+	fprintf(out, "#device\tindex\tname\taddress\tmanagedStatus\tconnStatus\tcommitCount\tlastCommitUser"
+		     "\tlastResyncResult\tlastResyncReason\tconfigVersion\tscheduledAutoJob\n");
+	struct device *d;
+	RB_FOREACH(d, device_tree, &m.devices)
+		fprintf(out, "device\t%u\t%s\t%s\t%s\t%s\t%llu\t%s\t%d\t%s\t%u\t%u\n", d->index, d->name, d->address,
+			managed_status_name(d->managed_status), conn_status_name(d->conn_status),
+			(unsigned long long)d->commit_count, d->last_commit_user, d->last_resync_result,
+			d->last_resync_reason, d->config_version, d->scheduled_auto_job);
+	fprintf(out, "#job\tid\ttype\tstate\tpercent\tdevices\tscheduledStart\tuser\tsummary\n");
+	struct job *j;
+	RB_FOREACH(j, job_tree, &m.jobs)
+		fprintf(out, "job\t%u\t%s\t%s\t%u\t%u\t%lld\t%s\t%s\n", j->id, job_type_name(j->type),
+			job_state_name(j->state), j->percent, j->ntasks, (long long)(j->scheduled_start / RS_USEC_PER_SEC),
+			j->user, j->summary);
+	for (int i = 0; i < SET_COUNT; i++)
+		fprintf(out, "setting\t%s\t%lld\n", settings_name((enum setting_id)i),
+			(long long)settings_get(&m.settings, (enum setting_id)i));
+	model_free(&m);
+	store_close(s);
+	return rc;
+}

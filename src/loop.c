@@ -1,0 +1,520 @@
+/* loop.c: the event loop that owns the model. It runs the pure core, then
+ * carries out the core's actions: persist in one transaction, notify after
+ * the data is durable, hand fetches to workers. Other threads reach it only
+ * through the inbox queue. */
+#include "loop.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "notify.h"
+#include "queue.h"
+#include "store.h"
+
+#define PURGE_INTERVAL_SECS 60
+
+struct call {
+	loop_fn fn;
+	void *arg;
+	int sync;
+	int done;
+	int result;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+rs_time_t loop_realtime(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (rs_time_t)ts.tv_sec * RS_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+rs_time_t loop_now(const struct loop *l)
+{
+	return l->clock();
+}
+
+static void arm_timer(struct loop *l)
+{
+	if (!l->timer)
+		return;
+	rs_time_t due = sched_next_due(&l->model);
+	if (!due || l->stopping) {
+		evtimer_del(l->timer);
+		return;
+	}
+	rs_time_t delta = due - loop_now(l);
+	if (delta < 0)
+		delta = 0;
+	struct timeval tv = { (time_t)(delta / RS_USEC_PER_SEC), (suseconds_t)(delta % RS_USEC_PER_SEC) };
+	evtimer_add(l->timer, &tv);
+}
+
+static int persist(struct loop *l)
+{
+	struct store *s = l->store;
+	if (!s)
+		return 0;
+	if (store_begin(s) < 0)
+		goto fail;
+	for (size_t i = 0; i < l->actions.n; i++) {
+		const struct action *a = &l->actions.v[i];
+		int rc = 0;
+		switch (a->kind) {
+		case ACT_SAVE_DEVICE: {
+			struct device *d = model_device_by_index(&l->model, a->device);
+			if (d)
+				rc = store_put_device(s, d);
+			break;
+		}
+		case ACT_SAVE_JOB: {
+			struct job *j = model_job_by_id(&l->model, a->job);
+			if (j)
+				rc = store_put_job(s, j);
+			break;
+		}
+		case ACT_DELETE_JOB:
+			rc = store_del_job(s, a->job);
+			break;
+		case ACT_DELETE_DEVICE:
+			rc = store_del_device(s, a->device);
+			break;
+		case ACT_SAVE_SETTINGS:
+			rc = store_put_settings(s, &l->model.settings);
+			break;
+		default:
+			break;
+		}
+		if (rc < 0) {
+			store_abort(s);
+			goto fail;
+		}
+	}
+	if (store_commit(s) < 0)
+		goto fail;
+	return 0;
+fail:
+	/* Once per failure streak: a full disk must not fill the log too. */
+	if (l->store_failures++ == 0)
+		log_err("store: cannot persist: %s", store_error(s));
+	return -1;
+}
+
+static struct fetch_request *fetch_request_for(struct loop *l, uint32_t job, const struct device *d)
+{
+	struct fetch_request *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->job = job;
+	r->device = d->index;
+	snprintf(r->name, sizeof(r->name), "%s", d->name);
+	snprintf(r->address, sizeof(r->address), "%s", d->address);
+	r->port = d->ssh_port;
+	r->trust_on_first_use = d->trust_on_first_use;
+	r->timeout_secs = l->model.settings.resync_timeout_secs;
+	atomic_init(&r->cancel, 0);
+	if (l->config) {
+		snprintf(r->known_hosts, sizeof(r->known_hosts), "%s", l->config->known_hosts);
+		const struct credential *c = config_credential(l->config, d->credential);
+		if (!c && l->config->ncreds)
+			c = &l->config->creds[0];
+		if (c) {
+			snprintf(r->user, sizeof(r->user), "%s", c->user);
+			snprintf(r->key_path, sizeof(r->key_path), "%s", c->key_path);
+			snprintf(r->password, sizeof(r->password), "%s", c->password);
+		}
+	}
+	return r;
+}
+
+static void perform(struct loop *l)
+{
+	for (size_t i = 0; i < l->actions.n; i++) {
+		const struct action *a = &l->actions.v[i];
+		struct device *d = a->device ? model_device_by_index(&l->model, a->device) : NULL;
+		switch (a->kind) {
+		case ACT_STATUS_CHANGED:
+			if (d)
+				notify_status_changed(d, a->old_status, a->new_status);
+			break;
+		case ACT_JOB_CHANGED: {
+			struct job *j = model_job_by_id(&l->model, a->job);
+			if (j)
+				notify_job_changed(j, d);
+			break;
+		}
+		case ACT_START_FETCH:
+			if (l->workers && d) {
+				struct fetch_request *r = fetch_request_for(l, a->job, d);
+				if (r)
+					worker_submit(l->workers, r);
+			}
+			break;
+		case ACT_STOP_FETCH:
+			if (l->workers)
+				worker_cancel(l->workers, a->job, a->device);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int loop_apply(struct loop *l)
+{
+	if (l->batching)
+		return 0;
+	int rc = 0;
+	if (l->actions.n) {
+		rc = persist(l);
+		if (rc == 0 && l->store_failures) {
+			log_info("store: writing again after %u failed attempts", l->store_failures);
+			l->store_failures = 0;
+		}
+		/* Act even if persisting failed: the model is the truth while we run. */
+		perform(l);
+		actions_clear(&l->actions);
+	}
+	arm_timer(l);
+	return rc;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct loop *l = arg;
+	if (!l->stopping)
+		sched_tick(&l->model, loop_now(l), &l->actions);
+	loop_apply(l);
+}
+
+static void on_purge(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct loop *l = arg;
+	sched_purge_jobs(&l->model, loop_now(l), &l->actions);
+	loop_apply(l);
+}
+
+static void maybe_exit(struct loop *l)
+{
+	if (l->stopping && l->model.running_fetches == 0)
+		event_base_loopexit(l->base, NULL);
+}
+
+static void on_results(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct loop *l = arg;
+	queue_ack_fd(l->results);
+	struct fetch_result *r;
+	while ((r = queue_pop(l->results))) {
+		rs_time_t now = loop_now(l);
+		struct device *d = model_device_by_index(&l->model, r->device);
+		if (r->ok && !r->cancelled && d && l->on_config_fetched &&
+		    l->on_config_fetched(l, d, r) < 0) {
+			r->ok = 0;
+			r->conn = CONN_UP;
+		}
+		if (d && !r->cancelled)
+			log_info("device %s: resync %s: %s", d->name, r->ok ? "succeeded" : "failed",
+				 *r->reason ? r->reason : (r->ok ? "configuration fetched" : "unknown error"));
+		sched_fetch_done(&l->model, r->job, r->device, r->ok, r->conn, r->reason, now, &l->actions);
+		fetch_result_free(r);
+	}
+	loop_apply(l);
+	maybe_exit(l);
+}
+
+static void on_inbox(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct loop *l = arg;
+	queue_ack_fd(l->inbox);
+	/* Group commit: run every waiting call, persist once, then answer. */
+	struct call *done[256];
+	for (;;) {
+		size_t n = 0;
+		struct call *c;
+		l->batching = true;
+		while (n < sizeof(done) / sizeof(done[0]) && (c = queue_pop(l->inbox))) {
+			c->result = c->fn(l, c->arg);
+			done[n++] = c;
+		}
+		l->batching = false;
+		if (n == 0)
+			break;
+		int rc = loop_apply(l);
+		for (size_t i = 0; i < n; i++) {
+			c = done[i];
+			if (!c->sync) {
+				free(c);
+				continue;
+			}
+			pthread_mutex_lock(&c->mu);
+			if (rc < 0)
+				c->result = -1; /* not durable: the sender must not be told it is */
+			c->done = 1;
+			pthread_cond_signal(&c->cv);
+			pthread_mutex_unlock(&c->mu);
+		}
+	}
+}
+
+void loop_call(struct loop *l, loop_fn fn, void *arg)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	if (!c)
+		abort();
+	c->fn = fn;
+	c->arg = arg;
+	queue_push(l->inbox, c);
+}
+
+int loop_call_sync(struct loop *l, loop_fn fn, void *arg)
+{
+	struct call c = { .fn = fn, .arg = arg, .sync = 1 };
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.cv, NULL);
+	queue_push(l->inbox, &c);
+	pthread_mutex_lock(&c.mu);
+	while (!c.done)
+		pthread_cond_wait(&c.cv, &c.mu);
+	pthread_mutex_unlock(&c.mu);
+	pthread_mutex_destroy(&c.mu);
+	pthread_cond_destroy(&c.cv);
+	return c.result;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct loop *l = arg;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reloading the device list");
+		if (l->on_reload)
+			l->on_reload(l);
+		return;
+	}
+	loop_stop(l);
+}
+
+void loop_stop(struct loop *l)
+{
+	if (!l->stopping) {
+		log_info("stopping: %u fetches still running", l->model.running_fetches);
+		l->stopping = true;
+		arm_timer(l);
+		/* Running fetches end by themselves, bounded by resyncTimeoutSecs. */
+		struct timeval tv = { (time_t)l->model.settings.resync_timeout_secs + 5, 0 };
+		event_base_loopexit(l->base, &tv);
+	}
+	maybe_exit(l);
+}
+
+int loop_init(struct loop *l, struct store *store, const struct config *cfg, fetch_fn fetch)
+{
+	memset(l, 0, sizeof(*l));
+	model_init(&l->model);
+	actions_init(&l->actions);
+	l->store = store;
+	l->config = cfg;
+	l->clock = loop_realtime;
+	if (cfg)
+		l->model.settings = cfg->settings;
+	l->base = event_base_new();
+	l->inbox = queue_new();
+	l->results = queue_new();
+	if (!l->base || !l->inbox || !l->results)
+		return -1;
+	l->timer = evtimer_new(l->base, on_timer, l);
+	l->purge_ev = event_new(l->base, -1, EV_PERSIST, on_purge, l);
+	l->inbox_ev = event_new(l->base, queue_fd(l->inbox), EV_READ | EV_PERSIST, on_inbox, l);
+	l->results_ev = event_new(l->base, queue_fd(l->results), EV_READ | EV_PERSIST, on_results, l);
+	if (!l->timer || !l->purge_ev || !l->inbox_ev || !l->results_ev)
+		return -1;
+	event_add(l->inbox_ev, NULL);
+	event_add(l->results_ev, NULL);
+	struct timeval purge = { PURGE_INTERVAL_SECS, 0 };
+	event_add(l->purge_ev, &purge);
+	if (fetch) {
+		l->workers = worker_pool_new(l->model.settings.max_concurrent_resyncs, fetch, l->results);
+		if (!l->workers)
+			return -1;
+	}
+	return 0;
+}
+
+/* Loads the store, settles what a stop interrupted (J5) and arms the timers. */
+int loop_restore(struct loop *l)
+{
+	int have_settings = 0, rc = 0;
+	if (l->store) {
+		rc = store_load(l->store, &l->model, &have_settings);
+		if (rc < 0)
+			log_err("store: %s", store_error(l->store));
+	}
+	if (!have_settings) {
+		struct action a = { .kind = ACT_SAVE_SETTINGS };
+		actions_push(&l->actions, &a);
+	}
+	if (l->workers)
+		worker_pool_resize(l->workers, l->model.settings.max_concurrent_resyncs);
+	sched_restore(&l->model, loop_now(l), &l->actions);
+	loop_apply(l);
+	return rc;
+}
+
+int loop_run(struct loop *l)
+{
+	if (!l->sig_term) {
+		l->sig_term = evsignal_new(l->base, SIGTERM, on_signal, l);
+		l->sig_int = evsignal_new(l->base, SIGINT, on_signal, l);
+		l->sig_hup = evsignal_new(l->base, SIGHUP, on_signal, l);
+		evsignal_add(l->sig_term, NULL);
+		evsignal_add(l->sig_int, NULL);
+		evsignal_add(l->sig_hup, NULL);
+	}
+	arm_timer(l);
+	return event_base_dispatch(l->base) < 0 ? -1 : 0;
+}
+
+void loop_free(struct loop *l)
+{
+	if (l->workers) {
+		worker_pool_free(l->workers);
+		l->workers = NULL;
+	}
+	struct fetch_result *r;
+	while (l->results && (r = queue_pop(l->results)))
+		fetch_result_free(r);
+	struct event **evs[] = { &l->timer, &l->purge_ev, &l->inbox_ev, &l->results_ev,
+				 &l->sig_term, &l->sig_int, &l->sig_hup };
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (*evs[i]) {
+			event_free(*evs[i]);
+			*evs[i] = NULL;
+		}
+	queue_free(l->inbox);
+	queue_free(l->results);
+	if (l->base)
+		event_base_free(l->base);
+	actions_free(&l->actions);
+	model_free(&l->model);
+	l->base = NULL;
+	l->inbox = l->results = NULL;
+}
+
+/* ---- operations for the edges ------------------------------------------ */
+
+int loop_commit(struct loop *l, struct device *d, const struct commit_info *ci)
+{
+	sched_commit(&l->model, d, ci, loop_now(l), &l->actions);
+	return loop_apply(l);
+}
+
+int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const char *who, const char **why)
+{
+	struct settings *s = &l->model.settings;
+	int64_t old = settings_get(s, id);
+	if (settings_set(s, id, value, why) != SETERR_OK)
+		return -1;
+	if (old == value)
+		return 0;
+	struct action a = { .kind = ACT_SAVE_SETTINGS };
+	actions_push(&l->actions, &a);
+	if (loop_apply(l) < 0 && !l->batching) {
+		settings_set(s, id, old, NULL);
+		if (why)
+			*why = "the setting could not be stored";
+		return -1;
+	}
+	log_info("setting %s changed from %lld to %lld by %s", settings_name(id), (long long)old,
+		 (long long)value, who ? who : "unknown");
+	if (id == SET_MAX_CONCURRENT_RESYNCS && l->workers)
+		worker_pool_resize(l->workers, (unsigned)value);
+	sched_tick(&l->model, loop_now(l), &l->actions); /* a larger limit may free slots */
+	loop_apply(l);
+	return 0;
+}
+
+struct device *loop_add_device(struct loop *l, uint32_t index, const char *name, const char *address,
+			       uint16_t port, const char *credential, const char *who)
+{
+	struct device *d = model_device_add(&l->model, index, name, address, loop_now(l));
+	if (!d)
+		return NULL;
+	if (port)
+		d->ssh_port = port;
+	snprintf(d->credential, sizeof(d->credential), "%s", credential ? credential : "");
+	struct action a = { .kind = ACT_SAVE_DEVICE, .device = d->index };
+	actions_push(&l->actions, &a);
+	log_info("device %s: added as index %u (%s) by %s", d->name, d->index, d->address, who ? who : "unknown");
+	loop_apply(l);
+	return d;
+}
+
+int loop_save_device(struct loop *l, struct device *d)
+{
+	struct action a = { .kind = ACT_SAVE_DEVICE, .device = d->index };
+	actions_push(&l->actions, &a);
+	return loop_apply(l);
+}
+
+int loop_remove_device(struct loop *l, uint32_t index, const char *who)
+{
+	struct device *d = model_device_by_index(&l->model, index);
+	if (!d)
+		return -1;
+	log_info("device %s: removed (index %u) by %s", d->name, index, who ? who : "unknown");
+	sched_device_removed(&l->model, index, loop_now(l), &l->actions);
+	/* Notify and persist the jobs while the device still exists. */
+	loop_apply(l);
+	model_device_remove(&l->model, index);
+	l->model.devices_last_change = loop_now(l);
+	struct action a = { .kind = ACT_DELETE_DEVICE, .device = index };
+	actions_push(&l->actions, &a);
+	return loop_apply(l);
+}
+
+struct job *loop_manual_resync(struct loop *l, const uint32_t *devices, uint32_t n, const char *who)
+{
+	struct job *j = sched_manual_resync(&l->model, devices, n, who, loop_now(l), &l->actions);
+	loop_apply(l);
+	return j;
+}
+
+struct job *loop_inventory_resync(struct loop *l, const char *who)
+{
+	struct job *j = sched_inventory_resync(&l->model, who, loop_now(l), &l->actions);
+	loop_apply(l);
+	return j;
+}
+
+int loop_cancel_job(struct loop *l, uint32_t job, const char *who)
+{
+	int rc = sched_cancel_job(&l->model, job, loop_now(l), &l->actions);
+	if (rc == 0)
+		log_info("job %u: cancelled by %s", job, who ? who : "unknown");
+	loop_apply(l);
+	return rc;
+}
+
+struct job *loop_retry_job(struct loop *l, uint32_t job, const char *who)
+{
+	struct job *j = sched_retry_job(&l->model, job, who, loop_now(l), &l->actions);
+	loop_apply(l);
+	return j;
+}

@@ -1,0 +1,190 @@
+/* main.c: options and configuration, then the daemon: open the store, restore
+ * the model, start the edges, run the loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dump.h"
+#include "inventory.h"
+#include "log.h"
+#include "loop.h"
+#include "store.h"
+#include "version.h"
+
+#define DEFAULT_CONFIG "/etc/resyncd/resyncd.conf"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: resyncd [-c FILE] [-f] [-d] [--state-dir DIR]\n"
+		"       resyncd --check-config [-c FILE]\n"
+		"       resyncd --classify < syslog-lines\n"
+		"       resyncd --diff DEVICE [V1 [V2]] [-c FILE]\n"
+		"       resyncd --dump-state [-c FILE]\n"
+		"\n"
+		"Receives device syslog, recognises configuration commits, resynchronizes\n"
+		"device configurations over SSH/NETCONF and reports over SNMP.\n"
+		"\n"
+		"  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+		"  -f, --foreground    stay in the foreground and log to stderr\n"
+		"  -d, --debug         log debug messages too\n"
+		"      --state-dir DIR state directory (overrides the file's state_dir)\n"
+		"      --check-config  check the configuration file and exit\n"
+		"      --classify      read syslog lines on stdin, print how resyncd reads them\n"
+		"      --diff DEVICE [V1 [V2]]  unified diff of stored configuration versions\n"
+		"      --dump-state    print stored devices, jobs and settings as TSV\n"
+		"  -V, --version       print the version and exit\n"
+		"  -h, --help          print this help and exit\n");
+}
+
+enum { OPT_CHECK = 256, OPT_CLASSIFY, OPT_DIFF, OPT_DUMP, OPT_STATE_DIR };
+
+static struct config cfg;
+
+static void reload(struct loop *l)
+{
+	struct config fresh;
+	char err[512];
+	config_defaults(&fresh);
+	if (config_load(cfg.path, &fresh, err, sizeof(err)) < 0) {
+		log_err("reload refused, keeping the running configuration: %s", err);
+		config_free(&fresh);
+		return;
+	}
+	/* Keep runtime-only choices (state dir, listeners) from the start. */
+	config_free(&cfg);
+	char path[sizeof(cfg.path)], state[sizeof(cfg.state_dir)];
+	memcpy(path, fresh.path, sizeof(path));
+	memcpy(state, l->config ? l->config->state_dir : fresh.state_dir, sizeof(state));
+	cfg.creds = fresh.creds;
+	cfg.ncreds = fresh.ncreds;
+	cfg.devices = fresh.devices;
+	cfg.ndevices = fresh.ndevices;
+	memcpy(cfg.known_hosts, fresh.known_hosts, sizeof(cfg.known_hosts));
+	int n = inventory_sync(l, &cfg);
+	log_info("reload: %d device changes", n);
+}
+
+static int run_daemon(int foreground, int debug)
+{
+	log_init("resyncd", !foreground, debug);
+	if (!foreground && daemon(0, 0) < 0) {
+		fprintf(stderr, "resyncd: cannot detach: %s\n", strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	struct store *store;
+	char err[512];
+	if (store_open(cfg.state_dir, &store, err, sizeof(err)) < 0) {
+		log_err("cannot open the state directory: %s", err);
+		return 1;
+	}
+	fetch_fn fetch = NULL;
+	/* HOOK fetch: the SSH/NETCONF fetch function (src/ssh_netconf.c) */
+	struct loop l;
+	if (loop_init(&l, store, &cfg, fetch) < 0) {
+		log_err("cannot start the event loop");
+		store_close(store);
+		return 1;
+	}
+	l.on_reload = reload;
+	/* HOOK archive: l.on_config_fetched (src/archive.c) */
+	loop_restore(&l);
+	inventory_sync(&l, &cfg);
+	int rc = 0;
+	/* HOOK receivers: syslog UDP/TCP and RELP (src/recv_syslog.c, src/recv_relp.c) */
+	/* HOOK agent: SNMP AgentX subagent or embedded master (agent/agent.c) */
+	log_info("resyncd %s running: %u devices, state in %s", RESYNCD_VERSION, l.model.ndevices, cfg.state_dir);
+	if (rc == 0 && loop_run(&l) < 0)
+		rc = 1;
+	/* HOOK stop: edges stop here, in reverse order */
+	loop_free(&l);
+	store_close(store);
+	log_info("stopped");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "classify", no_argument, NULL, OPT_CLASSIFY },
+		{ "diff", no_argument, NULL, OPT_DIFF },
+		{ "dump-state", no_argument, NULL, OPT_DUMP },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *state_dir = NULL;
+	int foreground = 0, debug = 0, mode = 0, c;
+	while ((c = getopt_long(argc, argv, "c:fdVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'V':
+			printf("resyncd %s\n", RESYNCD_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_STATE_DIR:
+			state_dir = optarg;
+			break;
+		case OPT_CHECK:
+		case OPT_CLASSIFY:
+		case OPT_DIFF:
+		case OPT_DUMP:
+			mode = c;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	/* HOOK classify: --classify needs no configuration */
+	config_defaults(&cfg);
+	char err[512];
+	if ((path || access(DEFAULT_CONFIG, F_OK) == 0) &&
+	    config_load(path ? path : DEFAULT_CONFIG, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "resyncd: %s\n", err);
+		return 1;
+	}
+	if (state_dir)
+		snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", state_dir);
+	int rc;
+	switch (mode) {
+	case OPT_CHECK:
+		printf("%s: OK (%zu devices, %zu credential sets)\n", path ? path : DEFAULT_CONFIG, cfg.ndevices,
+		       cfg.ncreds);
+		rc = 0;
+		break;
+	case OPT_DUMP:
+		rc = dump_state(cfg.state_dir, stdout) < 0;
+		break;
+	case OPT_DIFF:
+		/* HOOK diff: --diff DEVICE [V1 [V2]] (src/archive.c) */
+		fprintf(stderr, "resyncd: --diff is not available in this build\n");
+		rc = 2;
+		break;
+	default:
+		rc = run_daemon(foreground, debug);
+	}
+	config_free(&cfg);
+	return rc;
+}

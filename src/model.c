@@ -1,0 +1,429 @@
+/* model.c: devices, jobs and settings, with O(log n) ordered lookups (the
+ * MIB's GETNEXT) and O(1) lookups by name and address (ingestion). */
+#include "model.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+int device_cmp(const struct device *a, const struct device *b)
+{
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+int job_cmp(const struct job *a, const struct job *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Pending tasks ordered by due time, ties broken by job then device so the
+ * order is total and stable. */
+int task_cmp(const struct task *a, const struct task *b)
+{
+	if (a->due != b->due)
+		return a->due < b->due ? -1 : 1;
+	if (a->job->id != b->job->id)
+		return a->job->id < b->job->id ? -1 : 1;
+	return a->device < b->device ? -1 : a->device > b->device;
+}
+
+RB_GENERATE(device_tree, device, by_index, device_cmp)
+RB_GENERATE(job_tree, job, by_id, job_cmp)
+RB_GENERATE(task_tree, task, by_due, task_cmp)
+
+void model_init(struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	settings_defaults(&m->settings);
+	RB_INIT(&m->devices);
+	RB_INIT(&m->jobs);
+	RB_INIT(&m->timers);
+	m->next_device_index = 1;
+	m->next_job_id = 1;
+}
+
+void model_free(struct model *m)
+{
+	struct job *j, *jn;
+	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn)
+		model_job_free(m, j);
+	struct device *d, *dn;
+	HASH_CLEAR(hh_name, m->by_name);
+	HASH_CLEAR(hh_addr, m->by_addr);
+	RB_FOREACH_SAFE(d, device_tree, &m->devices, dn) {
+		RB_REMOVE(device_tree, &m->devices, d);
+		free(d);
+	}
+	m->ndevices = 0;
+}
+
+/* ---- settings ---------------------------------------------------------- */
+
+struct setting_def {
+	const char *name;
+	int64_t min, max, def;
+	size_t offset;
+};
+
+#define SETTING(n, lo, hi, dflt, field) { n, lo, hi, dflt, offsetof(struct settings, field) }
+static const struct setting_def setting_defs[SET_COUNT] = {
+	[SET_AUTO_RESYNC_ENABLED] = SETTING("autoResyncEnabled", 0, 1, 1, auto_resync_enabled),
+	[SET_AUTO_RESYNC_WAIT_SECS] = SETTING("autoResyncWaitSecs", 0, 86400, 20, auto_resync_wait_secs),
+	[SET_DAMPER_INTERVAL_SECS] = SETTING("damperIntervalSecs", 1, 86400, 20, damper_interval_secs),
+	[SET_SYSTEM_OF_RECORD] = SETTING("systemOfRecord", SOR_NETWORK, SOR_MANAGER, SOR_NETWORK, system_of_record),
+	[SET_MAX_CONCURRENT_RESYNCS] = SETTING("maxConcurrentResyncs", 1, 1024, 8, max_concurrent_resyncs),
+	[SET_RESYNC_TIMEOUT_SECS] = SETTING("resyncTimeoutSecs", 1, 3600, 60, resync_timeout_secs),
+	[SET_JOB_RETENTION_DAYS] = SETTING("jobRetentionDays", 0, 3650, 7, job_retention_days),
+	[SET_JOB_RETENTION_COUNT] = SETTING("jobRetentionCount", 0, 10000000, 10000, job_retention_count),
+	[SET_CONFIG_VERSIONS_KEPT] = SETTING("configVersionsKept", 1, 10000, 50, config_versions_kept),
+};
+
+const char *settings_name(enum setting_id id)
+{
+	return (unsigned)id < SET_COUNT ? setting_defs[id].name : "unknown";
+}
+
+void settings_defaults(struct settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < SET_COUNT; i++)
+		settings_set(s, (enum setting_id)i, setting_defs[i].def, NULL);
+}
+
+enum setting_error settings_validate(enum setting_id id, int64_t value, const char **why)
+{
+	static char buf[96];
+	if ((unsigned)id >= SET_COUNT) {
+		if (why)
+			*why = "no such setting";
+		return SETERR_UNKNOWN;
+	}
+	const struct setting_def *d = &setting_defs[id];
+	if (value < d->min || value > d->max) {
+		if (why) {
+			snprintf(buf, sizeof(buf), "%s must be within %lld..%lld", d->name,
+				 (long long)d->min, (long long)d->max);
+			*why = buf;
+		}
+		return SETERR_RANGE;
+	}
+	return SETERR_OK;
+}
+
+/* Every setting but the bool and the enum is a uint32_t field. */
+int64_t settings_get(const struct settings *s, enum setting_id id)
+{
+	switch (id) {
+	case SET_AUTO_RESYNC_ENABLED:
+		return s->auto_resync_enabled;
+	case SET_SYSTEM_OF_RECORD:
+		return s->system_of_record;
+	default:
+		if ((unsigned)id >= SET_COUNT)
+			return -1;
+		return *(const uint32_t *)((const char *)s + setting_defs[id].offset);
+	}
+}
+
+enum setting_error settings_set(struct settings *s, enum setting_id id, int64_t value, const char **why)
+{
+	enum setting_error e = settings_validate(id, value, why);
+	if (e != SETERR_OK)
+		return e;
+	switch (id) {
+	case SET_AUTO_RESYNC_ENABLED:
+		s->auto_resync_enabled = value != 0;
+		break;
+	case SET_SYSTEM_OF_RECORD:
+		s->system_of_record = (enum system_of_record)value;
+		break;
+	default:
+		*(uint32_t *)((char *)s + setting_defs[id].offset) = (uint32_t)value;
+	}
+	return SETERR_OK;
+}
+
+/* ---- devices ----------------------------------------------------------- */
+
+static void name_key(char *dst, const char *name)
+{
+	size_t i = 0;
+	for (; name[i] && i < RS_NAME_MAX - 1; i++)
+		dst[i] = (char)tolower((unsigned char)name[i]);
+	dst[i] = '\0';
+}
+
+struct device *model_device_add(struct model *m, uint32_t index, const char *name,
+				const char *address, rs_time_t now)
+{
+	if (!name || !*name || strlen(name) >= RS_NAME_MAX || strlen(address ? address : "") >= RS_ADDR_MAX)
+		return NULL;
+	if (model_device_by_name(m, name))
+		return NULL;
+	if (index == 0)
+		index = m->next_device_index;
+	if (model_device_by_index(m, index))
+		return NULL;
+	struct device *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->index = index;
+	strlcpy(d->name, name, sizeof(d->name));
+	name_key(d->name_key, name);
+	d->ssh_port = 830;
+	d->managed_status = MS_UNKNOWN;
+	d->conn_status = CONN_UNKNOWN;
+	d->last_resync_result = RESULT_NONE;
+	RB_INSERT(device_tree, &m->devices, d);
+	HASH_ADD(hh_name, m->by_name, name_key, strlen(d->name_key), d);
+	if (address && *address)
+		model_device_set_address(m, d, address);
+	if (index >= m->next_device_index)
+		m->next_device_index = index + 1;
+	m->ndevices++;
+	m->status_count[d->managed_status]++;
+	m->devices_last_change = now;
+	return d;
+}
+
+int model_device_set_address(struct model *m, struct device *d, const char *address)
+{
+	if (strlen(address) >= RS_ADDR_MAX)
+		return -1;
+	if (d->address[0]) {
+		struct device *cur = NULL;
+		HASH_FIND(hh_addr, m->by_addr, d->address, strlen(d->address), cur);
+		if (cur == d)
+			HASH_DELETE(hh_addr, m->by_addr, d);
+	}
+	strlcpy(d->address, address, sizeof(d->address));
+	/* Two devices may share an address (behind NAT): the first one keeps it. */
+	struct device *other = NULL;
+	if (*address)
+		HASH_FIND(hh_addr, m->by_addr, d->address, strlen(d->address), other);
+	if (*address && !other)
+		HASH_ADD(hh_addr, m->by_addr, address, strlen(d->address), d);
+	return 0;
+}
+
+int model_device_remove(struct model *m, uint32_t index)
+{
+	struct device *d = model_device_by_index(m, index);
+	if (!d)
+		return -1;
+	model_device_set_address(m, d, "");
+	HASH_DELETE(hh_name, m->by_name, d);
+	RB_REMOVE(device_tree, &m->devices, d);
+	m->status_count[d->managed_status]--;
+	m->ndevices--;
+	free(d);
+	return 0;
+}
+
+struct device *model_device_by_index(struct model *m, uint32_t index)
+{
+	struct device key = { .index = index };
+	return RB_FIND(device_tree, &m->devices, &key);
+}
+
+struct device *model_device_next(struct model *m, uint32_t index)
+{
+	if (index == UINT32_MAX)
+		return NULL;
+	struct device key = { .index = index + 1 };
+	return RB_NFIND(device_tree, &m->devices, &key);
+}
+
+struct device *model_device_by_name(struct model *m, const char *name)
+{
+	char key[RS_NAME_MAX];
+	if (strlen(name) >= RS_NAME_MAX)
+		return NULL;
+	name_key(key, name);
+	struct device *d = NULL;
+	HASH_FIND(hh_name, m->by_name, key, strlen(key), d);
+	return d;
+}
+
+struct device *model_device_by_addr(struct model *m, const char *address)
+{
+	struct device *d = NULL;
+	if (address && *address)
+		HASH_FIND(hh_addr, m->by_addr, address, strlen(address), d);
+	return d;
+}
+
+/* The short name of an FQDN, unless the host is an IPv4 literal. */
+static size_t short_name_len(const char *host)
+{
+	const char *dot = strchr(host, '.');
+	if (!dot)
+		return strlen(host);
+	for (const char *p = host; *p; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return (size_t)(dot - host);
+	return strlen(host);
+}
+
+struct device *model_device_match(struct model *m, const char *host, const char *sender_addr)
+{
+	struct device *d = NULL;
+	if (host && *host) {
+		d = model_device_by_name(m, host);
+		if (!d) {
+			/* FQDN in the message, device named by its short name. */
+			char shortname[RS_NAME_MAX];
+			size_t n = short_name_len(host);
+			if (n < strlen(host) && n < sizeof(shortname)) {
+				memcpy(shortname, host, n);
+				shortname[n] = '\0';
+				d = model_device_by_name(m, shortname);
+			}
+		}
+		if (!d && !strchr(host, '.')) {
+			/* Short name in the message, device named by its FQDN: compare
+			 * short names; O(n) but only for names no device has exactly. */
+			struct device *it;
+			size_t n = strlen(host);
+			RB_FOREACH(it, device_tree, &m->devices) {
+				if (short_name_len(it->name) == n && strncasecmp(it->name, host, n) == 0) {
+					d = it;
+					break;
+				}
+			}
+		}
+		if (!d)
+			d = model_device_by_addr(m, host);
+	}
+	if (!d)
+		d = model_device_by_addr(m, sender_addr);
+	return d;
+}
+
+void model_device_set_status(struct model *m, struct device *d, enum managed_status st, rs_time_t now)
+{
+	if (d->managed_status == st)
+		return;
+	m->status_count[d->managed_status]--;
+	m->status_count[st]++;
+	d->managed_status = st;
+	m->devices_last_change = now;
+}
+
+/* ---- jobs -------------------------------------------------------------- */
+
+struct job *model_job_new(struct model *m, enum job_type type, const char *user,
+			  const uint32_t *devices, uint32_t ndevices, rs_time_t due)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->tasks = calloc(ndevices ? ndevices : 1, sizeof(*j->tasks));
+	if (!j->tasks) {
+		free(j);
+		return NULL;
+	}
+	j->id = m->next_job_id++;
+	j->type = type;
+	j->state = JOB_SCHEDULED;
+	j->scheduled_start = due;
+	strlcpy(j->user, user ? user : "system", sizeof(j->user));
+	j->ntasks = ndevices;
+	for (uint32_t i = 0; i < ndevices; i++) {
+		j->tasks[i].job = j;
+		j->tasks[i].device = devices[i];
+		j->tasks[i].state = TASK_PENDING;
+		j->tasks[i].due = due;
+	}
+	RB_INSERT(job_tree, &m->jobs, j);
+	m->njobs++;
+	m->jobc.created++;
+	return j;
+}
+
+struct job *model_job_restore(struct model *m, const struct job *src)
+{
+	if (model_job_by_id(m, src->id))
+		return NULL;
+	struct job *j = malloc(sizeof(*j));
+	if (!j)
+		return NULL;
+	*j = *src;
+	j->tasks = calloc(src->ntasks ? src->ntasks : 1, sizeof(*j->tasks));
+	if (!j->tasks) {
+		free(j);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < src->ntasks; i++) {
+		j->tasks[i] = src->tasks[i];
+		j->tasks[i].job = j;
+		j->tasks[i].in_timer = false;
+		j->tasks[i].queued = false;
+		j->tasks[i].next_ready = NULL;
+	}
+	RB_INSERT(job_tree, &m->jobs, j);
+	m->njobs++;
+	if (j->id >= m->next_job_id)
+		m->next_job_id = j->id + 1;
+	return j;
+}
+
+struct job *model_job_by_id(struct model *m, uint32_t id)
+{
+	struct job key = { .id = id };
+	return RB_FIND(job_tree, &m->jobs, &key);
+}
+
+struct job *model_job_next(struct model *m, uint32_t id)
+{
+	if (id == UINT32_MAX)
+		return NULL;
+	struct job key = { .id = id + 1 };
+	return RB_NFIND(job_tree, &m->jobs, &key);
+}
+
+void model_job_free(struct model *m, struct job *j)
+{
+	for (uint32_t i = 0; i < j->ntasks; i++)
+		if (j->tasks[i].in_timer)
+			RB_REMOVE(task_tree, &m->timers, &j->tasks[i]);
+	RB_REMOVE(job_tree, &m->jobs, j);
+	m->njobs--;
+	free(j->tasks);
+	free(j);
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+const char *managed_status_name(enum managed_status s)
+{
+	static const char *const names[] = { "?", "unknown", "inSync", "outOfSync", "synchronizing",
+					     "deviceChanged", "managerChanged", "managerAndDeviceChanged" };
+	return (unsigned)s <= MS_COUNT ? names[s] : "?";
+}
+
+const char *job_state_name(enum job_state s)
+{
+	static const char *const names[] = { "?", "scheduled", "inProgress", "success", "failure", "cancelled" };
+	return (unsigned)s <= JOB_CANCELLED ? names[s] : "?";
+}
+
+const char *job_type_name(enum job_type t)
+{
+	static const char *const names[] = { "?", "autoResync", "manualResync", "inventoryResync", "deploy",
+					     "dataCapture" };
+	return (unsigned)t <= JOB_DATA_CAPTURE ? names[t] : "?";
+}
+
+const char *conn_status_name(enum conn_status s)
+{
+	static const char *const names[] = { "?", "unknown", "up", "down" };
+	return (unsigned)s <= CONN_DOWN ? names[s] : "?";
+}
+
+bool job_state_final(enum job_state s)
+{
+	return s == JOB_SUCCESS || s == JOB_FAILURE || s == JOB_CANCELLED;
+}

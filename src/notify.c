@@ -1,0 +1,40 @@
+/* notify.c: the one fan-out of core events: a log line, then every sink. */
+#include "notify.h"
+
+#include "log.h"
+
+#define MAX_SINKS 4
+
+static struct notify_sink sinks[MAX_SINKS];
+static int nsinks;
+
+int notify_add_sink(const struct notify_sink *sink)
+{
+	if (nsinks == MAX_SINKS)
+		return -1;
+	sinks[nsinks++] = *sink;
+	return 0;
+}
+
+void notify_clear_sinks(void)
+{
+	nsinks = 0;
+}
+
+void notify_status_changed(const struct device *d, enum managed_status old_st, enum managed_status new_st)
+{
+	log_info("device %s: managed status %s -> %s", d->name, managed_status_name(old_st),
+		 managed_status_name(new_st));
+	for (int i = 0; i < nsinks; i++)
+		if (sinks[i].status_changed)
+			sinks[i].status_changed(sinks[i].ctx, d, old_st, new_st);
+}
+
+void notify_job_changed(const struct job *j, const struct device *first_device)
+{
+	log_info("job %u (%s) %s: %s: %s", j->id, job_type_name(j->type),
+		 first_device ? first_device->name : "-", job_state_name(j->state), j->summary);
+	for (int i = 0; i < nsinks; i++)
+		if (sinks[i].job_changed)
+			sinks[i].job_changed(sinks[i].ctx, j, first_device);
+}

@@ -1,0 +1,546 @@
+/* sched.c: the damping scheduler (SPEC R1-R7, J1-J5), pure.
+ *
+ * A job is one task per device. Pending tasks sit in a red-black tree ordered
+ * by due time, so the next due task is O(log n) away with 100,000 devices.
+ * Tasks that came due while every worker slot was busy wait in a FIFO. */
+#include "sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsm.h"
+
+static void push(struct actions *out, enum action_kind kind, uint32_t job, uint32_t device)
+{
+	struct action a = { .kind = kind, .job = job, .device = device };
+	actions_push(out, &a);
+}
+
+static void set_status(struct model *m, struct device *d, enum managed_status st, rs_time_t now,
+		       struct actions *out)
+{
+	if (d->managed_status == st)
+		return;
+	struct action a = { .kind = ACT_STATUS_CHANGED, .device = d->index,
+			    .old_status = d->managed_status, .new_status = st };
+	model_device_set_status(m, d, st, now);
+	actions_push(out, &a);
+}
+
+static void job_changed(struct job *j, struct actions *out)
+{
+	struct action a = { .kind = ACT_JOB_CHANGED, .job = j->id, .job_state = j->state,
+			    .device = j->ntasks ? j->tasks[0].device : 0 };
+	actions_push(out, &a);
+	push(out, ACT_SAVE_JOB, j->id, 0);
+}
+
+static void timer_add(struct model *m, struct task *t)
+{
+	t->in_timer = true;
+	RB_INSERT(task_tree, &m->timers, t);
+}
+
+static void timer_del(struct model *m, struct task *t)
+{
+	if (t->in_timer)
+		RB_REMOVE(task_tree, &m->timers, t);
+	t->in_timer = false;
+}
+
+static void ready_push(struct model *m, struct task *t)
+{
+	t->queued = true;
+	t->next_ready = NULL;
+	if (m->ready_tail)
+		m->ready_tail->next_ready = t;
+	else
+		m->ready_head = t;
+	m->ready_tail = t;
+}
+
+static struct task *ready_pop(struct model *m)
+{
+	struct task *t = m->ready_head;
+	if (!t)
+		return NULL;
+	m->ready_head = t->next_ready;
+	if (!m->ready_head)
+		m->ready_tail = NULL;
+	t->queued = false;
+	t->next_ready = NULL;
+	return t;
+}
+
+static const char *device_name(struct model *m, uint32_t index)
+{
+	struct device *d = model_device_by_index(m, index);
+	return d ? d->name : "(removed)";
+}
+
+static void job_name(struct model *m, struct job *j)
+{
+	if (j->ntasks == 1)
+		snprintf(j->name, sizeof(j->name), "%s %s", job_type_name(j->type),
+			 device_name(m, j->tasks[0].device));
+	else
+		snprintf(j->name, sizeof(j->name), "%s (%u devices)", job_type_name(j->type), j->ntasks);
+}
+
+static struct job *new_job(struct model *m, enum job_type type, const char *user,
+			   const uint32_t *devices, uint32_t n, rs_time_t due, struct actions *out)
+{
+	struct job *j = model_job_new(m, type, user, devices, n, due);
+	if (!j)
+		return NULL;
+	job_name(m, j);
+	snprintf(j->summary, sizeof(j->summary), "scheduled");
+	for (uint32_t i = 0; i < n; i++)
+		timer_add(m, &j->tasks[i]);
+	job_changed(j, out);
+	return j;
+}
+
+static struct task *job_task(struct job *j, uint32_t device)
+{
+	for (uint32_t i = 0; i < j->ntasks; i++)
+		if (j->tasks[i].device == device)
+			return &j->tasks[i];
+	return NULL;
+}
+
+static bool task_final(const struct task *t)
+{
+	return t->state != TASK_PENDING && t->state != TASK_RUNNING;
+}
+
+/* Ends a job whose tasks are all final, and schedules its next run (J3). */
+static void job_finish(struct model *m, struct job *j, rs_time_t now, struct actions *out)
+{
+	uint32_t ok = 0, failed = 0, skipped = 0, cancelled = 0;
+	const struct task *first_fail = NULL;
+	for (uint32_t i = 0; i < j->ntasks; i++) {
+		const struct task *t = &j->tasks[i];
+		ok += t->state == TASK_OK;
+		skipped += t->state == TASK_SKIPPED;
+		cancelled += t->state == TASK_CANCELLED;
+		if (t->state == TASK_FAILED && !failed++)
+			first_fail = t;
+	}
+	j->end_time = now;
+	j->percent = 100;
+	if (j->state == JOB_CANCELLED) {
+		/* summary already says who cancelled it */
+	} else if (failed) {
+		j->state = JOB_FAILURE;
+		m->jobc.failed++;
+		const struct device *d = model_device_by_index(m, first_fail->device);
+		if (j->ntasks == 1)
+			snprintf(j->summary, sizeof(j->summary), "%s: %s", d ? d->name : "(removed)",
+				 d ? d->last_resync_reason : "failed");
+		else
+			snprintf(j->summary, sizeof(j->summary), "%u of %u devices failed; first %s: %s", failed,
+				 j->ntasks, d ? d->name : "(removed)", d ? d->last_resync_reason : "failed");
+	} else if (cancelled == j->ntasks) {
+		j->state = JOB_CANCELLED;
+		m->jobc.cancelled++;
+	} else {
+		j->state = JOB_SUCCESS;
+		m->jobc.succeeded++;
+		if (j->ntasks == 1 && skipped)
+			; /* summary set where it was skipped */
+		else if (j->ntasks == 1)
+			snprintf(j->summary, sizeof(j->summary), "%s: configuration fetched",
+				 device_name(m, j->tasks[0].device));
+		else
+			snprintf(j->summary, sizeof(j->summary), "%u of %u devices fetched", ok, j->ntasks);
+	}
+	job_changed(j, out);
+
+	if (j->recurrence_secs && j->state != JOB_CANCELLED) {
+		uint32_t *devs = malloc(j->ntasks * sizeof(*devs));
+		if (!devs)
+			return;
+		for (uint32_t i = 0; i < j->ntasks; i++)
+			devs[i] = j->tasks[i].device;
+		struct job *next = new_job(m, j->type, j->user, devs, j->ntasks,
+					   now + RS_SECS(j->recurrence_secs), out);
+		if (next)
+			next->recurrence_secs = j->recurrence_secs;
+		free(devs);
+	}
+}
+
+static void job_progress(struct model *m, struct job *j, rs_time_t now, struct actions *out)
+{
+	uint32_t done = 0;
+	for (uint32_t i = 0; i < j->ntasks; i++)
+		done += task_final(&j->tasks[i]);
+	if (done == j->ntasks) {
+		job_finish(m, j, now, out);
+		return;
+	}
+	j->percent = (uint8_t)(done * 100 / j->ntasks);
+	push(out, ACT_SAVE_JOB, j->id, 0);
+}
+
+static void clear_scheduled_auto(struct device *d, const struct job *j)
+{
+	if (d && d->scheduled_auto_job == j->id)
+		d->scheduled_auto_job = 0;
+}
+
+static void task_start(struct model *m, struct task *t, struct device *d, rs_time_t now,
+		       struct actions *out)
+{
+	struct job *j = t->job;
+	clear_scheduled_auto(d, j);
+	t->state = TASK_RUNNING;
+	d->running_job = j->id;
+	d->fetch_started = now;
+	d->commit_during_fetch = false;
+	m->running_fetches++;
+	if (j->state == JOB_SCHEDULED) {
+		j->state = JOB_IN_PROGRESS;
+		j->actual_start = now;
+		snprintf(j->summary, sizeof(j->summary), "fetching configuration");
+		job_changed(j, out);
+	}
+	set_status(m, d, fsm_on_fetch_start(d->managed_status), now, out);
+	push(out, ACT_SAVE_DEVICE, 0, d->index);
+	push(out, ACT_START_FETCH, j->id, d->index);
+}
+
+/* R7: an auto job is redundant when another job fetched the device after its
+ * last commit and nothing changed since. */
+static bool auto_task_redundant(const struct device *d)
+{
+	return d->managed_status == MS_IN_SYNC && d->last_fetch_ok_start > d->last_commit_time;
+}
+
+/* A pending task came due (or a slot freed for it). */
+static void task_due(struct model *m, struct task *t, rs_time_t now, struct actions *out)
+{
+	struct job *j = t->job;
+	struct device *d = model_device_by_index(m, t->device);
+	if (!d) {
+		t->state = TASK_SKIPPED;
+		job_progress(m, j, now, out);
+		return;
+	}
+	if (j->type == JOB_AUTO_RESYNC && auto_task_redundant(d)) {
+		clear_scheduled_auto(d, j);
+		t->state = TASK_SKIPPED;
+		m->jobc.redundant++;
+		snprintf(j->summary, sizeof(j->summary), "%s: already synchronized by a later fetch", d->name);
+		push(out, ACT_SAVE_DEVICE, 0, d->index);
+		job_progress(m, j, now, out);
+		return;
+	}
+	if (d->running_job) {
+		/* R3: another resync runs on this device: try again after I. */
+		t->due = now + RS_SECS(m->settings.damper_interval_secs);
+		timer_add(m, t);
+		m->jobc.delayed++;
+		if (j->state == JOB_SCHEDULED)
+			snprintf(j->summary, sizeof(j->summary), "delayed: another resync of %s is in progress",
+				 d->name);
+		push(out, ACT_SAVE_JOB, j->id, 0);
+		return;
+	}
+	if (m->running_fetches >= m->settings.max_concurrent_resyncs) {
+		ready_push(m, t);
+		return;
+	}
+	task_start(m, t, d, now, out);
+}
+
+static void drain_ready(struct model *m, rs_time_t now, struct actions *out)
+{
+	while (m->running_fetches < m->settings.max_concurrent_resyncs && m->ready_head) {
+		struct task *t = ready_pop(m);
+		if (t->state == TASK_PENDING) /* lazily skips cancelled ones */
+			task_due(m, t, now, out);
+	}
+}
+
+void sched_tick(struct model *m, rs_time_t now, struct actions *out)
+{
+	drain_ready(m, now, out);
+	struct task *t;
+	while ((t = RB_MIN(task_tree, &m->timers)) && t->due <= now) {
+		timer_del(m, t);
+		if (t->state == TASK_PENDING)
+			task_due(m, t, now, out);
+	}
+}
+
+rs_time_t sched_next_due(const struct model *m)
+{
+	if (m->ready_head && m->running_fetches < m->settings.max_concurrent_resyncs)
+		return 1; /* as soon as possible */
+	struct task *t = RB_MIN(task_tree, (struct task_tree *)&m->timers);
+	return t ? t->due : 0;
+}
+
+void sched_commit(struct model *m, struct device *d, const struct commit_info *ci, rs_time_t now,
+		  struct actions *out)
+{
+	const char *user = ci && ci->user && *ci->user ? ci->user : d->pending_user;
+	const char *comment = ci && ci->comment && *ci->comment ? ci->comment : d->pending_comment;
+	char u[RS_USER_MAX], c[RS_COMMENT_MAX];
+	snprintf(u, sizeof(u), "%s", user);
+	snprintf(c, sizeof(c), "%s", comment);
+	memcpy(d->last_commit_user, u, sizeof(u));
+	memcpy(d->last_commit_comment, c, sizeof(c));
+	d->pending_user[0] = d->pending_comment[0] = '\0';
+	d->last_commit_time = now;
+	d->commit_count++;
+	if (d->running_job)
+		d->commit_during_fetch = true; /* R4 */
+
+	bool by_manager = ci && ci->by_manager;
+	set_status(m, d, fsm_on_commit(m->settings.system_of_record, d->managed_status, by_manager), now, out);
+	push(out, ACT_SAVE_DEVICE, 0, d->index);
+
+	if (m->settings.system_of_record == SOR_MANAGER) /* S1 */
+		return;
+	if (!m->settings.auto_resync_enabled)          /* R5 */
+		return;
+	if (d->scheduled_auto_job)                      /* R2: the scheduled one covers it */
+		return;
+	struct job *j = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1,
+				now + RS_SECS(m->settings.auto_resync_wait_secs), out);
+	if (j) {
+		d->scheduled_auto_job = j->id;
+		snprintf(j->summary, sizeof(j->summary), "scheduled after commit by %s",
+			 *d->last_commit_user ? d->last_commit_user : "unknown user");
+	}
+	/* W = 0: due now. */
+	sched_tick(m, now, out);
+}
+
+void sched_manager_changed(struct model *m, struct device *d, rs_time_t now, struct actions *out)
+{
+	set_status(m, d, fsm_on_manager_change(d->managed_status), now, out);
+	push(out, ACT_SAVE_DEVICE, 0, d->index);
+}
+
+void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok, enum conn_status conn,
+		      const char *reason, rs_time_t now, struct actions *out)
+{
+	struct device *d = model_device_by_index(m, device);
+	struct job *j = model_job_by_id(m, job_id);
+	struct task *t = j ? job_task(j, device) : NULL;
+
+	/* The slot and the device are free once the worker is back, cancelled or not. */
+	if (m->running_fetches)
+		m->running_fetches--;
+	if (d && d->running_job == job_id)
+		d->running_job = 0;
+
+	if (d && t && t->state == TASK_RUNNING) {
+		d->conn_status = conn;
+		d->last_resync_time = now;
+		d->last_resync_result = ok ? RESULT_SUCCESS : RESULT_FAILURE;
+		snprintf(d->last_resync_reason, sizeof(d->last_resync_reason), "%s",
+			 reason && *reason ? reason : (ok ? "configuration fetched" : "failed"));
+		if (ok)
+			d->last_fetch_ok_start = d->fetch_started;
+		t->state = ok ? TASK_OK : TASK_FAILED;
+		set_status(m, d, fsm_on_fetch_end(d->managed_status, ok, d->commit_during_fetch), now, out);
+		d->commit_during_fetch = false;
+		push(out, ACT_SAVE_DEVICE, 0, d->index);
+		job_progress(m, j, now, out);
+	} else if (d) {
+		push(out, ACT_SAVE_DEVICE, 0, d->index);
+	}
+	drain_ready(m, now, out);
+}
+
+struct job *sched_manual_resync(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
+				rs_time_t now, struct actions *out)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!model_device_by_index(m, devices[i]))
+			return NULL;
+	if (n == 0)
+		return NULL;
+	struct job *j = new_job(m, JOB_MANUAL_RESYNC, user, devices, n, now, out);
+	sched_tick(m, now, out);
+	return j;
+}
+
+struct job *sched_inventory_resync(struct model *m, const char *user, rs_time_t now, struct actions *out)
+{
+	if (m->ndevices == 0)
+		return NULL;
+	uint32_t *devs = calloc(m->ndevices, sizeof(*devs));
+	if (!devs)
+		return NULL;
+	uint32_t n = 0;
+	struct device *d;
+	RB_FOREACH(d, device_tree, &m->devices)
+		devs[n++] = d->index;
+	struct job *j = new_job(m, JOB_INVENTORY_RESYNC, user, devs, n, now, out);
+	free(devs);
+	sched_tick(m, now, out);
+	return j;
+}
+
+/* Stops one task: pending ones leave the timer, running ones get their
+ * session closed (J1); the device stays busy until the worker is back. */
+static void task_cancel(struct model *m, struct task *t, rs_time_t now, struct actions *out)
+{
+	struct device *d = model_device_by_index(m, t->device);
+	clear_scheduled_auto(d, t->job);
+	if (t->state == TASK_PENDING) {
+		timer_del(m, t);
+	} else if (t->state == TASK_RUNNING) {
+		push(out, ACT_STOP_FETCH, t->job->id, t->device);
+		if (d) {
+			set_status(m, d, MS_OUT_OF_SYNC, now, out);
+			d->last_resync_time = now;
+			d->last_resync_result = RESULT_FAILURE;
+			snprintf(d->last_resync_reason, sizeof(d->last_resync_reason), "cancelled");
+		}
+	} else {
+		return;
+	}
+	t->state = TASK_CANCELLED;
+	if (d)
+		push(out, ACT_SAVE_DEVICE, 0, d->index);
+}
+
+int sched_cancel_job(struct model *m, uint32_t job_id, rs_time_t now, struct actions *out)
+{
+	struct job *j = model_job_by_id(m, job_id);
+	if (!j || job_state_final(j->state))
+		return -1;
+	for (uint32_t i = 0; i < j->ntasks; i++)
+		task_cancel(m, &j->tasks[i], now, out);
+	j->state = JOB_CANCELLED;
+	m->jobc.cancelled++;
+	snprintf(j->summary, sizeof(j->summary), "cancelled");
+	job_finish(m, j, now, out);
+	return 0;
+}
+
+struct job *sched_retry_job(struct model *m, uint32_t job_id, const char *user, rs_time_t now,
+			    struct actions *out)
+{
+	struct job *j = model_job_by_id(m, job_id);
+	if (!j || j->state != JOB_FAILURE)
+		return NULL;
+	uint32_t *devs = malloc(j->ntasks * sizeof(*devs)), n = 0;
+	if (!devs)
+		return NULL;
+	for (uint32_t i = 0; i < j->ntasks; i++)
+		if (j->tasks[i].state == TASK_FAILED && model_device_by_index(m, j->tasks[i].device))
+			devs[n++] = j->tasks[i].device;
+	struct job *r = n ? new_job(m, JOB_MANUAL_RESYNC, user, devs, n, now, out) : NULL;
+	free(devs);
+	if (r) {
+		snprintf(r->summary, sizeof(r->summary), "retry of job %u", job_id);
+		sched_tick(m, now, out);
+	}
+	return r;
+}
+
+void sched_purge_jobs(struct model *m, rs_time_t now, struct actions *out)
+{
+	const struct settings *s = &m->settings;
+	rs_time_t cutoff = s->job_retention_days ? now - RS_SECS((int64_t)s->job_retention_days * 86400) : 0;
+	uint32_t finished = 0;
+	struct job *j, *jn;
+	RB_FOREACH(j, job_tree, &m->jobs)
+		finished += job_state_final(j->state);
+	/* Oldest first: ids increase with creation. */
+	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn) {
+		if (!job_state_final(j->state))
+			continue; /* J4: scheduled and running jobs are never purged */
+		bool queued = false;
+		for (uint32_t i = 0; i < j->ntasks; i++)
+			queued |= j->tasks[i].queued;
+		if (queued)
+			continue;
+		bool too_old = cutoff && j->end_time < cutoff;
+		bool too_many = s->job_retention_count && finished > s->job_retention_count;
+		if (!too_old && !too_many)
+			continue;
+		push(out, ACT_DELETE_JOB, j->id, 0);
+		model_job_free(m, j);
+		finished--;
+	}
+}
+
+void sched_restore(struct model *m, rs_time_t now, struct actions *out)
+{
+	m->running_fetches = 0;
+	struct device *d;
+	RB_FOREACH(d, device_tree, &m->devices) {
+		d->running_job = 0;
+		d->commit_during_fetch = false;
+		struct job *sj = d->scheduled_auto_job ? model_job_by_id(m, d->scheduled_auto_job) : NULL;
+		if (!sj || sj->state != JOB_SCHEDULED)
+			d->scheduled_auto_job = 0;
+	}
+	struct job *j, *jn;
+	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn) {
+		if (j->state == JOB_SCHEDULED) {
+			for (uint32_t i = 0; i < j->ntasks; i++)
+				if (j->tasks[i].state == TASK_PENDING)
+					timer_add(m, &j->tasks[i]); /* keeps its due time */
+			continue;
+		}
+		if (j->state != JOB_IN_PROGRESS)
+			continue;
+		/* J5: interrupted. Its unfinished devices are resynced again. */
+		for (uint32_t i = 0; i < j->ntasks; i++) {
+			struct task *t = &j->tasks[i];
+			if (task_final(t))
+				continue;
+			t->state = TASK_FAILED;
+			d = model_device_by_index(m, t->device);
+			if (!d)
+				continue;
+			d->last_resync_result = RESULT_FAILURE;
+			d->last_resync_time = now;
+			snprintf(d->last_resync_reason, sizeof(d->last_resync_reason), "interrupted by restart");
+			if (d->managed_status == MS_SYNCHRONIZING || m->settings.system_of_record == SOR_NETWORK)
+				set_status(m, d, MS_OUT_OF_SYNC, now, out);
+			if (!d->scheduled_auto_job) {
+				struct job *again = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1, now, out);
+				if (again) {
+					d->scheduled_auto_job = again->id;
+					snprintf(again->summary, sizeof(again->summary),
+						 "resync after job %u was interrupted by restart", j->id);
+				}
+			}
+			push(out, ACT_SAVE_DEVICE, 0, d->index);
+		}
+		job_finish(m, j, now, out);
+		snprintf(j->summary, sizeof(j->summary), "interrupted by restart");
+	}
+	/* A device left synchronizing without a job (should not happen) is stale. */
+	RB_FOREACH(d, device_tree, &m->devices)
+		if (d->managed_status == MS_SYNCHRONIZING)
+			set_status(m, d, MS_OUT_OF_SYNC, now, out);
+}
+
+void sched_device_removed(struct model *m, uint32_t device, rs_time_t now, struct actions *out)
+{
+	struct job *j, *jn;
+	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn) {
+		if (job_state_final(j->state))
+			continue;
+		struct task *t = job_task(j, device);
+		if (!t || task_final(t))
+			continue;
+		task_cancel(m, t, now, out);
+		if (j->ntasks == 1)
+			snprintf(j->summary, sizeof(j->summary), "device %u removed", device);
+		job_progress(m, j, now, out);
+	}
+}

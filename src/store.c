@@ -1,0 +1,754 @@
+/* store.c: durable state in a Berkeley DB transactional environment; the only
+ * file that includes <db.h>.
+ *
+ * Databases: meta (format number), devices and jobs (keyed by big-endian
+ * index/id so cursors walk in order), settings (id/value pairs, so a newer
+ * release can add settings), cfgmeta and cfgtext (keyed by device + version).
+ * Every record starts with its format byte. The daemon holds an exclusive
+ * lock on the state directory and runs recovery on open; a tool that opens
+ * the store while the daemon runs joins the environment without recovery. */
+#include "store.h"
+
+#include <arpa/inet.h>
+#include <db.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define REC_FORMAT 1
+
+struct store {
+	DB_ENV *env;
+	DB *meta, *devices, *jobs, *settings, *cfgmeta, *cfgtext;
+	DB_TXN *txn;
+	int lock_fd;
+	char err[256];
+};
+
+/* ---- record encoding ----------------------------------------------------- */
+
+struct wbuf {
+	uint8_t *p;
+	size_t n, cap;
+	int err;
+};
+
+static void w_bytes(struct wbuf *w, const void *src, size_t len)
+{
+	if (w->err)
+		return;
+	if (w->n + len > w->cap) {
+		size_t cap = w->cap ? w->cap : 256;
+		while (cap < w->n + len)
+			cap *= 2;
+		uint8_t *p = realloc(w->p, cap);
+		if (!p) {
+			w->err = 1;
+			return;
+		}
+		w->p = p;
+		w->cap = cap;
+	}
+	memcpy(w->p + w->n, src, len);
+	w->n += len;
+}
+
+static void w_u8(struct wbuf *w, uint8_t v)
+{
+	w_bytes(w, &v, 1);
+}
+
+static void w_u16(struct wbuf *w, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	w_bytes(w, b, 2);
+}
+
+static void w_u32(struct wbuf *w, uint32_t v)
+{
+	uint32_t be = htonl(v);
+	w_bytes(w, &be, 4);
+}
+
+static void w_u64(struct wbuf *w, uint64_t v)
+{
+	w_u32(w, (uint32_t)(v >> 32));
+	w_u32(w, (uint32_t)v);
+}
+
+static void w_str(struct wbuf *w, const char *s)
+{
+	size_t len = strlen(s);
+	if (len > 0xffff)
+		len = 0xffff;
+	w_u16(w, (uint16_t)len);
+	w_bytes(w, s, len);
+}
+
+struct rbuf {
+	const uint8_t *p, *end;
+	int err;
+};
+
+static int r_need(struct rbuf *r, size_t n)
+{
+	if (r->err || (size_t)(r->end - r->p) < n) {
+		r->err = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static uint8_t r_u8(struct rbuf *r)
+{
+	return r_need(r, 1) ? *r->p++ : 0;
+}
+
+static uint16_t r_u16(struct rbuf *r)
+{
+	if (!r_need(r, 2))
+		return 0;
+	uint16_t v = (uint16_t)(r->p[0] << 8 | r->p[1]);
+	r->p += 2;
+	return v;
+}
+
+static uint32_t r_u32(struct rbuf *r)
+{
+	if (!r_need(r, 4))
+		return 0;
+	uint32_t be;
+	memcpy(&be, r->p, 4);
+	r->p += 4;
+	return ntohl(be);
+}
+
+static uint64_t r_u64(struct rbuf *r)
+{
+	uint64_t hi = r_u32(r);
+	return hi << 32 | r_u32(r);
+}
+
+static void r_str(struct rbuf *r, char *dst, size_t size)
+{
+	uint16_t len = r_u16(r);
+	if (!r_need(r, len)) {
+		dst[0] = '\0';
+		return;
+	}
+	size_t c = len < size - 1 ? len : size - 1;
+	memcpy(dst, r->p, c);
+	dst[c] = '\0';
+	r->p += len;
+}
+
+static void encode_device(struct wbuf *w, const struct device *d)
+{
+	w_u8(w, REC_FORMAT);
+	w_u32(w, d->index);
+	w_str(w, d->name);
+	w_str(w, d->address);
+	w_u16(w, d->ssh_port);
+	w_str(w, d->credential);
+	w_u8(w, d->trust_on_first_use);
+	w_u8(w, (uint8_t)d->managed_status);
+	w_u8(w, (uint8_t)d->conn_status);
+	w_u64(w, (uint64_t)d->last_commit_time);
+	w_str(w, d->last_commit_user);
+	w_str(w, d->last_commit_comment);
+	w_u64(w, d->commit_count);
+	w_u64(w, (uint64_t)d->last_resync_time);
+	w_u8(w, (uint8_t)d->last_resync_result);
+	w_str(w, d->last_resync_reason);
+	w_u32(w, d->config_version);
+	w_u32(w, d->scheduled_auto_job);
+	w_u32(w, d->running_job);
+	w_u64(w, (uint64_t)d->fetch_started);
+	w_u8(w, d->commit_during_fetch);
+	w_u64(w, (uint64_t)d->last_fetch_ok_start);
+	w_str(w, d->pending_user);
+	w_str(w, d->pending_comment);
+	w_u8(w, d->from_config);
+}
+
+static int valid_enum(unsigned v, unsigned max)
+{
+	return v >= 1 && v <= max;
+}
+
+/* Decodes into *d (fields only, no tree links). */
+static int decode_device(struct rbuf *r, struct device *d)
+{
+	if (r_u8(r) != REC_FORMAT)
+		return -1;
+	d->index = r_u32(r);
+	r_str(r, d->name, sizeof(d->name));
+	r_str(r, d->address, sizeof(d->address));
+	d->ssh_port = r_u16(r);
+	r_str(r, d->credential, sizeof(d->credential));
+	d->trust_on_first_use = r_u8(r);
+	d->managed_status = (enum managed_status)r_u8(r);
+	d->conn_status = (enum conn_status)r_u8(r);
+	d->last_commit_time = (rs_time_t)r_u64(r);
+	r_str(r, d->last_commit_user, sizeof(d->last_commit_user));
+	r_str(r, d->last_commit_comment, sizeof(d->last_commit_comment));
+	d->commit_count = r_u64(r);
+	d->last_resync_time = (rs_time_t)r_u64(r);
+	d->last_resync_result = (enum resync_result)r_u8(r);
+	r_str(r, d->last_resync_reason, sizeof(d->last_resync_reason));
+	d->config_version = r_u32(r);
+	d->scheduled_auto_job = r_u32(r);
+	d->running_job = r_u32(r);
+	d->fetch_started = (rs_time_t)r_u64(r);
+	d->commit_during_fetch = r_u8(r);
+	d->last_fetch_ok_start = (rs_time_t)r_u64(r);
+	r_str(r, d->pending_user, sizeof(d->pending_user));
+	r_str(r, d->pending_comment, sizeof(d->pending_comment));
+	d->from_config = r_u8(r);
+	if (r->err || !valid_enum(d->managed_status, MS_COUNT) || !valid_enum(d->conn_status, CONN_DOWN) ||
+	    !valid_enum(d->last_resync_result, RESULT_FAILURE))
+		return -1;
+	return 0;
+}
+
+static void encode_job(struct wbuf *w, const struct job *j)
+{
+	w_u8(w, REC_FORMAT);
+	w_u32(w, j->id);
+	w_str(w, j->name);
+	w_u8(w, (uint8_t)j->type);
+	w_u8(w, (uint8_t)j->state);
+	w_u8(w, j->percent);
+	w_str(w, j->summary);
+	w_u64(w, (uint64_t)j->scheduled_start);
+	w_u64(w, (uint64_t)j->actual_start);
+	w_u64(w, (uint64_t)j->end_time);
+	w_str(w, j->user);
+	w_u32(w, j->recurrence_secs);
+	w_u32(w, j->ntasks);
+	for (uint32_t i = 0; i < j->ntasks; i++) {
+		w_u32(w, j->tasks[i].device);
+		w_u8(w, (uint8_t)j->tasks[i].state);
+		w_u64(w, (uint64_t)j->tasks[i].due);
+	}
+}
+
+/* Decodes into *j with a malloc'd task array. */
+static int decode_job(struct rbuf *r, struct job *j)
+{
+	memset(j, 0, sizeof(*j));
+	if (r_u8(r) != REC_FORMAT)
+		return -1;
+	j->id = r_u32(r);
+	r_str(r, j->name, sizeof(j->name));
+	j->type = (enum job_type)r_u8(r);
+	j->state = (enum job_state)r_u8(r);
+	j->percent = r_u8(r);
+	r_str(r, j->summary, sizeof(j->summary));
+	j->scheduled_start = (rs_time_t)r_u64(r);
+	j->actual_start = (rs_time_t)r_u64(r);
+	j->end_time = (rs_time_t)r_u64(r);
+	r_str(r, j->user, sizeof(j->user));
+	j->recurrence_secs = r_u32(r);
+	j->ntasks = r_u32(r);
+	if (r->err || !valid_enum(j->type, JOB_DATA_CAPTURE) || !valid_enum(j->state, JOB_CANCELLED) ||
+	    (size_t)(r->end - r->p) < (size_t)j->ntasks * 13)
+		return -1;
+	j->tasks = calloc(j->ntasks ? j->ntasks : 1, sizeof(*j->tasks));
+	if (!j->tasks)
+		return -1;
+	for (uint32_t i = 0; i < j->ntasks; i++) {
+		j->tasks[i].device = r_u32(r);
+		j->tasks[i].state = (enum task_state)r_u8(r);
+		j->tasks[i].due = (rs_time_t)r_u64(r);
+		if (!valid_enum(j->tasks[i].state, TASK_CANCELLED))
+			r->err = 1;
+	}
+	if (r->err) {
+		free(j->tasks);
+		j->tasks = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void encode_meta(struct wbuf *w, const struct config_meta *c)
+{
+	w_u8(w, REC_FORMAT);
+	w_u32(w, c->device);
+	w_u32(w, c->version);
+	w_u64(w, (uint64_t)c->fetched);
+	w_u64(w, (uint64_t)c->commit_time);
+	w_str(w, c->commit_user);
+	w_u32(w, c->size);
+	w_u32(w, c->lines_added);
+	w_u32(w, c->lines_removed);
+	w_bytes(w, c->sha256, sizeof(c->sha256));
+}
+
+static int decode_meta(struct rbuf *r, struct config_meta *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (r_u8(r) != REC_FORMAT)
+		return -1;
+	c->device = r_u32(r);
+	c->version = r_u32(r);
+	c->fetched = (rs_time_t)r_u64(r);
+	c->commit_time = (rs_time_t)r_u64(r);
+	r_str(r, c->commit_user, sizeof(c->commit_user));
+	c->size = r_u32(r);
+	c->lines_added = r_u32(r);
+	c->lines_removed = r_u32(r);
+	if (r_need(r, sizeof(c->sha256))) {
+		memcpy(c->sha256, r->p, sizeof(c->sha256));
+		r->p += sizeof(c->sha256);
+	}
+	return r->err ? -1 : 0;
+}
+
+/* ---- environment --------------------------------------------------------- */
+
+static int fail(struct store *s, const char *what, int rc)
+{
+	snprintf(s->err, sizeof(s->err), "%s: %s", what, db_strerror(rc));
+	return -1;
+}
+
+static int open_db(struct store *s, DB **db, const char *name, u_int32_t oflags)
+{
+	int rc = db_create(db, s->env, 0);
+	if (rc)
+		return fail(s, name, rc);
+	rc = (*db)->open(*db, NULL, name, NULL, DB_BTREE, oflags | DB_AUTO_COMMIT, 0600);
+	if (rc)
+		return fail(s, name, rc);
+	return 0;
+}
+
+static int check_format(struct store *s)
+{
+	DBT key = { .data = "format", .size = 6 };
+	DBT val;
+	uint32_t be = htonl(STORE_FORMAT);
+	memset(&val, 0, sizeof(val));
+	int rc = s->meta->get(s->meta, NULL, &key, &val, 0);
+	if (rc == DB_NOTFOUND) {
+		val.data = &be;
+		val.size = sizeof(be);
+		rc = s->meta->put(s->meta, NULL, &key, &val, DB_AUTO_COMMIT);
+		return rc ? fail(s, "meta", rc) : 0;
+	}
+	if (rc)
+		return fail(s, "meta", rc);
+	uint32_t stored = 0;
+	if (val.size == sizeof(stored))
+		stored = ntohl(*(uint32_t *)val.data);
+	if (stored == 0 || stored > STORE_FORMAT) {
+		snprintf(s->err, sizeof(s->err),
+			 "store format %u is not readable by this resyncd (reads up to %u)", stored, STORE_FORMAT);
+		return -1;
+	}
+	return 0;
+}
+
+int store_open(const char *dir, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->lock_fd = -1;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(s->err, sizeof(s->err), "cannot create state directory %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	char lockpath[4096];
+	snprintf(lockpath, sizeof(lockpath), "%s/resyncd.lock", dir);
+	s->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0) {
+		snprintf(s->err, sizeof(s->err), "cannot open %s: %s", lockpath, strerror(errno));
+		goto fail;
+	}
+	/* Only the sole user may run recovery; a second process joins. */
+	int owner = flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0;
+	int rc = db_env_create(&s->env, 0);
+	if (rc) {
+		fail(s, "environment", rc);
+		goto fail;
+	}
+	s->env->set_errpfx(s->env, "resyncd store");
+	/* Log files are removed once checkpointed; the store stays small. */
+	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL;
+	if (owner)
+		flags |= DB_RECOVER;
+	rc = s->env->open(s->env, dir, flags, 0600);
+	if (rc) {
+		fail(s, dir, rc);
+		goto fail;
+	}
+	if (open_db(s, &s->meta, "meta.db", DB_CREATE) || check_format(s) ||
+	    open_db(s, &s->devices, "devices.db", DB_CREATE) ||
+	    open_db(s, &s->jobs, "jobs.db", DB_CREATE) ||
+	    open_db(s, &s->settings, "settings.db", DB_CREATE) ||
+	    open_db(s, &s->cfgmeta, "cfgmeta.db", DB_CREATE) ||
+	    open_db(s, &s->cfgtext, "cfgtext.db", DB_CREATE))
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", s->err);
+	store_close(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->txn)
+		store_abort(s);
+	DB **dbs[] = { &s->cfgtext, &s->cfgmeta, &s->settings, &s->jobs, &s->devices, &s->meta };
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
+		if (*dbs[i])
+			(*dbs[i])->close(*dbs[i], 0);
+	if (s->env) {
+		s->env->txn_checkpoint(s->env, 0, 0, 0);
+		s->env->close(s->env, 0);
+	}
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(s);
+}
+
+const char *store_error(const struct store *s)
+{
+	return s->err;
+}
+
+int store_begin(struct store *s)
+{
+	if (s->txn)
+		return 0;
+	int rc = s->env->txn_begin(s->env, NULL, &s->txn, 0);
+	return rc ? fail(s, "begin", rc) : 0;
+}
+
+int store_commit(struct store *s)
+{
+	if (!s->txn)
+		return 0;
+	int rc = s->txn->commit(s->txn, 0);
+	s->txn = NULL;
+	return rc ? fail(s, "commit", rc) : 0;
+}
+
+void store_abort(struct store *s)
+{
+	if (s->txn)
+		s->txn->abort(s->txn);
+	s->txn = NULL;
+}
+
+/* Writes in the open transaction, or in one of its own. */
+static int put(struct store *s, DB *db, const void *k, size_t klen, const void *v, size_t vlen)
+{
+	DBT key, val;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = (void *)k;
+	key.size = (u_int32_t)klen;
+	val.data = (void *)v;
+	val.size = (u_int32_t)vlen;
+	int rc = db->put(db, s->txn, &key, &val, s->txn ? 0 : DB_AUTO_COMMIT);
+	return rc ? fail(s, "put", rc) : 0;
+}
+
+static int del(struct store *s, DB *db, const void *k, size_t klen)
+{
+	DBT key;
+	memset(&key, 0, sizeof(key));
+	key.data = (void *)k;
+	key.size = (u_int32_t)klen;
+	int rc = db->del(db, s->txn, &key, s->txn ? 0 : DB_AUTO_COMMIT);
+	return rc && rc != DB_NOTFOUND ? fail(s, "delete", rc) : 0;
+}
+
+static int put_encoded(struct store *s, DB *db, uint32_t id, struct wbuf *w)
+{
+	uint32_t key = htonl(id);
+	int rc = w->err ? -1 : put(s, db, &key, sizeof(key), w->p, w->n);
+	free(w->p);
+	return rc;
+}
+
+int store_put_device(struct store *s, const struct device *d)
+{
+	struct wbuf w = { 0 };
+	encode_device(&w, d);
+	return put_encoded(s, s->devices, d->index, &w);
+}
+
+int store_del_device(struct store *s, uint32_t index)
+{
+	uint32_t key = htonl(index);
+	return del(s, s->devices, &key, sizeof(key));
+}
+
+int store_put_job(struct store *s, const struct job *j)
+{
+	struct wbuf w = { 0 };
+	encode_job(&w, j);
+	return put_encoded(s, s->jobs, j->id, &w);
+}
+
+int store_del_job(struct store *s, uint32_t id)
+{
+	uint32_t key = htonl(id);
+	return del(s, s->jobs, &key, sizeof(key));
+}
+
+int store_put_settings(struct store *s, const struct settings *st)
+{
+	struct wbuf w = { 0 };
+	w_u8(&w, REC_FORMAT);
+	w_u32(&w, SET_COUNT);
+	for (int i = 0; i < SET_COUNT; i++) {
+		w_u32(&w, (uint32_t)i);
+		w_u64(&w, (uint64_t)settings_get(st, (enum setting_id)i));
+	}
+	int rc = w.err ? -1 : put(s, s->settings, "settings", 8, w.p, w.n);
+	free(w.p);
+	return rc;
+}
+
+/* Calls fn for every record of db, in key order. */
+static int each(struct store *s, DB *db, int (*fn)(struct rbuf *r, void *ctx), void *ctx)
+{
+	DBC *c;
+	int rc = db->cursor(db, NULL, &c, 0);
+	if (rc)
+		return fail(s, "cursor", rc);
+	DBT key, val;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	int ret = 0;
+	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0) {
+		struct rbuf r = { val.data, (const uint8_t *)val.data + val.size, 0 };
+		if (fn(&r, ctx) < 0)
+			ret = -1;
+	}
+	if (rc != DB_NOTFOUND)
+		ret = fail(s, "cursor", rc);
+	c->close(c);
+	return ret;
+}
+
+static int load_device(struct rbuf *r, void *ctx)
+{
+	struct model *m = ctx;
+	struct device tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	if (decode_device(r, &tmp) < 0)
+		return -1;
+	struct device *d = model_device_add(m, tmp.index, tmp.name, tmp.address, 0);
+	if (!d)
+		return -1;
+	/* Copy the persisted fields over the fresh row, keeping its links. */
+	enum managed_status st = tmp.managed_status;
+	d->ssh_port = tmp.ssh_port;
+	memcpy(d->credential, tmp.credential, sizeof(d->credential));
+	d->trust_on_first_use = tmp.trust_on_first_use;
+	d->conn_status = tmp.conn_status;
+	d->last_commit_time = tmp.last_commit_time;
+	memcpy(d->last_commit_user, tmp.last_commit_user, sizeof(d->last_commit_user));
+	memcpy(d->last_commit_comment, tmp.last_commit_comment, sizeof(d->last_commit_comment));
+	d->commit_count = tmp.commit_count;
+	d->last_resync_time = tmp.last_resync_time;
+	d->last_resync_result = tmp.last_resync_result;
+	memcpy(d->last_resync_reason, tmp.last_resync_reason, sizeof(d->last_resync_reason));
+	d->config_version = tmp.config_version;
+	d->scheduled_auto_job = tmp.scheduled_auto_job;
+	d->running_job = tmp.running_job;
+	d->fetch_started = tmp.fetch_started;
+	d->commit_during_fetch = tmp.commit_during_fetch;
+	d->last_fetch_ok_start = tmp.last_fetch_ok_start;
+	memcpy(d->pending_user, tmp.pending_user, sizeof(d->pending_user));
+	memcpy(d->pending_comment, tmp.pending_comment, sizeof(d->pending_comment));
+	d->from_config = tmp.from_config;
+	model_device_set_status(m, d, st, 0);
+	return 0;
+}
+
+static int load_job(struct rbuf *r, void *ctx)
+{
+	struct model *m = ctx;
+	struct job tmp;
+	if (decode_job(r, &tmp) < 0)
+		return -1;
+	struct job *j = model_job_restore(m, &tmp);
+	free(tmp.tasks);
+	return j ? 0 : -1;
+}
+
+int store_load(struct store *s, struct model *m, int *have_settings)
+{
+	*have_settings = 0;
+	DBT key = { .data = "settings", .size = 8 };
+	DBT val;
+	memset(&val, 0, sizeof(val));
+	int rc = s->settings->get(s->settings, NULL, &key, &val, 0);
+	if (rc == 0) {
+		struct rbuf r = { val.data, (const uint8_t *)val.data + val.size, 0 };
+		if (r_u8(&r) == REC_FORMAT) {
+			uint32_t n = r_u32(&r);
+			for (uint32_t i = 0; i < n && !r.err; i++) {
+				uint32_t id = r_u32(&r);
+				int64_t v = (int64_t)r_u64(&r);
+				/* Unknown or out-of-range values keep the default. */
+				if (!r.err)
+					settings_set(&m->settings, (enum setting_id)id, v, NULL);
+			}
+			*have_settings = !r.err;
+		}
+	} else if (rc != DB_NOTFOUND) {
+		return fail(s, "settings", rc);
+	}
+	int ret = 0;
+	if (each(s, s->devices, load_device, m) < 0) {
+		snprintf(s->err, sizeof(s->err), "some device records could not be read");
+		ret = -1;
+	}
+	if (each(s, s->jobs, load_job, m) < 0) {
+		snprintf(s->err, sizeof(s->err), "some job records could not be read");
+		ret = -1;
+	}
+	return ret;
+}
+
+/* ---- configuration archive ----------------------------------------------- */
+
+static void cfg_key(uint8_t key[8], uint32_t device, uint32_t version)
+{
+	uint32_t a = htonl(device), b = htonl(version);
+	memcpy(key, &a, 4);
+	memcpy(key + 4, &b, 4);
+}
+
+int store_config_put(struct store *s, const struct config_meta *meta, const char *text, size_t len)
+{
+	uint8_t key[8];
+	cfg_key(key, meta->device, meta->version);
+	struct wbuf w = { 0 };
+	encode_meta(&w, meta);
+	int own = !s->txn;
+	if (own && store_begin(s) < 0) {
+		free(w.p);
+		return -1;
+	}
+	int rc = w.err ? -1 : put(s, s->cfgmeta, key, sizeof(key), w.p, w.n);
+	if (rc == 0)
+		rc = put(s, s->cfgtext, key, sizeof(key), text, len);
+	free(w.p);
+	if (own) {
+		if (rc == 0)
+			return store_commit(s);
+		store_abort(s);
+	}
+	return rc;
+}
+
+int store_config_get(struct store *s, uint32_t device, uint32_t version, struct config_meta *meta,
+		     char **text, size_t *len)
+{
+	uint8_t k[8];
+	cfg_key(k, device, version);
+	DBT key, val;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = k;
+	key.size = sizeof(k);
+	int rc = s->cfgmeta->get(s->cfgmeta, s->txn, &key, &val, 0);
+	if (rc == DB_NOTFOUND)
+		return 1;
+	if (rc)
+		return fail(s, "config", rc);
+	struct rbuf r = { val.data, (const uint8_t *)val.data + val.size, 0 };
+	if (meta && decode_meta(&r, meta) < 0) {
+		snprintf(s->err, sizeof(s->err), "configuration record %u/%u unreadable", device, version);
+		return -1;
+	}
+	if (!text)
+		return 0;
+	memset(&val, 0, sizeof(val));
+	val.flags = DB_DBT_MALLOC;
+	rc = s->cfgtext->get(s->cfgtext, s->txn, &key, &val, 0);
+	if (rc)
+		return rc == DB_NOTFOUND ? 1 : fail(s, "config", rc);
+	char *t = realloc(val.data, val.size + 1);
+	if (!t) {
+		free(val.data);
+		return -1;
+	}
+	t[val.size] = '\0';
+	*text = t;
+	if (len)
+		*len = val.size;
+	return 0;
+}
+
+int store_config_list(struct store *s, uint32_t device, struct config_meta **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	DBC *c;
+	int rc = s->cfgmeta->cursor(s->cfgmeta, s->txn, &c, 0);
+	if (rc)
+		return fail(s, "cursor", rc);
+	uint8_t k[8];
+	cfg_key(k, device, 0);
+	DBT key, val;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = k;
+	key.size = sizeof(k);
+	key.ulen = sizeof(k);
+	key.flags = DB_DBT_USERMEM;
+	size_t cap = 0;
+	int ret = 0;
+	for (rc = c->get(c, &key, &val, DB_SET_RANGE); rc == 0; rc = c->get(c, &key, &val, DB_NEXT)) {
+		struct config_meta m;
+		struct rbuf r = { val.data, (const uint8_t *)val.data + val.size, 0 };
+		if (decode_meta(&r, &m) < 0 || m.device != device)
+			break;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct config_meta *v = realloc(*out, cap * sizeof(*v));
+			if (!v) {
+				ret = -1;
+				break;
+			}
+			*out = v;
+		}
+		(*out)[(*n)++] = m;
+	}
+	if (rc && rc != DB_NOTFOUND)
+		ret = fail(s, "cursor", rc);
+	c->close(c);
+	return ret;
+}
+
+int store_config_del(struct store *s, uint32_t device, uint32_t version)
+{
+	uint8_t key[8];
+	cfg_key(key, device, version);
+	int rc = del(s, s->cfgmeta, key, sizeof(key));
+	return rc ? rc : del(s, s->cfgtext, key, sizeof(key));
+}
