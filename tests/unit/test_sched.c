@@ -1,0 +1,626 @@
+/* test_sched.c: the damping scheduler and status machine against SPEC rules
+ * R1-R7, S1-S3 and J1-J5, with an injected clock (no test sleeps). */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsm.h"
+#include "sched.h"
+
+#define W 20
+#define I 20
+#define T0 RS_SECS(1700000000)
+
+struct fx {
+	struct model m;
+	struct actions out;
+};
+
+static struct fx *fx_new(uint32_t ndevices)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	model_init(&f->m);
+	actions_init(&f->out);
+	for (uint32_t i = 1; i <= ndevices; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "r%u", i);
+		char addr[32];
+		snprintf(addr, sizeof(addr), "192.0.2.%u", i % 250 + 1);
+		model_device_add(&f->m, 0, name, addr, T0);
+	}
+	return f;
+}
+
+static int setup1(void **state)
+{
+	*state = fx_new(3);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	actions_free(&f->out);
+	model_free(&f->m);
+	free(f);
+	return 0;
+}
+
+static struct device *dev(struct fx *f, uint32_t i)
+{
+	return model_device_by_index(&f->m, i);
+}
+
+static void commit(struct fx *f, uint32_t d, rs_time_t t)
+{
+	struct commit_info ci = { .user = "alice", .comment = "change" };
+	sched_commit(&f->m, dev(f, d), &ci, t, &f->out);
+}
+
+static void tick(struct fx *f, rs_time_t t)
+{
+	sched_tick(&f->m, t, &f->out);
+}
+
+static void done(struct fx *f, uint32_t job, uint32_t d, bool ok, rs_time_t t)
+{
+	sched_fetch_done(&f->m, job, d, ok, ok ? CONN_UP : CONN_DOWN, ok ? "" : "connection refused", t, &f->out);
+}
+
+/* Counts START_FETCH actions for a device since the last clear. */
+static size_t starts_for(struct fx *f, uint32_t d)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->out.n; i++)
+		n += f->out.v[i].kind == ACT_START_FETCH && f->out.v[i].device == d;
+	return n;
+}
+
+static uint32_t njobs_of(struct fx *f, enum job_type type)
+{
+	uint32_t n = 0;
+	struct job *j;
+	RB_FOREACH(j, job_tree, &f->m.jobs)
+		n += j->type == type;
+	return n;
+}
+
+/* ---- R1 ------------------------------------------------------------------ */
+
+static void test_R1_commit_marks_out_of_sync_from_every_status(void **state)
+{
+	struct fx *f = *state;
+	static const enum managed_status from[] = { MS_UNKNOWN, MS_IN_SYNC, MS_OUT_OF_SYNC, MS_SYNCHRONIZING };
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		model_device_set_status(&f->m, dev(f, 1), from[i], T0);
+		commit(f, 1, T0 + RS_SECS(i));
+		assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	}
+	assert_int_equal(dev(f, 1)->commit_count, 4);
+	assert_string_equal(dev(f, 1)->last_commit_user, "alice");
+}
+
+static void test_R1_status_change_emits_one_notification(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	assert_int_equal(actions_count(&f->out, ACT_STATUS_CHANGED), 1);
+	assert_int_equal(f->out.v[0].old_status, MS_UNKNOWN);
+	assert_int_equal(f->out.v[0].new_status, MS_OUT_OF_SYNC);
+	actions_clear(&f->out);
+	commit(f, 1, T0 + 1); /* already outOfSync: no change, no notification */
+	assert_int_equal(actions_count(&f->out, ACT_STATUS_CHANGED), 0);
+	assert_int_equal(f->m.status_count[MS_OUT_OF_SYNC], 1);
+	assert_int_equal(f->m.status_count[MS_UNKNOWN], 2);
+}
+
+static void test_R1_commit_while_synchronizing(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
+	commit(f, 1, T0 + RS_SECS(W + 1));
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+}
+
+/* ---- R2 ------------------------------------------------------------------ */
+
+static void test_R2_commit_schedules_job_due_after_W(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	struct job *j = model_job_by_id(&f->m, dev(f, 1)->scheduled_auto_job);
+	assert_non_null(j);
+	assert_int_equal(j->type, JOB_AUTO_RESYNC);
+	assert_int_equal(j->state, JOB_SCHEDULED);
+	assert_true(j->scheduled_start == T0 + RS_SECS(W));
+	assert_string_equal(j->user, "system");
+	tick(f, T0 + RS_SECS(W) - 1);
+	assert_int_equal(starts_for(f, 1), 0);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(j->state, JOB_IN_PROGRESS);
+}
+
+static void test_R2_many_commits_in_window_give_one_job(void **state)
+{
+	struct fx *f = *state;
+	for (int i = 0; i < 5; i++)
+		commit(f, 1, T0 + RS_SECS(i * 3));
+	assert_int_equal(njobs_of(f, JOB_AUTO_RESYNC), 1);
+	struct job *j = model_job_by_id(&f->m, dev(f, 1)->scheduled_auto_job);
+	assert_true(j->scheduled_start == T0 + RS_SECS(W)); /* the due time does not move */
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 1), 1);
+	done(f, j->id, 1, true, T0 + RS_SECS(W + 2));
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	assert_int_equal(njobs_of(f, JOB_AUTO_RESYNC), 1);
+	assert_int_equal(dev(f, 1)->commit_count, 5);
+}
+
+static void test_R2_W_zero_starts_at_once(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.auto_resync_wait_secs = 0;
+	commit(f, 1, T0);
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
+}
+
+static void test_R2_commits_on_two_devices_are_independent(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	commit(f, 2, T0 + RS_SECS(5));
+	assert_int_equal(njobs_of(f, JOB_AUTO_RESYNC), 2);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(starts_for(f, 2), 0);
+	tick(f, T0 + RS_SECS(W + 5));
+	assert_int_equal(starts_for(f, 2), 1);
+}
+
+/* ---- R3 ------------------------------------------------------------------ */
+
+static void test_R3_due_while_running_is_delayed_by_I_again_and_again(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	tick(f, T0 + RS_SECS(W)); /* job A starts */
+	uint32_t a = dev(f, 1)->running_job;
+	commit(f, 1, T0 + RS_SECS(W + 1)); /* job B scheduled, due W+1+W */
+	uint32_t b = dev(f, 1)->scheduled_auto_job;
+	assert_int_not_equal(a, b);
+	rs_time_t due = T0 + RS_SECS(2 * W + 1);
+	actions_clear(&f->out);
+	for (int k = 0; k < 3; k++) {
+		tick(f, due + RS_SECS(k * I));
+		assert_int_equal(starts_for(f, 1), 0); /* never two on one device */
+		assert_true(sched_next_due(&f->m) == due + RS_SECS((k + 1) * I));
+		assert_int_equal(model_job_by_id(&f->m, b)->state, JOB_SCHEDULED);
+	}
+	assert_int_equal(f->m.jobc.delayed, 3);
+	done(f, a, 1, true, due + RS_SECS(3 * I) - 1);
+	tick(f, due + RS_SECS(3 * I));
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(dev(f, 1)->running_job, b);
+}
+
+static void test_R3_manual_resync_while_auto_runs_waits(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	tick(f, T0 + RS_SECS(W));
+	uint32_t a = dev(f, 1)->running_job;
+	actions_clear(&f->out);
+	uint32_t d1 = 1;
+	struct job *m = sched_manual_resync(&f->m, &d1, 1, "bob", T0 + RS_SECS(W + 1), &f->out);
+	assert_non_null(m);
+	assert_int_equal(starts_for(f, 1), 0);
+	assert_int_equal(m->state, JOB_SCHEDULED);
+	done(f, a, 1, true, T0 + RS_SECS(W + 2));
+	tick(f, T0 + RS_SECS(W + 1 + I));
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(m->state, JOB_IN_PROGRESS);
+}
+
+/* ---- R4 ------------------------------------------------------------------ */
+
+static void test_R4_start_synchronizing_then_in_sync(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
+	done(f, j, 1, true, T0 + RS_SECS(W + 3));
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_SUCCESS);
+	assert_int_equal(model_job_by_id(&f->m, j)->percent, 100);
+	assert_int_equal(dev(f, 1)->last_resync_result, RESULT_SUCCESS);
+	assert_int_equal(dev(f, 1)->conn_status, CONN_UP);
+}
+
+static void test_R4_commit_during_fetch_stays_out_of_sync_and_schedules_next(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t a = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	commit(f, 1, T0 + RS_SECS(W + 1));
+	uint32_t b = dev(f, 1)->scheduled_auto_job;
+	assert_int_not_equal(b, 0);
+	done(f, a, 1, true, T0 + RS_SECS(W + 2));
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(model_job_by_id(&f->m, a)->state, JOB_SUCCESS);
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(2 * W + 1));
+	assert_int_equal(starts_for(f, 1), 1);
+	done(f, b, 1, true, T0 + RS_SECS(2 * W + 3));
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+}
+
+static void test_R4_failure_sets_out_of_sync_with_reason(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	done(f, j, 1, false, T0 + RS_SECS(W + 1));
+	struct device *d = dev(f, 1);
+	assert_int_equal(d->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(d->conn_status, CONN_DOWN);
+	assert_int_equal(d->last_resync_result, RESULT_FAILURE);
+	assert_string_equal(d->last_resync_reason, "connection refused");
+	struct job *job = model_job_by_id(&f->m, j);
+	assert_int_equal(job->state, JOB_FAILURE);
+	assert_non_null(strstr(job->summary, "connection refused"));
+}
+
+/* ---- R5 ------------------------------------------------------------------ */
+
+static void test_R5_disabled_marks_out_of_sync_and_schedules_nothing(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.auto_resync_enabled = false;
+	commit(f, 1, T0);
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(f->m.njobs, 0);
+	assert_true(sched_next_due(&f->m) == 0);
+}
+
+static void test_R5_manual_resync_runs_when_disabled(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.auto_resync_enabled = false;
+	commit(f, 1, T0);
+	uint32_t devs[] = { 1, 2 };
+	struct job *j = sched_manual_resync(&f->m, devs, 2, "bob", T0 + RS_SECS(1), &f->out);
+	assert_non_null(j);
+	assert_int_equal(j->type, JOB_MANUAL_RESYNC);
+	assert_string_equal(j->user, "bob");
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(starts_for(f, 2), 1);
+	done(f, j->id, 1, true, T0 + RS_SECS(2));
+	assert_int_equal(j->state, JOB_IN_PROGRESS);
+	assert_int_equal(j->percent, 50);
+	done(f, j->id, 2, true, T0 + RS_SECS(3));
+	assert_int_equal(j->state, JOB_SUCCESS);
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+}
+
+static void test_R5_manual_resync_while_auto_scheduled(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t a = dev(f, 1)->scheduled_auto_job;
+	uint32_t d1 = 1;
+	struct job *m = sched_manual_resync(&f->m, &d1, 1, "bob", T0 + RS_SECS(1), &f->out);
+	assert_int_equal(starts_for(f, 1), 1);
+	done(f, m->id, 1, true, T0 + RS_SECS(2));
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	/* The auto job, now redundant (R7 logic), does not fetch again. */
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 1), 0);
+	assert_int_equal(model_job_by_id(&f->m, a)->state, JOB_SUCCESS);
+}
+
+/* ---- R6 ------------------------------------------------------------------ */
+
+static void test_R6_new_W_applies_to_jobs_scheduled_after(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	assert_int_equal(settings_set(&f->m.settings, SET_AUTO_RESYNC_WAIT_SECS, 120, NULL), SETERR_OK);
+	commit(f, 2, T0);
+	assert_true(model_job_by_id(&f->m, dev(f, 1)->scheduled_auto_job)->scheduled_start == T0 + RS_SECS(W));
+	assert_true(model_job_by_id(&f->m, dev(f, 2)->scheduled_auto_job)->scheduled_start == T0 + RS_SECS(120));
+}
+
+static void test_R6_disable_inside_window_keeps_scheduled_job(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	f->m.settings.auto_resync_enabled = false;
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 1), 1);
+	/* Turning it on again schedules nothing by itself. */
+	struct fx *g = fx_new(1);
+	g->m.settings.auto_resync_enabled = false;
+	sched_commit(&g->m, model_device_by_index(&g->m, 1), NULL, T0, &g->out);
+	g->m.settings.auto_resync_enabled = true;
+	sched_tick(&g->m, T0 + RS_SECS(3600), &g->out);
+	assert_int_equal(g->m.njobs, 0);
+	teardown((void **)&g);
+}
+
+/* ---- R7 ------------------------------------------------------------------ */
+
+static void test_R7_auto_job_made_redundant_by_inventory_resync(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 2, T0);
+	uint32_t a = dev(f, 2)->scheduled_auto_job;
+	struct job *inv = sched_inventory_resync(&f->m, "bob", T0 + RS_SECS(5), &f->out);
+	assert_int_equal(inv->type, JOB_INVENTORY_RESYNC);
+	assert_int_equal(inv->ntasks, 3);
+	for (uint32_t d = 1; d <= 3; d++)
+		done(f, inv->id, d, true, T0 + RS_SECS(6));
+	assert_int_equal(inv->state, JOB_SUCCESS);
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 2), 0); /* not run twice */
+	assert_int_equal(model_job_by_id(&f->m, a)->state, JOB_SUCCESS);
+	assert_int_equal(f->m.jobc.redundant, 1);
+	assert_int_equal(dev(f, 2)->scheduled_auto_job, 0);
+}
+
+static void test_R7_auto_job_still_runs_after_commit_following_inventory(void **state)
+{
+	struct fx *f = *state;
+	struct job *inv = sched_inventory_resync(&f->m, "bob", T0, &f->out);
+	for (uint32_t d = 1; d <= 3; d++)
+		done(f, inv->id, d, true, T0 + RS_SECS(1));
+	commit(f, 2, T0 + RS_SECS(2)); /* a change after the inventory fetched it */
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(2 + W));
+	assert_int_equal(starts_for(f, 2), 1);
+}
+
+/* ---- concurrency --------------------------------------------------------- */
+
+static void test_R3_max_concurrent_resyncs_is_respected(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(5);
+	f->m.settings.max_concurrent_resyncs = 2;
+	for (uint32_t d = 1; d <= 5; d++)
+		commit(f, d, T0);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(actions_count(&f->out, ACT_START_FETCH), 2);
+	assert_int_equal(f->m.running_fetches, 2);
+	actions_clear(&f->out);
+	done(f, dev(f, 1)->running_job, 1, true, T0 + RS_SECS(W + 1));
+	assert_int_equal(actions_count(&f->out, ACT_START_FETCH), 1);
+	assert_int_equal(f->m.running_fetches, 2);
+	teardown((void **)&f);
+}
+
+/* ---- S1-S3 --------------------------------------------------------------- */
+
+static void test_S1_S2_manager_mode_commit_changes_status_without_resync(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.system_of_record = SOR_MANAGER;
+	model_device_set_status(&f->m, dev(f, 1), MS_IN_SYNC, T0);
+	commit(f, 1, T0);
+	assert_int_equal(dev(f, 1)->managed_status, MS_DEVICE_CHANGED);
+	assert_int_equal(f->m.njobs, 0);
+	model_device_set_status(&f->m, dev(f, 2), MS_MANAGER_CHANGED, T0);
+	commit(f, 2, T0);
+	assert_int_equal(dev(f, 2)->managed_status, MS_MANAGER_AND_DEVICE_CHANGED);
+	struct commit_info own = { .user = "resyncd", .by_manager = true };
+	model_device_set_status(&f->m, dev(f, 3), MS_IN_SYNC, T0);
+	sched_commit(&f->m, dev(f, 3), &own, T0, &f->out);
+	assert_int_equal(dev(f, 3)->managed_status, MS_IN_SYNC);
+}
+
+static void test_S3_manager_change_transitions(void **state)
+{
+	(void)state;
+	static const struct {
+		enum managed_status from, to;
+	} rows[] = {
+		{ MS_IN_SYNC, MS_MANAGER_CHANGED },
+		{ MS_DEVICE_CHANGED, MS_MANAGER_AND_DEVICE_CHANGED },
+		{ MS_MANAGER_CHANGED, MS_MANAGER_CHANGED },
+		{ MS_OUT_OF_SYNC, MS_OUT_OF_SYNC },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(fsm_on_manager_change(rows[i].from), rows[i].to);
+}
+
+/* ---- J1-J5 --------------------------------------------------------------- */
+
+static void test_J1_cancel_scheduled_job(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	assert_int_equal(sched_cancel_job(&f->m, j, T0 + RS_SECS(1), &f->out), 0);
+	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_CANCELLED);
+	assert_int_equal(dev(f, 1)->scheduled_auto_job, 0);
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 1), 0);
+	assert_int_equal(sched_cancel_job(&f->m, j, T0 + RS_SECS(W), &f->out), -1); /* final already */
+	/* The next commit schedules afresh. */
+	commit(f, 1, T0 + RS_SECS(W + 1));
+	assert_int_not_equal(dev(f, 1)->scheduled_auto_job, 0);
+}
+
+static void test_J1_cancel_in_progress_stops_session_leaves_out_of_sync(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	actions_clear(&f->out);
+	assert_int_equal(sched_cancel_job(&f->m, j, T0 + RS_SECS(W + 1), &f->out), 0);
+	assert_int_equal(actions_count(&f->out, ACT_STOP_FETCH), 1);
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_CANCELLED);
+	/* The worker reports back late: the device frees, nothing else changes. */
+	done(f, j, 1, true, T0 + RS_SECS(W + 2));
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(dev(f, 1)->running_job, 0);
+	assert_int_equal(f->m.running_fetches, 0);
+}
+
+static void test_J2_retry_makes_job_for_failed_devices_only(void **state)
+{
+	struct fx *f = *state;
+	uint32_t devs[] = { 1, 2, 3 };
+	struct job *j = sched_manual_resync(&f->m, devs, 3, "bob", T0, &f->out);
+	done(f, j->id, 1, true, T0 + 1);
+	done(f, j->id, 2, false, T0 + 2);
+	done(f, j->id, 3, false, T0 + 3);
+	assert_int_equal(j->state, JOB_FAILURE);
+	assert_non_null(strstr(j->summary, "2 of 3"));
+	struct job *r = sched_retry_job(&f->m, j->id, "carol", T0 + 4, &f->out);
+	assert_non_null(r);
+	assert_int_equal(r->ntasks, 2);
+	assert_int_equal(r->tasks[0].device, 2);
+	assert_int_equal(r->tasks[1].device, 3);
+	assert_null(sched_retry_job(&f->m, r->id, "carol", T0 + 5, &f->out)); /* not finished */
+}
+
+static void test_J3_recurring_job_schedules_next_run(void **state)
+{
+	struct fx *f = *state;
+	uint32_t d1 = 1;
+	struct job *j = sched_manual_resync(&f->m, &d1, 1, "bob", T0, &f->out);
+	j->recurrence_secs = 3600;
+	done(f, j->id, 1, true, T0 + RS_SECS(2));
+	struct job *next = model_job_next(&f->m, j->id);
+	assert_non_null(next);
+	assert_int_equal(next->state, JOB_SCHEDULED);
+	assert_int_equal(next->recurrence_secs, 3600);
+	assert_true(next->scheduled_start == T0 + RS_SECS(3602));
+}
+
+static void test_J4_purge_by_count_and_age_keeps_unfinished(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.job_retention_count = 2;
+	f->m.settings.job_retention_days = 1;
+	uint32_t d1 = 1;
+	for (int i = 0; i < 4; i++) {
+		struct job *j = sched_manual_resync(&f->m, &d1, 1, "bob", T0 + RS_SECS(i), &f->out);
+		done(f, j->id, 1, true, T0 + RS_SECS(i) + 1);
+	}
+	commit(f, 2, T0 + RS_SECS(10)); /* scheduled: never purged */
+	sched_purge_jobs(&f->m, T0 + RS_SECS(11), &f->out);
+	assert_int_equal(f->m.njobs, 3);
+	assert_null(model_job_by_id(&f->m, 1));
+	assert_null(model_job_by_id(&f->m, 2));
+	assert_int_equal(actions_count(&f->out, ACT_DELETE_JOB), 2);
+	sched_purge_jobs(&f->m, T0 + RS_SECS(2 * 86400), &f->out);
+	assert_int_equal(f->m.njobs, 1);
+	assert_int_equal(model_job_next(&f->m, 0)->state, JOB_SCHEDULED);
+}
+
+static void test_J5_restore_fails_interrupted_and_keeps_due_times(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	tick(f, T0 + RS_SECS(W)); /* in progress */
+	uint32_t running = dev(f, 1)->running_job;
+	commit(f, 2, T0 + RS_SECS(W)); /* scheduled, due 2W */
+	uint32_t sched = dev(f, 2)->scheduled_auto_job;
+	/* Simulate a restart: fresh timers and counters, as after store_load. */
+	f->m.running_fetches = 0;
+	RB_INIT(&f->m.timers);
+	struct job *j;
+	RB_FOREACH(j, job_tree, &f->m.jobs)
+		for (uint32_t i = 0; i < j->ntasks; i++)
+			j->tasks[i].in_timer = false;
+	actions_clear(&f->out);
+	sched_restore(&f->m, T0 + RS_SECS(W + 5), &f->out);
+	struct job *r = model_job_by_id(&f->m, running);
+	assert_int_equal(r->state, JOB_FAILURE);
+	assert_string_equal(r->summary, "interrupted by restart");
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_string_equal(dev(f, 1)->last_resync_reason, "interrupted by restart");
+	/* Resynced again, at once. */
+	uint32_t again = dev(f, 1)->scheduled_auto_job;
+	assert_int_not_equal(again, 0);
+	assert_true(model_job_by_id(&f->m, again)->scheduled_start == T0 + RS_SECS(W + 5));
+	assert_true(model_job_by_id(&f->m, sched)->scheduled_start == T0 + RS_SECS(2 * W));
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(W + 5));
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(starts_for(f, 2), 0);
+	tick(f, T0 + RS_SECS(2 * W));
+	assert_int_equal(starts_for(f, 2), 1);
+}
+
+/* ---- scale --------------------------------------------------------------- */
+
+static void test_R2_hundred_thousand_devices_one_job_each(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(100000);
+	f->m.settings.max_concurrent_resyncs = 1024;
+	for (uint32_t d = 1; d <= 100000; d++) {
+		commit(f, d, T0 + d);
+		commit(f, d, T0 + d + 1);
+	}
+	assert_int_equal(f->m.njobs, 100000);
+	assert_int_equal(f->m.status_count[MS_OUT_OF_SYNC], 100000);
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(W) + 100001);
+	assert_int_equal(actions_count(&f->out, ACT_START_FETCH), 1024);
+	teardown((void **)&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup1, teardown)
+		T(test_R1_commit_marks_out_of_sync_from_every_status),
+		T(test_R1_status_change_emits_one_notification),
+		T(test_R1_commit_while_synchronizing),
+		T(test_R2_commit_schedules_job_due_after_W),
+		T(test_R2_many_commits_in_window_give_one_job),
+		T(test_R2_W_zero_starts_at_once),
+		T(test_R2_commits_on_two_devices_are_independent),
+		T(test_R3_due_while_running_is_delayed_by_I_again_and_again),
+		T(test_R3_manual_resync_while_auto_runs_waits),
+		T(test_R4_start_synchronizing_then_in_sync),
+		T(test_R4_commit_during_fetch_stays_out_of_sync_and_schedules_next),
+		T(test_R4_failure_sets_out_of_sync_with_reason),
+		T(test_R5_disabled_marks_out_of_sync_and_schedules_nothing),
+		T(test_R5_manual_resync_runs_when_disabled),
+		T(test_R5_manual_resync_while_auto_scheduled),
+		T(test_R6_new_W_applies_to_jobs_scheduled_after),
+		T(test_R6_disable_inside_window_keeps_scheduled_job),
+		T(test_R7_auto_job_made_redundant_by_inventory_resync),
+		T(test_R7_auto_job_still_runs_after_commit_following_inventory),
+		T(test_R3_max_concurrent_resyncs_is_respected),
+		T(test_S1_S2_manager_mode_commit_changes_status_without_resync),
+		T(test_S3_manager_change_transitions),
+		T(test_J1_cancel_scheduled_job),
+		T(test_J1_cancel_in_progress_stops_session_leaves_out_of_sync),
+		T(test_J2_retry_makes_job_for_failed_devices_only),
+		T(test_J3_recurring_job_schedules_next_run),
+		T(test_J4_purge_by_count_and_age_keeps_unfinished),
+		T(test_J5_restore_fails_interrupted_and_keeps_due_times),
+		T(test_R2_hundred_thousand_devices_one_job_each),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
