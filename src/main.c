@@ -8,11 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "config.h"
 #include "dump.h"
 #include "inventory.h"
 #include "log.h"
 #include "loop.h"
+#include "recv_relp.h"
+#include "recv_syslog.h"
 #include "store.h"
 #include "version.h"
 
@@ -98,11 +101,15 @@ static int run_daemon(int foreground, int debug)
 	inventory_sync(&l, &cfg);
 	int rc = 0;
 	/* HOOK receivers: syslog UDP/TCP and RELP (src/recv_syslog.c, src/recv_relp.c) */
+	if (recv_syslog_start(&l, &cfg) < 0 || recv_relp_start(&l, &cfg) < 0)
+		rc = 1;
 	/* HOOK agent: SNMP AgentX subagent or embedded master (agent/agent.c) */
 	log_info("resyncd %s running: %u devices, state in %s", RESYNCD_VERSION, l.model.ndevices, cfg.state_dir);
 	if (rc == 0 && loop_run(&l) < 0)
 		rc = 1;
 	/* HOOK stop: edges stop here, in reverse order */
+	recv_relp_stop();
+	recv_syslog_stop();
 	loop_free(&l);
 	store_close(store);
 	log_info("stopped");
@@ -158,6 +165,8 @@ int main(int argc, char **argv)
 		}
 	}
 	/* HOOK classify: --classify needs no configuration */
+	if (mode == OPT_CLASSIFY)
+		return classify_main(stdin, stdout) < 0 ? 1 : 0;
 	config_defaults(&cfg);
 	char err[512];
 	if ((path || access(DEFAULT_CONFIG, F_OK) == 0) &&

@@ -1,0 +1,222 @@
+/* ingest.c: from a received syslog message to the model (SPEC R1, section 8).
+ *
+ * Ordinary events cost one parse and a counter. Commits and commit requests
+ * are matched to a device, checked against a small ring of recent message
+ * keys (a device sending twice, a RELP sender re-sending after a reconnect,
+ * or the same message arriving both directly and through a relay must not
+ * count as two commits), then handed to the loop. */
+#include "ingest.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "sched.h"
+#include "syslog_parse.h"
+
+/* Recent commit keys: commits are rare, a linear scan of 512 is nothing. */
+#define INGEST_RING 512
+#define INGEST_DUP_WINDOW RS_SECS(3600)
+
+struct ingest_seen {
+	uint64_t key;
+	rs_time_t when;
+};
+
+static struct ingest_seen ingest_ring[INGEST_RING];
+static size_t ingest_ring_next;
+
+void ingest_reset(void)
+{
+	memset(ingest_ring, 0, sizeof(ingest_ring));
+	ingest_ring_next = 0;
+}
+
+static uint64_t ingest_fnv(uint64_t h, const char *p, size_t n, bool lower)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		h ^= lower ? (unsigned char)tolower(c) : c;
+		h *= 1099511628211ULL;
+	}
+	h ^= 0xff; /* field separator */
+	h *= 1099511628211ULL;
+	return h;
+}
+
+/* Day of month and time of day, the part of a timestamp that survives a
+ * relay rewriting "Mar  5 10:15:02" as "2024-03-05T10:15:02+01:00". */
+static size_t ingest_norm_time(struct syslog_str ts, char out[9])
+{
+	const char *colon;
+	size_t o = 0;
+
+	if (ts.n < 8 || (colon = memchr(ts.p, ':', ts.n)) == NULL || colon - ts.p < 2 ||
+	    (size_t)(ts.p + ts.n - colon) < 6)
+		return 0;
+	if (ts.n >= 10 && ts.p[4] == '-') {
+		out[o++] = ts.p[8];
+		out[o++] = ts.p[9];
+	} else {
+		const char *d = ts.p + 3;
+
+		while (d < colon && *d == ' ')
+			d++;
+		out[o++] = (d + 1 < colon && d[1] != ' ') ? *d++ : '0';
+		out[o++] = *d;
+	}
+	memcpy(out + o, colon - 2, 2);
+	memcpy(out + o + 2, colon + 1, 2);
+	memcpy(out + o + 4, colon + 4, 2);
+	return o + 6;
+}
+
+static uint64_t ingest_key(const struct syslog_msg *m, const struct junos_event *ev)
+{
+	char t[9];
+	size_t tn = ingest_norm_time(m->timestamp, t);
+	uint64_t h = 14695981039346656037ULL;
+	struct syslog_str text = ev->text;
+
+	if (tn == 0)
+		return 0; /* without a timestamp two real commits look alike */
+	while (text.n && (text.p[text.n - 1] == ' ' || text.p[text.n - 1] == '\t'))
+		text.n--;
+	h = ingest_fnv(h, m->host.p, m->host.n, true);
+	h = ingest_fnv(h, t, tn, false);
+	h = ingest_fnv(h, m->app.p, m->app.n, false);
+	h = ingest_fnv(h, m->procid.p, m->procid.n, false);
+	h = ingest_fnv(h, ev->tag, strlen(ev->tag), false);
+	h = ingest_fnv(h, text.p, text.n, false);
+	return h ? h : 1;
+}
+
+enum ingest_verdict ingest_prepare(const char *buf, size_t len, size_t max_size,
+				   struct ingest_msg *im)
+{
+	struct syslog_msg m;
+	struct junos_event ev;
+	enum syslog_error e = syslog_parse(buf, len, max_size, &m);
+
+	if (e == SYSLOG_E_OVERSIZE)
+		return im->verdict = INGEST_OVERSIZE;
+	if (e != SYSLOG_OK)
+		return im->verdict = INGEST_MALFORMED;
+	junos_recognise(&m, &ev);
+	if (ev.kind == JUNOS_EVENT)
+		return im->verdict = INGEST_EVENT;
+	im->verdict = ev.kind == JUNOS_COMMIT ? INGEST_COMMIT : INGEST_COMMIT_REQUEST;
+	memcpy(im->tag, ev.tag, sizeof(im->tag));
+	syslog_str_copy(ev.host, im->host, sizeof(im->host));
+	memcpy(im->user, ev.user, sizeof(im->user));
+	memcpy(im->comment, ev.comment, sizeof(im->comment));
+	im->sender[0] = '\0';
+	im->key = ingest_key(&m, &ev);
+	return im->verdict;
+}
+
+void ingest_count(struct ingest_counters *c, enum ingest_verdict v)
+{
+	c->received++;
+	switch (v) {
+	case INGEST_MALFORMED: c->malformed++; break;
+	case INGEST_OVERSIZE: c->dropped++; break;
+	case INGEST_EVENT: c->other_events++; break;
+	case INGEST_COMMIT:
+	case INGEST_COMMIT_REQUEST:
+		break; /* counted by ingest_apply once matched and not a duplicate */
+	}
+}
+
+/* True if key was seen recently; remembers it otherwise. */
+static bool ingest_seen(uint64_t key, rs_time_t now)
+{
+	if (key == 0)
+		return false;
+	for (size_t i = 0; i < INGEST_RING; i++)
+		if (ingest_ring[i].key == key && now - ingest_ring[i].when < INGEST_DUP_WINDOW)
+			return true;
+	ingest_ring[ingest_ring_next].key = key;
+	ingest_ring[ingest_ring_next].when = now;
+	ingest_ring_next = (ingest_ring_next + 1) % INGEST_RING;
+	return false;
+}
+
+int ingest_apply(struct loop *l, const struct ingest_msg *im)
+{
+	struct model *m = &l->model;
+	struct device *d;
+	const char *mgr = l->config ? l->config->manager_user : "";
+
+	if (im->verdict != INGEST_COMMIT && im->verdict != INGEST_COMMIT_REQUEST)
+		return 0;
+	d = model_device_match(m, im->host, im->sender[0] ? im->sender : NULL);
+	if (d == NULL) {
+		m->ingest.unknown_host++;
+		log_debug("ingest: %s from %s%s%s: no managed device", im->tag,
+			  im->host[0] ? im->host : "(no host)", im->sender[0] ? " at " : "", im->sender);
+		return 0;
+	}
+	if (ingest_seen(im->key, loop_now(l))) {
+		m->ingest.duplicates++;
+		log_debug("device %s: duplicate %s ignored", d->name, im->tag);
+		return 0;
+	}
+	if (im->verdict == INGEST_COMMIT_REQUEST) {
+		m->ingest.other_events++;
+		/* Kept for the next commit notification (sched_commit takes them). */
+		strlcpy(d->pending_user, im->user, sizeof(d->pending_user));
+		strlcpy(d->pending_comment, im->comment, sizeof(d->pending_comment));
+		log_debug("device %s: commit requested by %s%s%s", d->name,
+			  im->user[0] ? im->user : "(unknown)", im->comment[0] ? ": " : "", im->comment);
+		return loop_save_device(l, d);
+	}
+	m->ingest.commits++;
+	const char *user = im->user[0] ? im->user : d->pending_user;
+	struct commit_info ci = {
+		.user = im->user[0] ? im->user : NULL,
+		.comment = im->comment[0] ? im->comment : NULL,
+		.by_manager = mgr && *mgr && strcmp(user, mgr) == 0,
+	};
+	log_info("device %s: %s%s%s", d->name, im->tag, user[0] ? " by " : "", user);
+	return loop_commit(l, d, &ci);
+}
+
+void ingest_format_addr(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outlen);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		/* An IPv4 peer on a dual-stack socket: show it as IPv4. */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)outlen);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outlen);
+	}
+}
+
+int ingest_handle(struct loop *l, const char *buf, size_t len, size_t max_size,
+		  const struct sockaddr *sa)
+{
+	struct ingest_msg im;
+	enum ingest_verdict v = ingest_prepare(buf, len, max_size, &im);
+
+	ingest_count(&l->model.ingest, v);
+	if (v != INGEST_COMMIT && v != INGEST_COMMIT_REQUEST)
+		return 0;
+	ingest_format_addr(sa, im.sender, sizeof(im.sender));
+	return ingest_apply(l, &im);
+}

@@ -1,0 +1,264 @@
+/* recv_relp.c: the RELP listener on its own thread (DESIGN principle 5).
+ *
+ * relpEngineRun() blocks, so it runs on a thread of its own, as rsyslog's
+ * imrelp does; it is stopped with relpEngineSetStop() plus a signal that
+ * interrupts its wait. Each message is parsed on this thread. Commits and
+ * commit requests cross to the loop with loop_call_sync(), which returns once
+ * the change is in the store: only then is the message acknowledged. Ordinary
+ * messages only bump counters here; a timer on the loop folds them into the
+ * model, so they cost a parse and no hand-off. */
+#include "recv_relp.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <librelp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "ingest.h"
+#include "log.h"
+#include "loop.h"
+#include "syslog_parse.h"
+
+#define RR_WAKE_SIGNAL SIGUSR2
+
+static struct {
+	struct loop *loop;
+	relpEngine_t *engine;
+	pthread_t thread;
+	bool running;
+	atomic_bool exited;       /* set by the thread when relpEngineRun returned */
+	size_t max;
+	struct event *fold_ev;
+	/* Written by the RELP thread, read by the loop's fold timer. */
+	atomic_uint_fast64_t received, malformed, dropped, events;
+	uint64_t folded_received, folded_malformed, folded_dropped, folded_events;
+} rr;
+
+static int rr_apply(struct loop *l, void *arg)
+{
+	return ingest_apply(l, arg);
+}
+
+static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip,
+			       unsigned char *msg, size_t len)
+{
+	struct ingest_msg im;
+	enum ingest_verdict v;
+
+	(void)usr;
+	(void)host;
+	(void)ip;
+	v = ingest_prepare((const char *)msg, len, rr.max, &im);
+	atomic_fetch_add_explicit(&rr.received, 1, memory_order_relaxed);
+	switch (v) {
+	case INGEST_MALFORMED:
+		atomic_fetch_add_explicit(&rr.malformed, 1, memory_order_relaxed);
+		return RELP_RET_OK;
+	case INGEST_OVERSIZE:
+		atomic_fetch_add_explicit(&rr.dropped, 1, memory_order_relaxed);
+		return RELP_RET_OK;
+	case INGEST_EVENT:
+		atomic_fetch_add_explicit(&rr.events, 1, memory_order_relaxed);
+		return RELP_RET_OK;
+	case INGEST_COMMIT:
+	case INGEST_COMMIT_REQUEST:
+		break;
+	}
+	/* The RELP peer is a relay, not the device: match by the message's
+	 * host name only (im.sender stays empty). */
+	if (loop_call_sync(rr.loop, rr_apply, &im) < 0) {
+		log_warn("relp: %s from %s not stored; not acknowledged", im.tag, im.host);
+		return RELP_RET_ERR_INTERNAL;
+	}
+	return RELP_RET_OK;
+}
+
+/* Loop thread: adds what the RELP thread counted since the last fold. */
+static void rr_fold(void)
+{
+	struct ingest_counters *c;
+	uint64_t v;
+
+	if (rr.loop == NULL)
+		return;
+	c = &rr.loop->model.ingest;
+#define RR_FOLD(field, total)                                                   \
+	v = atomic_load_explicit(&rr.field, memory_order_relaxed);              \
+	c->total += v - rr.folded_##field;                                      \
+	rr.folded_##field = v
+	RR_FOLD(received, received);
+	RR_FOLD(malformed, malformed);
+	RR_FOLD(dropped, dropped);
+	RR_FOLD(events, other_events);
+#undef RR_FOLD
+}
+
+static void rr_fold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	rr_fold();
+}
+
+static void rr_wake(int sig)
+{
+	(void)sig; /* only interrupts the engine's wait */
+}
+
+static void *rr_thread(void *arg)
+{
+	sigset_t set;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, RR_WAKE_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	relpEngineRun(rr.engine);
+	atomic_store(&rr.exited, true);
+	return NULL;
+}
+
+static void rr_on_err(void *usr, char *obj, char *msg, relpRetVal code)
+{
+	(void)usr;
+	log_warn("relp: %s: %s (%d)", obj ? obj : "", msg ? msg : "", (int)code);
+}
+
+static void rr_on_generic_err(char *obj, char *msg, relpRetVal code)
+{
+	log_warn("relp: %s: %s (%d)", obj ? obj : "", msg ? msg : "", (int)code);
+}
+
+/* "host:port", "[v6]:port", ":port" or "port" into host (may be empty) and port. */
+static int rr_split(const char *spec, char *host, size_t hl, char *port, size_t pl)
+{
+	const char *colon = strrchr(spec, ':');
+	const char *h = spec;
+	size_t n;
+
+	if (colon == NULL) {
+		host[0] = '\0';
+		return snprintf(port, pl, "%s", spec) < (int)pl && *port ? 0 : -1;
+	}
+	n = (size_t)(colon - spec);
+	if (n >= 2 && spec[0] == '[' && spec[n - 1] == ']') {
+		h++;
+		n -= 2;
+	}
+	if (n >= hl || snprintf(port, pl, "%s", colon + 1) >= (int)pl || *port == '\0')
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return 0;
+}
+
+int recv_relp_start(struct loop *l, const struct config *cfg)
+{
+	relpSrv_t *srv = NULL;
+	char host[128], port[16];
+	struct sigaction sa;
+	struct timeval tv = { 0, 250000 };
+	relpRetVal r;
+
+	if (cfg->relp_listen[0] == '\0')
+		return 0;
+	if (rr_split(cfg->relp_listen, host, sizeof(host), port, sizeof(port)) < 0) {
+		log_err("relp: bad listen address '%s' (want host:port)", cfg->relp_listen);
+		return -1;
+	}
+	rr.loop = l;
+	atomic_store(&rr.exited, false);
+	rr.max = cfg->max_message_size ? cfg->max_message_size : SYSLOG_DEFAULT_MAX_SIZE;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = rr_wake; /* no SA_RESTART: the engine's wait returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(RR_WAKE_SIGNAL, &sa, NULL);
+
+	if ((r = relpEngineConstruct(&rr.engine)) != RELP_RET_OK)
+		goto fail;
+	relpEngineSetDbgprint(rr.engine, NULL);
+	relpEngineSetEnableCmd(rr.engine, (unsigned char *)"syslog", eRelpCmdState_Required);
+	relpEngineSetDnsLookupMode(rr.engine, 0);
+	relpEngineSetOnErr(rr.engine, rr_on_err);
+	relpEngineSetOnGenericErr(rr.engine, rr_on_generic_err);
+	if ((r = relpEngineSetSyslogRcv2(rr.engine, rr_on_syslog)) != RELP_RET_OK ||
+	    (r = relpEngineListnerConstruct(rr.engine, &srv)) != RELP_RET_OK ||
+	    (r = relpSrvSetLstnPort(srv, (unsigned char *)port)) != RELP_RET_OK ||
+	    (host[0] && (r = relpSrvSetLstnAddr(srv, (unsigned char *)host)) != RELP_RET_OK) ||
+	    (r = relpSrvSetMaxDataSize(srv, rr.max + 64)) != RELP_RET_OK ||
+	    (r = relpEngineListnerConstructFinalize(rr.engine, srv)) != RELP_RET_OK)
+		goto fail;
+	rr.fold_ev = event_new(l->base, -1, EV_PERSIST, rr_fold_cb, NULL);
+	if (rr.fold_ev == NULL || event_add(rr.fold_ev, &tv) < 0)
+		goto fail_nor;
+	{
+		/* The thread gets every signal blocked but the wake-up one: the
+		 * loop's own signals stay with the loop. */
+		sigset_t all, old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		int e = pthread_create(&rr.thread, NULL, rr_thread, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (e != 0) {
+			errno = e;
+			goto fail_nor;
+		}
+	}
+	rr.running = true;
+	log_info("relp: listening on %s", cfg->relp_listen);
+	return 0;
+fail:
+	log_err("relp: cannot listen on %s: librelp error %d", cfg->relp_listen, (int)r);
+	goto out;
+fail_nor:
+	log_err("relp: cannot start: %s", strerror(errno));
+out:
+	if (rr.fold_ev) {
+		event_free(rr.fold_ev);
+		rr.fold_ev = NULL;
+	}
+	if (rr.engine)
+		relpEngineDestruct(&rr.engine);
+	rr.engine = NULL;
+	return -1;
+}
+
+void recv_relp_stop(void)
+{
+	if (rr.running) {
+		relpEngineSetStop(rr.engine);
+		/* Wake the engine's wait until the thread has left it. */
+		for (int i = 0; i < 200 && !atomic_load(&rr.exited); i++) {
+			struct timespec ts = { 0, 25 * 1000 * 1000 };
+
+			pthread_kill(rr.thread, RR_WAKE_SIGNAL);
+			nanosleep(&ts, NULL);
+		}
+		if (atomic_load(&rr.exited)) {
+			pthread_join(rr.thread, NULL);
+			rr.running = false;
+		}
+		if (rr.running) {
+			log_warn("relp: thread did not stop; leaving it");
+			return;
+		}
+	}
+	if (rr.engine)
+		relpEngineDestruct(&rr.engine);
+	rr.engine = NULL;
+	rr_fold();
+	if (rr.fold_ev) {
+		event_free(rr.fold_ev);
+		rr.fold_ev = NULL;
+	}
+}
