@@ -744,6 +744,11 @@ static xmlDoc *nc_parse_xml(const char *xml, size_t len, char *err, size_t errle
 			msg[strcspn(msg, "\n")] = '\0';
 		}
 		snprintf(err, errlen, "line %d: %s", e ? e->line : 0, msg);
+	} else if (doc->intSubset || doc->extSubset) {
+		/* NETCONF has no DTDs; one in a reply is an entity-expansion attempt. */
+		snprintf(err, errlen, "DOCTYPE not allowed");
+		xmlFreeDoc(doc);
+		doc = NULL;
 	}
 	xmlFreeParserCtxt(ctxt);
 	return doc;
@@ -881,8 +886,13 @@ enum nc_reply ssh_netconf_parse_config_reply(const char *xml, size_t len, char *
 	} else if ((n = nc_child(root, "data"))) {
 		xmlBuffer *b = xmlBufferCreate();
 
-		for (xmlNode *c = n->children; b && c; c = c->next)
+		/* Indented, one element per line: the archive diffs it by lines. */
+		for (xmlNode *c = n->children; b && c; c = c->next) {
+			if (c->type != XML_ELEMENT_NODE)
+				continue;
 			xmlNodeDump(b, doc, c, 0, 1);
+			xmlBufferCCat(b, "\n");
+		}
 		if (b) {
 			*text_len = (size_t)xmlBufferLength(b);
 			*text = strndup((const char *)xmlBufferContent(b), *text_len);
