@@ -1,0 +1,75 @@
+/* test_config.c: resyncd.conf parsing; a broken file names its line. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static char *write_tmp(const char *text)
+{
+	char *dir = testutil_tmpdir();
+	char *path = malloc(600);
+	snprintf(path, 600, "%s/resyncd.conf", dir);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	free(dir);
+	return path;
+}
+
+static void test_example_config_is_valid(void **state)
+{
+	(void)state;
+	struct config c;
+	config_defaults(&c);
+	char err[512] = "";
+	const char *path = SOURCE_DIR "/etc/resyncd.conf.example";
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.ndevices, 2);
+	assert_string_equal(c.devices[1].name, "r2.lab");
+	assert_true(c.devices[1].trust_on_first_use);
+	assert_string_equal(config_credential(&c, "lab")->user, "netconf");
+	assert_true(c.settings_given[SET_AUTO_RESYNC_WAIT_SECS]);
+	config_free(&c);
+}
+
+static void test_broken_files_name_line_and_reason(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *want;
+	} rows[] = {
+		{ "state_dir = \"/tmp/x\"\nlisten = { relp = 5; };\n", ":2:" },
+		{ "settings = {\n autoResyncWaitSecs = 90000;\n};\n", "autoResyncWaitSecs must be within 0..86400" },
+		{ "settings = { bogus = 1; };\n", "unknown setting bogus" },
+		{ "devices = ( { name = \"r1\"; address = \"not-an-ip\"; } );\n", "needs an IPv4 or IPv6 address" },
+		{ "devices = ( { name = \"r1\"; address = \"192.0.2.1\"; credential = \"nope\"; } );\n",
+		  "unknown credential set" },
+		{ "listen = { udp = \"127.0.0.1\"; };\n", "HOST:PORT" },
+		{ "statedir = \"/tmp\";\n", "unknown setting statedir" },
+		{ "snmp = { mode = \"slave\"; };\n", "mode must be agentx, master or off" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *path = write_tmp(rows[i].text);
+		struct config c;
+		config_defaults(&c);
+		char err[512] = "";
+		assert_int_equal(config_load(path, &c, err, sizeof(err)), -1);
+		if (!strstr(err, rows[i].want))
+			fail_msg("row %zu: \"%s\" does not say \"%s\"", i, err, rows[i].want);
+		assert_non_null(strstr(err, "resyncd.conf:"));
+		config_free(&c);
+		free(path);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_config_is_valid),
+		cmocka_unit_test(test_broken_files_name_line_and_reason),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,114 @@
+/* test_model.c: settings validation, device lookups and ordering. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+
+static void test_settings_defaults_match_spec(void **state)
+{
+	(void)state;
+	struct settings s;
+	settings_defaults(&s);
+	assert_true(s.auto_resync_enabled);
+	assert_int_equal(s.auto_resync_wait_secs, 20);
+	assert_int_equal(s.damper_interval_secs, 20);
+	assert_int_equal(s.system_of_record, SOR_NETWORK);
+	assert_int_equal(s.max_concurrent_resyncs, 8);
+	assert_int_equal(s.resync_timeout_secs, 60);
+	assert_int_equal(s.job_retention_days, 7);
+	assert_int_equal(s.job_retention_count, 10000);
+}
+
+static void test_settings_ranges_refuse_and_change_nothing(void **state)
+{
+	(void)state;
+	static const struct {
+		enum setting_id id;
+		int64_t value;
+		enum setting_error want;
+	} rows[] = {
+		{ SET_AUTO_RESYNC_ENABLED, 2, SETERR_RANGE },
+		{ SET_AUTO_RESYNC_WAIT_SECS, 0, SETERR_OK },
+		{ SET_AUTO_RESYNC_WAIT_SECS, 86400, SETERR_OK },
+		{ SET_AUTO_RESYNC_WAIT_SECS, 86401, SETERR_RANGE },
+		{ SET_AUTO_RESYNC_WAIT_SECS, -1, SETERR_RANGE },
+		{ SET_DAMPER_INTERVAL_SECS, 0, SETERR_RANGE },
+		{ SET_DAMPER_INTERVAL_SECS, 1, SETERR_OK },
+		{ SET_SYSTEM_OF_RECORD, 3, SETERR_RANGE },
+		{ SET_MAX_CONCURRENT_RESYNCS, 1025, SETERR_RANGE },
+		{ SET_RESYNC_TIMEOUT_SECS, 3600, SETERR_OK },
+		{ SET_RESYNC_TIMEOUT_SECS, 0, SETERR_RANGE },
+		{ SET_JOB_RETENTION_DAYS, 3651, SETERR_RANGE },
+		{ SET_JOB_RETENTION_COUNT, 10000000, SETERR_OK },
+		{ SET_JOB_RETENTION_COUNT, 10000001, SETERR_RANGE },
+		{ SET_COUNT, 1, SETERR_UNKNOWN },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct settings s, before;
+		settings_defaults(&s);
+		before = s;
+		const char *why = NULL;
+		enum setting_error e = settings_set(&s, rows[i].id, rows[i].value, &why);
+		assert_int_equal(e, rows[i].want);
+		if (e != SETERR_OK) {
+			assert_non_null(why);
+			assert_memory_equal(&s, &before, sizeof(s));
+		} else {
+			assert_true(settings_get(&s, rows[i].id) == rows[i].value);
+		}
+	}
+}
+
+static void test_device_lookup_by_name_fqdn_and_address(void **state)
+{
+	(void)state;
+	struct model m;
+	model_init(&m);
+	assert_non_null(model_device_add(&m, 0, "r1", "192.0.2.1", 1));
+	assert_non_null(model_device_add(&m, 0, "edge2.example.net", "192.0.2.2", 1));
+	assert_null(model_device_add(&m, 0, "R1", "192.0.2.9", 1)); /* names are case-insensitive */
+	assert_int_equal(model_device_match(&m, "R1", NULL)->index, 1);
+	assert_int_equal(model_device_match(&m, "r1.lab.example.net", NULL)->index, 1);
+	assert_int_equal(model_device_match(&m, "EDGE2", NULL)->index, 2);
+	assert_int_equal(model_device_match(&m, "192.0.2.2", NULL)->index, 2);
+	assert_int_equal(model_device_match(&m, "unknown", "192.0.2.1")->index, 1);
+	assert_null(model_device_match(&m, "unknown", "198.51.100.1"));
+	assert_null(model_device_match(&m, "10.1.1.1", NULL)); /* an IP is not a short name */
+	model_free(&m);
+}
+
+static void test_device_next_walks_in_index_order(void **state)
+{
+	(void)state;
+	struct model m;
+	model_init(&m);
+	uint32_t idx[] = { 40, 3, 17, 1000 };
+	for (size_t i = 0; i < 4; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "d%u", idx[i]);
+		assert_non_null(model_device_add(&m, idx[i], name, "", 1));
+	}
+	uint32_t want[] = { 3, 17, 40, 1000 }, i = 0;
+	for (struct device *d = model_device_next(&m, 0); d; d = model_device_next(&m, d->index))
+		assert_int_equal(d->index, want[i++]);
+	assert_int_equal(i, 4);
+	assert_null(model_device_next(&m, 1000));
+	assert_int_equal(model_device_add(&m, 0, "auto", "", 1)->index, 1001);
+	assert_int_equal(model_device_remove(&m, 17), 0);
+	assert_int_equal(model_device_next(&m, 3)->index, 40);
+	assert_int_equal(model_device_remove(&m, 17), -1);
+	model_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_settings_defaults_match_spec),
+		cmocka_unit_test(test_settings_ranges_refuse_and_change_nothing),
+		cmocka_unit_test(test_device_lookup_by_name_fqdn_and_address),
+		cmocka_unit_test(test_device_next_walks_in_index_order),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
