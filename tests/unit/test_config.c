@@ -65,11 +65,11 @@ static void test_broken_files_name_line_and_reason(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_config_is_valid),
 		cmocka_unit_test(test_broken_files_name_line_and_reason),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return testutil_run_tests(argc, argv, tests);
 }

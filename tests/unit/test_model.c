@@ -102,7 +102,7 @@ static void test_device_next_walks_in_index_order(void **state)
 	model_free(&m);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_settings_defaults_match_spec),
@@ -110,5 +110,5 @@ int main(void)
 		cmocka_unit_test(test_device_lookup_by_name_fqdn_and_address),
 		cmocka_unit_test(test_device_next_walks_in_index_order),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return testutil_run_tests(argc, argv, tests);
 }

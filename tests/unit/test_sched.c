@@ -587,7 +587,7 @@ static void test_R2_hundred_thousand_devices_one_job_each(void **state)
 	teardown((void **)&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup1, teardown)
@@ -622,5 +622,5 @@ int main(void)
 		T(test_R2_hundred_thousand_devices_one_job_each),
 #undef T
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return testutil_run_tests(argc, argv, tests);
 }

@@ -291,7 +291,7 @@ static void test_J5_restart_restores_devices_settings_and_jobs(void **state)
 	free(dir);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_round_trip_devices_jobs_settings),
@@ -301,5 +301,5 @@ int main(void)
 		cmocka_unit_test(test_store_survives_sigkill_mid_stream),
 		cmocka_unit_test(test_J5_restart_restores_devices_settings_and_jobs),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return testutil_run_tests(argc, argv, tests);
 }
