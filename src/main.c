@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "classify.h"
 #include "config.h"
 #include "dump.h"
@@ -16,6 +17,7 @@
 #include "loop.h"
 #include "recv_relp.h"
 #include "recv_syslog.h"
+#include "ssh_netconf.h"
 #include "store.h"
 #include "version.h"
 
@@ -89,6 +91,12 @@ static int run_daemon(int foreground, int debug)
 	}
 	fetch_fn fetch = NULL;
 	/* HOOK fetch: the SSH/NETCONF fetch function (src/ssh_netconf.c) */
+	if (ssh_netconf_global_init() < 0) {
+		log_err("cannot initialise libssh2");
+		store_close(store);
+		return 1;
+	}
+	fetch = ssh_netconf_fetch;
 	struct loop l;
 	if (loop_init(&l, store, &cfg, fetch) < 0) {
 		log_err("cannot start the event loop");
@@ -97,6 +105,7 @@ static int run_daemon(int foreground, int debug)
 	}
 	l.on_reload = reload;
 	/* HOOK archive: l.on_config_fetched (src/archive.c) */
+	l.on_config_fetched = archive_on_config_fetched;
 	loop_restore(&l);
 	inventory_sync(&l, &cfg);
 	int rc = 0;
@@ -111,6 +120,7 @@ static int run_daemon(int foreground, int debug)
 	recv_relp_stop();
 	recv_syslog_stop();
 	loop_free(&l);
+	ssh_netconf_global_cleanup(); /* workers have ended */
 	store_close(store);
 	log_info("stopped");
 	return rc;
@@ -188,8 +198,8 @@ int main(int argc, char **argv)
 		break;
 	case OPT_DIFF:
 		/* HOOK diff: --diff DEVICE [V1 [V2]] (src/archive.c) */
-		fprintf(stderr, "resyncd: --diff is not available in this build\n");
-		rc = 2;
+		rc = archive_diff_main(cfg.state_dir, optind < argc ? argv[optind] : NULL,
+				       optind < argc ? argc - optind - 1 : 0, argv + optind + 1, stdout);
 		break;
 	default:
 		rc = run_daemon(foreground, debug);
