@@ -265,7 +265,7 @@ static void test_diff_command(void **state)
 	free(out);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diff_counts),
@@ -275,5 +275,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_diff_command, store_setup, store_teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return testutil_run_tests(argc, argv, tests);
 }
