@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "archive.h"
 #include "classify.h"
 #include "config.h"
@@ -113,10 +114,13 @@ static int run_daemon(int foreground, int debug)
 	if (recv_syslog_start(&l, &cfg) < 0 || recv_relp_start(&l, &cfg) < 0)
 		rc = 1;
 	/* HOOK agent: SNMP AgentX subagent or embedded master (agent/agent.c) */
+	if (rc == 0 && agent_start(&l, &cfg) < 0)
+		rc = 1;
 	log_info("resyncd %s running: %u devices, state in %s", RESYNCD_VERSION, l.model.ndevices, cfg.state_dir);
 	if (rc == 0 && loop_run(&l) < 0)
 		rc = 1;
 	/* HOOK stop: edges stop here, in reverse order */
+	agent_stop();
 	recv_relp_stop();
 	recv_syslog_stop();
 	loop_free(&l);

@@ -1,0 +1,281 @@
+/* agent.c: starts net-snmp as an AgentX subagent (default) or as an embedded
+ * master agent, and drives it from the loop's libevent base the way lldpd's
+ * event.c does: snmp_select_info2() says which sockets and which timeout
+ * net-snmp needs; each becomes a libevent event; on activity we call
+ * snmp_read2() or snmp_timeout()+run_alarms(), then
+ * netsnmp_check_outstanding_agent_requests(), then look again.
+ *
+ * AgentX: net-snmp's agentxPingInterval alarm reconnects when the master
+ * starts late or restarts; its per-attempt warnings are turned off and this
+ * file logs each change of connection state once instead. */
+#include "mib.h"
+
+#include <net-snmp/library/large_fd_set.h>
+#include <net-snmp/agent/agent_sysORTable.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "oids.h"
+
+/* net-snmp's AgentX subagent session (agent/mibgroup/agentx/subagent.c);
+ * NULL while not connected to a master. Not in an installed header. */
+extern netsnmp_session *main_session;
+/* agent/mibgroup/mibII/vacm_conf.c: rwcommunity & co, and the access check. */
+void init_vacm_conf(void);
+
+#define AGENT_APP "resyncd"
+#define AGENT_PING_SECS 2 /* AgentX reconnect and liveness interval */
+
+struct agent_fd {
+	int fd;
+	struct event *ev;
+};
+
+static struct {
+	struct loop *l;
+	bool running, master, connected, was_connected;
+	char where[256];              /* master socket or listening address, for the log */
+	struct event *timer;
+	struct agent_fd *fds;
+	size_t nfds, capfds;
+	netsnmp_large_fd_set set;
+	bool set_init;
+} ag;
+
+static const oid resyncd_mib_oid[] = { RESYNCD_MIB_OID };
+
+static void agent_read_cb(evutil_socket_t fd, short what, void *arg);
+static void agent_timeout_cb(evutil_socket_t fd, short what, void *arg);
+
+/* net-snmp log lines go to our log; its own newline is dropped. */
+static int agent_log_cb(int major, int minor, void *serverarg, void *clientarg)
+{
+	(void)major;
+	(void)minor;
+	(void)clientarg;
+	const struct snmp_log_message *m = serverarg;
+	if (!m || !m->msg)
+		return 0;
+	size_t n = strlen(m->msg);
+	while (n > 0 && (m->msg[n - 1] == '\n' || m->msg[n - 1] == '\r'))
+		n--;
+	if (n > 0)
+		log_msg(m->priority > LOG_DEBUG ? LOG_DEBUG : m->priority, "snmp: %.*s", (int)n, m->msg);
+	return 0;
+}
+
+/* Logs a change of AgentX connection state once, not every retry. */
+static void agent_check_connection(void)
+{
+	if (ag.master)
+		return;
+	bool up = main_session != NULL;
+	if (up == ag.connected)
+		return;
+	ag.connected = up;
+	if (up) {
+		log_info("snmp: connected to AgentX master %s", ag.where);
+		ag.was_connected = true;
+	} else {
+		log_warn("snmp: AgentX master %s %s; retrying every %d s", ag.where,
+			 ag.was_connected ? "went away" : "is not reachable", AGENT_PING_SECS);
+	}
+}
+
+static int agent_fd_watch(int fd)
+{
+	for (size_t i = 0; i < ag.nfds; i++)
+		if (ag.fds[i].fd == fd)
+			return 0;
+	if (ag.nfds == ag.capfds) {
+		size_t cap = ag.capfds ? ag.capfds * 2 : 8;
+		struct agent_fd *v = realloc(ag.fds, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		ag.fds = v;
+		ag.capfds = cap;
+	}
+	struct event *ev = event_new(ag.l->base, fd, EV_READ | EV_PERSIST, agent_read_cb, NULL);
+	if (!ev || event_add(ev, NULL) < 0) {
+		if (ev)
+			event_free(ev);
+		return -1;
+	}
+	ag.fds[ag.nfds].fd = fd;
+	ag.fds[ag.nfds++].ev = ev;
+	return 0;
+}
+
+/* Makes the libevent events match what net-snmp wants now. Cheap when
+ * nothing changed: no event is touched. */
+void agent_poll_refresh(void)
+{
+	if (!ag.running)
+		return;
+	int maxfd = 0, block = 1;
+	struct timeval tv = { 0, 0 };
+	NETSNMP_LARGE_FD_ZERO(&ag.set);
+	snmp_select_info2(&maxfd, &ag.set, &tv, &block);
+	/* Drop the events of sockets net-snmp closed. */
+	for (size_t i = 0; i < ag.nfds;) {
+		int fd = ag.fds[i].fd;
+		if (fd < maxfd && NETSNMP_LARGE_FD_ISSET(fd, &ag.set)) {
+			i++;
+			continue;
+		}
+		event_free(ag.fds[i].ev);
+		ag.fds[i] = ag.fds[--ag.nfds];
+	}
+	for (int fd = 0; fd < maxfd; fd++)
+		if (NETSNMP_LARGE_FD_ISSET(fd, &ag.set) && agent_fd_watch(fd) < 0)
+			log_err("snmp: cannot watch socket %d", fd);
+	if (block)
+		evtimer_del(ag.timer);
+	else
+		evtimer_add(ag.timer, &tv);
+	agent_check_connection();
+}
+
+static void agent_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	NETSNMP_LARGE_FD_ZERO(&ag.set);
+	NETSNMP_LARGE_FD_SET(fd, &ag.set);
+	snmp_read2(&ag.set);
+	netsnmp_check_outstanding_agent_requests();
+	agent_poll_refresh();
+}
+
+static void agent_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	snmp_timeout();
+	run_alarms();
+	netsnmp_check_outstanding_agent_requests();
+	agent_poll_refresh();
+}
+
+int agent_register_mib(struct loop *l)
+{
+	mib_loop = l;
+	if (mib_settings_register() < 0 || mib_status_register() < 0 || mib_devices_register() < 0 ||
+	    mib_jobs_register() < 0) {
+		log_err("snmp: cannot register the RESYNCD-MIB handlers");
+		return -1;
+	}
+	return agent_notify_start();
+}
+
+/* net-snmp keeps its persistent state (engine boots, ...) under our state
+ * directory, not in the system-wide /var/lib/snmp. */
+static void agent_persistent_dir(const struct config *cfg)
+{
+	static char dir[300];
+	if (!cfg->state_dir[0])
+		return;
+	snprintf(dir, sizeof(dir), "%s/snmp", cfg->state_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		log_warn("snmp: cannot create %s: %s", dir, strerror(errno));
+		return;
+	}
+	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, dir);
+	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, dir);
+}
+
+int agent_start(struct loop *l, const struct config *cfg)
+{
+	if (cfg->snmp_mode == SNMP_OFF || ag.running)
+		return 0;
+	memset(&ag, 0, sizeof(ag));
+	ag.l = l;
+	ag.master = cfg->snmp_mode == SNMP_MASTER;
+
+	/* The agent needs no MIB files; skip loading (and warning about) them. */
+	setenv("MIBS", "", 0);
+	snmp_disable_log();
+	snmp_enable_calllog();
+	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, agent_log_cb, NULL);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
+	agent_persistent_dir(cfg);
+
+	if (ag.master) {
+		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 0);
+		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS, cfg->snmp_listen);
+		/* No AgentX master socket of our own. */
+		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_MASTER, 0);
+		snprintf(ag.where, sizeof(ag.where), "%s", cfg->snmp_listen);
+	} else {
+		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
+		if (cfg->agentx_socket[0])
+			netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
+					      cfg->agentx_socket);
+		netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
+				   AGENT_PING_SECS);
+		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_CONNECTION_WARNINGS, 1);
+		snprintf(ag.where, sizeof(ag.where), "%s",
+			 cfg->agentx_socket[0] ? cfg->agentx_socket : "/var/agentx/master");
+	}
+	if (init_agent(AGENT_APP) != 0) {
+		log_err("snmp: cannot initialise the agent");
+		return -1;
+	}
+	if (ag.master) {
+		/* rwcommunity and the VACM check that enforces it. */
+		init_vacm_conf();
+		char line[200];
+		snprintf(line, sizeof(line), "rwcommunity %s", cfg->snmp_community);
+		netsnmp_config_remember(line);
+	}
+	if (agent_register_mib(l) < 0)
+		return -1;
+	init_snmp(AGENT_APP);
+	if (ag.master && init_master_agent() != 0) {
+		log_err("snmp: cannot listen on %s", cfg->snmp_listen);
+		snmp_shutdown(AGENT_APP);
+		return -1;
+	}
+	register_sysORTable((oid *)resyncd_mib_oid, OID_LENGTH(resyncd_mib_oid), "RESYNCD-MIB: resyncd settings, devices, jobs");
+
+	ag.timer = evtimer_new(l->base, agent_timeout_cb, NULL);
+	if (!ag.timer) {
+		log_err("snmp: cannot create the agent's events");
+		snmp_shutdown(AGENT_APP);
+		return -1;
+	}
+	netsnmp_large_fd_set_init(&ag.set, FD_SETSIZE);
+	ag.set_init = true;
+	ag.running = true;
+	if (ag.master)
+		log_info("snmp: embedded master agent listening on %s", ag.where);
+	else if (main_session == NULL)
+		ag.connected = true; /* so the first check logs "not reachable" once */
+	agent_poll_refresh();
+	return 0;
+}
+
+void agent_stop(void)
+{
+	if (!ag.running)
+		return;
+	agent_notify_stop();
+	for (size_t i = 0; i < ag.nfds; i++)
+		event_free(ag.fds[i].ev);
+	free(ag.fds);
+	if (ag.timer)
+		event_free(ag.timer);
+	if (ag.set_init)
+		netsnmp_large_fd_set_cleanup(&ag.set);
+	snmp_shutdown(AGENT_APP);
+	mib_loop = NULL;
+	memset(&ag, 0, sizeof(ag));
+}

@@ -1,0 +1,111 @@
+/* agent_notify.c: the notify sink that turns core events into SNMP
+ * notifications (deviceManagedStatusChange, jobStateChange). Runs on the loop
+ * thread, like every net-snmp call. snmpTrapOID.0 goes first (send_v2trap
+ * prepends sysUpTime.0), and every object carries its row index. */
+#include "mib.h"
+
+#include "agent.h"
+#include "log.h"
+#include "loop.h"
+#include "notify.h"
+#include "oids.h"
+
+static bool notify_on;
+
+static const oid snmptrap_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };
+static const oid trap_status_oid[] = { RESYNCD_NOTIF_DEVICE_STATUS_OID };
+static const oid trap_job_oid[] = { RESYNCD_NOTIF_JOB_STATE_OID };
+static const oid dev_entry_oid[] = { RESYNCD_DEVICE_TABLE_OID, 1 };
+static const oid job_entry_oid[] = { RESYNCD_JOB_TABLE_OID, 1 };
+static const oid notif_obj_oid[] = { RESYNCD_NOTIF_OBJECTS_OID };
+
+/* Appends prefix.col.index with a value of the given type. */
+static void notify_add(netsnmp_variable_list **vars, const oid *prefix, size_t plen, oid col, uint32_t index,
+		       u_char type, const void *val, size_t len)
+{
+	oid name[MAX_OID_LEN];
+	memcpy(name, prefix, plen * sizeof(oid));
+	name[plen] = col;
+	name[plen + 1] = index;
+	snmp_varlist_add_variable(vars, name, plen + 2, type, val, len);
+}
+
+static void notify_time(u_char buf[11], size_t *len)
+{
+	*len = mib_datetime(mib_loop ? loop_now(mib_loop) : 0, buf);
+}
+
+static void agent_notify_status(void *ctx, const struct device *d, enum managed_status old_st,
+				  enum managed_status new_st)
+{
+	(void)ctx;
+	if (!notify_on || !d)
+		return;
+	netsnmp_variable_list *vars = NULL;
+	long old_v = old_st, new_v = new_st;
+	u_char when[11];
+	size_t wlen;
+	notify_time(when, &wlen);
+	snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID,
+				  trap_status_oid, sizeof(trap_status_oid));
+	notify_add(&vars, dev_entry_oid, OID_LENGTH(dev_entry_oid), DEV_NAME, d->index, ASN_OCTET_STR, d->name,
+		   strlen(d->name));
+	notify_add(&vars, notif_obj_oid, OID_LENGTH(notif_obj_oid), NOTIFOBJ_PREVIOUS_STATUS, d->index,
+		   ASN_INTEGER, &old_v, sizeof(old_v));
+	notify_add(&vars, dev_entry_oid, OID_LENGTH(dev_entry_oid), DEV_MANAGED_STATUS, d->index, ASN_INTEGER,
+		   &new_v, sizeof(new_v));
+	notify_add(&vars, dev_entry_oid, OID_LENGTH(dev_entry_oid), DEV_LAST_COMMIT_USER, d->index,
+		   ASN_OCTET_STR, d->last_commit_user, strlen(d->last_commit_user));
+	notify_add(&vars, notif_obj_oid, OID_LENGTH(notif_obj_oid), NOTIFOBJ_TIME, d->index, ASN_OCTET_STR,
+		   when, wlen);
+	send_v2trap(vars);
+	snmp_free_varbind(vars);
+	agent_poll_refresh();
+}
+
+static void agent_notify_job(void *ctx, const struct job *j, const struct device *d)
+{
+	(void)ctx;
+	(void)d;
+	if (!notify_on || !j)
+		return;
+	netsnmp_variable_list *vars = NULL;
+	long type = j->type, state = j->state;
+	u_long count = j->ntasks, first = j->ntasks ? j->tasks[0].device : 0;
+	snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID, trap_job_oid,
+				  sizeof(trap_job_oid));
+	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_TYPE, j->id, ASN_INTEGER, &type,
+		   sizeof(type));
+	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_STATE, j->id, ASN_INTEGER, &state,
+		   sizeof(state));
+	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_SUMMARY, j->id, ASN_OCTET_STR,
+		   j->summary, strlen(j->summary));
+	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_DEVICE_COUNT, j->id, ASN_UNSIGNED,
+		   &count, sizeof(count));
+	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_FIRST_DEVICE, j->id, ASN_UNSIGNED,
+		   &first, sizeof(first));
+	send_v2trap(vars);
+	snmp_free_varbind(vars);
+	agent_poll_refresh();
+}
+
+int agent_notify_start(void)
+{
+	static bool added;
+	notify_on = true;
+	if (added)
+		return 0;
+	/* notify.h has no way to remove one sink: stopping only mutes it. */
+	struct notify_sink sink = { .status_changed = agent_notify_status,
+				    .job_changed = agent_notify_job,
+				    .ctx = NULL };
+	if (notify_add_sink(&sink) < 0)
+		return -1;
+	added = true;
+	return 0;
+}
+
+void agent_notify_stop(void)
+{
+	notify_on = false;
+}

@@ -1,0 +1,80 @@
+/* mib.h: what the agent's MIB handler files share: their handlers (exported
+ * so the unit tests can call them with hand-built requests), their
+ * registration, and small helpers for OIDs, DateAndTime and SET checks. */
+#ifndef RESYNCD_AGENT_MIB_H
+#define RESYNCD_AGENT_MIB_H
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct loop;
+
+/* The loop every handler reads and changes (set by mib_*_register). */
+extern struct loop *mib_loop;
+
+#define MIB_HANDLER_ARGS                                                                          \
+	netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,                      \
+		netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests
+
+int mib_settings_handler(MIB_HANDLER_ARGS);
+int mib_status_handler(MIB_HANDLER_ARGS);
+int mib_devices_handler(MIB_HANDLER_ARGS);
+int mib_jobs_handler(MIB_HANDLER_ARGS);
+int mib_jobdevs_handler(MIB_HANDLER_ARGS);
+
+int mib_settings_register(void);
+int mib_status_register(void);
+int mib_devices_register(void);
+int mib_jobs_register(void);
+
+/* Registers handler_fn at a subtree; 0 or -1. */
+int mib_register(const char *name, Netsnmp_Node_Handler *fn, const oid *root, size_t len, int modes);
+
+/* Where a GETNEXT of `name` enters the table whose OID is table[0..tlen).
+ * Returns false when name lies past the table. Otherwise *col is the first
+ * column to look in (clamped to [mincol, maxcol]) and idx/idxlen the index
+ * sub-ids after which to look (idxlen 0: from the first row). */
+bool mib_table_next_pos(const oid *name, size_t len, const oid *table, size_t tlen, unsigned mincol,
+			unsigned maxcol, unsigned *col, const oid **idx, size_t *idxlen);
+
+/* For GET/SET: splits name into column and index when it lies inside the
+ * table's entry. Returns false if it does not name an entry column. */
+bool mib_table_instance(const oid *name, size_t len, const oid *table, size_t tlen, unsigned *col,
+			const oid **idx, size_t *idxlen);
+
+/* Same for a scalar group: the sub-id of the scalar a GET/SET names (instance
+ * .0 required; *exact false otherwise), or the next scalar for a GETNEXT. */
+bool mib_scalar_instance(const oid *name, size_t len, const oid *group, size_t glen, unsigned first,
+			 unsigned last, unsigned *sub, bool *exact);
+bool mib_scalar_next(const oid *name, size_t len, const oid *group, size_t glen, unsigned first,
+		     unsigned last, unsigned *sub);
+
+/* Sets vb's name to prefix.sub1[.sub2[.sub3[.sub4]]] (nsub sub-ids). */
+void mib_set_name(netsnmp_variable_list *vb, const oid *prefix, size_t plen, const oid *subs, size_t nsub);
+
+/* Typed value setters (no allocation for short values). */
+void mib_set_int(netsnmp_variable_list *vb, long v);
+void mib_set_uint(netsnmp_variable_list *vb, u_char type, unsigned long v);
+void mib_set_u64(netsnmp_variable_list *vb, uint64_t v);
+void mib_set_str(netsnmp_variable_list *vb, const char *s);
+void mib_set_datetime(netsnmp_variable_list *vb, rs_time_t t);
+
+/* DateAndTime (SNMPv2-TC) of t in UTC, 11 octets; 8 zero octets for 0 (never). */
+size_t mib_datetime(rs_time_t t, u_char out[11]);
+
+/* Who a SET comes from, for the log: community or user and peer address. */
+void mib_who(netsnmp_agent_request_info *reqinfo, char *buf, size_t len);
+
+/* Marks the GETNEXT request "nothing here": the agent tries the next subtree. */
+void mib_no_next(netsnmp_request_info *r);
+
+/* SET phases in which the handlers check (reserve) and apply (commit). */
+bool mib_is_check_phase(int mode);
+
+#endif

@@ -1,0 +1,282 @@
+/* mib_jobs.c: resyncdJobTable and resyncdJobDeviceTable. Lookups are one
+ * step in the model's job RB tree (model_job_by_id / model_job_next): O(log n)
+ * per GET or GETNEXT. The only writable column is resyncdJobAction: cancel
+ * (loop_cancel_job) or retry (loop_retry_job), checked in the reserve phases
+ * and applied at commit. */
+#include "mib.h"
+
+#include "log.h"
+#include "loop.h"
+#include "oids.h"
+
+static const oid job_table_oid[] = { RESYNCD_JOB_TABLE_OID };
+#define JOB_TABLE_OID_LEN OID_LENGTH(job_table_oid)
+static const oid jobdev_table_oid[] = { RESYNCD_JOBDEV_TABLE_OID };
+#define JOBDEV_TABLE_OID_LEN OID_LENGTH(jobdev_table_oid)
+
+static void job_get_col(netsnmp_variable_list *vb, const struct job *j, unsigned col)
+{
+	switch (col) {
+	case JOB_NAME: mib_set_str(vb, j->name); return;
+	case JOB_TYPE: mib_set_int(vb, j->type); return;
+	case JOB_STATE: mib_set_int(vb, j->state); return;
+	case JOB_PERCENT: mib_set_uint(vb, ASN_UNSIGNED, j->percent); return;
+	case JOB_SUMMARY: mib_set_str(vb, j->summary); return;
+	case JOB_SCHEDULED_START: mib_set_datetime(vb, j->scheduled_start); return;
+	case JOB_ACTUAL_START: mib_set_datetime(vb, j->actual_start); return;
+	case JOB_END_TIME: mib_set_datetime(vb, j->end_time); return;
+	case JOB_USER: mib_set_str(vb, j->user); return;
+	case JOB_RECURRENCE: mib_set_uint(vb, ASN_UNSIGNED, j->recurrence_secs); return;
+	case JOB_DEVICE_COUNT: mib_set_uint(vb, ASN_UNSIGNED, j->ntasks); return;
+	case JOB_FIRST_DEVICE: mib_set_uint(vb, ASN_UNSIGNED, j->ntasks ? j->tasks[0].device : 0); return;
+	case JOB_ACTION: mib_set_int(vb, JOB_ACTION_NONE); return;
+	default: return;
+	}
+}
+
+static struct job *job_lookup(const oid *idx, size_t idxlen)
+{
+	if (idxlen != 1 || idx[0] == 0 || idx[0] > UINT32_MAX)
+		return NULL;
+	return model_job_by_id(&mib_loop->model, (uint32_t)idx[0]);
+}
+
+static void job_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
+{
+	netsnmp_variable_list *vb = r->requestvb;
+	unsigned col;
+	const oid *idx;
+	size_t idxlen;
+	if (!mib_table_instance(vb->name, vb->name_length, job_table_oid, JOB_TABLE_OID_LEN, &col, &idx,
+				&idxlen) || col < JOB_FIRST_COL || col > JOB_LAST_COL) {
+		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
+		return;
+	}
+	struct job *j = job_lookup(idx, idxlen);
+	if (!j)
+		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
+	else
+		job_get_col(vb, j, col);
+}
+
+static void job_getnext(netsnmp_request_info *r)
+{
+	netsnmp_variable_list *vb = r->requestvb;
+	struct model *m = &mib_loop->model;
+	unsigned col;
+	const oid *idx;
+	size_t idxlen;
+	if (!mib_table_next_pos(vb->name, vb->name_length, job_table_oid, JOB_TABLE_OID_LEN, JOB_FIRST_COL,
+				JOB_LAST_COL, &col, &idx, &idxlen)) {
+		mib_no_next(r);
+		return;
+	}
+	uint32_t after = 0;
+	if (idxlen > 0) {
+		if (idx[0] > UINT32_MAX)
+			col++;
+		else
+			after = (uint32_t)idx[0];
+	}
+	for (; col <= JOB_LAST_COL && m->njobs > 0; col++, after = 0) {
+		struct job *j = model_job_next(m, after);
+		if (j) {
+			const oid sub[] = { 1, col, j->id };
+			mib_set_name(vb, job_table_oid, JOB_TABLE_OID_LEN, sub, 3);
+			job_get_col(vb, j, col);
+			return;
+		}
+	}
+	mib_no_next(r);
+}
+
+/* Checks one SET varbind of the job table; on success *j and *action say
+ * what to do at commit. */
+static int job_check(const netsnmp_variable_list *vb, struct job **j, long *action)
+{
+	unsigned col;
+	const oid *idx;
+	size_t idxlen;
+	if (!mib_table_instance(vb->name, vb->name_length, job_table_oid, JOB_TABLE_OID_LEN, &col, &idx,
+				&idxlen) || col != JOB_ACTION)
+		return SNMP_ERR_NOTWRITABLE;
+	*j = job_lookup(idx, idxlen);
+	if (!*j)
+		return SNMP_ERR_NOCREATION; /* jobs are created by resyncd, never by SET */
+	if (vb->type != ASN_INTEGER)
+		return SNMP_ERR_WRONGTYPE;
+	*action = *vb->val.integer;
+	switch (*action) {
+	case JOB_ACTION_NONE:
+		return SNMP_ERR_NOERROR;
+	case JOB_ACTION_CANCEL:
+		return job_state_final((*j)->state) ? SNMP_ERR_INCONSISTENTVALUE : SNMP_ERR_NOERROR;
+	case JOB_ACTION_RETRY:
+		return (*j)->state == JOB_FAILURE ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE;
+	default:
+		return SNMP_ERR_WRONGVALUE;
+	}
+}
+
+static void job_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
+{
+	struct job *j = NULL;
+	long action = JOB_ACTION_NONE;
+	int err = job_check(r->requestvb, &j, &action);
+	if (err != SNMP_ERR_NOERROR) {
+		netsnmp_set_request_error(reqinfo, r, reqinfo->mode == MODE_SET_COMMIT ? SNMP_ERR_COMMITFAILED : err);
+		return;
+	}
+	if (reqinfo->mode != MODE_SET_COMMIT || action == JOB_ACTION_NONE)
+		return;
+	char who[160];
+	uint32_t id = j->id;
+	mib_who(reqinfo, who, sizeof(who));
+	if (action == JOB_ACTION_CANCEL) {
+		if (loop_cancel_job(mib_loop, id, who) < 0)
+			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_COMMITFAILED);
+	} else {
+		struct job *n = loop_retry_job(mib_loop, id, who);
+		if (!n)
+			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_COMMITFAILED);
+		else
+			log_info("job %u: retried as job %u by %s", id, n->id, who);
+	}
+}
+
+int mib_jobs_handler(MIB_HANDLER_ARGS)
+{
+	(void)handler;
+	(void)reginfo;
+	for (netsnmp_request_info *r = requests; r; r = r->next) {
+		if (r->processed)
+			continue;
+		switch (reqinfo->mode) {
+		case MODE_GET:
+			job_get(reqinfo, r);
+			break;
+		case MODE_GETNEXT:
+			job_getnext(r);
+			break;
+		case MODE_SET_RESERVE1:
+		case MODE_SET_RESERVE2:
+		case MODE_SET_COMMIT:
+			job_set(reqinfo, r);
+			break;
+		default:
+			break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+/* ---- resyncdJobDeviceTable: INDEX { resyncdJobId, resyncdJobDeviceSeq } ---- */
+
+static void jobdev_get_col(netsnmp_variable_list *vb, const struct task *t, unsigned col)
+{
+	if (col == JOBDEV_DEVICE)
+		mib_set_uint(vb, ASN_UNSIGNED, t->device);
+	else
+		mib_set_int(vb, t->state);
+}
+
+static void jobdev_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
+{
+	netsnmp_variable_list *vb = r->requestvb;
+	unsigned col;
+	const oid *idx;
+	size_t idxlen;
+	if (!mib_table_instance(vb->name, vb->name_length, jobdev_table_oid, JOBDEV_TABLE_OID_LEN, &col, &idx,
+				&idxlen) || col < JOBDEV_FIRST_COL || col > JOBDEV_LAST_COL) {
+		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
+		return;
+	}
+	struct job *j = idxlen == 2 ? job_lookup(idx, 1) : NULL;
+	if (!j || idx[1] < 1 || idx[1] > j->ntasks) {
+		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
+		return;
+	}
+	jobdev_get_col(vb, &j->tasks[idx[1] - 1], col);
+}
+
+/* The first (job, seq) row after the given index prefix, in one column. */
+static struct job *jobdev_after(const oid *idx, size_t idxlen, uint32_t *seq)
+{
+	struct model *m = &mib_loop->model;
+	struct job *j;
+	uint32_t id = 0;
+	*seq = 1;
+	if (idxlen >= 1) {
+		if (idx[0] > UINT32_MAX)
+			return NULL;
+		id = (uint32_t)idx[0];
+		j = id ? model_job_by_id(m, id) : NULL;
+		/* (id) alone precedes (id, 1); (id, s...) is followed by (id, s+1). */
+		uint64_t want = idxlen == 1 ? 1 : (uint64_t)idx[1] + 1;
+		if (j && want <= j->ntasks) {
+			*seq = (uint32_t)want;
+			return j;
+		}
+	}
+	for (j = model_job_next(m, id); j && j->ntasks == 0; j = model_job_next(m, j->id))
+		;
+	return j;
+}
+
+static void jobdev_getnext(netsnmp_request_info *r)
+{
+	netsnmp_variable_list *vb = r->requestvb;
+	unsigned col;
+	const oid *idx;
+	size_t idxlen;
+	if (!mib_table_next_pos(vb->name, vb->name_length, jobdev_table_oid, JOBDEV_TABLE_OID_LEN,
+				JOBDEV_FIRST_COL, JOBDEV_LAST_COL, &col, &idx, &idxlen)) {
+		mib_no_next(r);
+		return;
+	}
+	for (; col <= JOBDEV_LAST_COL && mib_loop->model.njobs > 0; col++, idxlen = 0) {
+		uint32_t seq;
+		struct job *j = jobdev_after(idx, idxlen, &seq);
+		if (j) {
+			const oid sub[] = { 1, col, j->id, seq };
+			mib_set_name(vb, jobdev_table_oid, JOBDEV_TABLE_OID_LEN, sub, 4);
+			jobdev_get_col(vb, &j->tasks[seq - 1], col);
+			return;
+		}
+	}
+	mib_no_next(r);
+}
+
+int mib_jobdevs_handler(MIB_HANDLER_ARGS)
+{
+	(void)handler;
+	(void)reginfo;
+	for (netsnmp_request_info *r = requests; r; r = r->next) {
+		if (r->processed)
+			continue;
+		switch (reqinfo->mode) {
+		case MODE_GET:
+			jobdev_get(reqinfo, r);
+			break;
+		case MODE_GETNEXT:
+			jobdev_getnext(r);
+			break;
+		case MODE_SET_RESERVE1:
+			/* A read-only table: nothing in it can ever be written. */
+			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
+			break;
+		default:
+			break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+int mib_jobs_register(void)
+{
+	if (mib_register("resyncdJobTable", mib_jobs_handler, job_table_oid, JOB_TABLE_OID_LEN,
+			 HANDLER_CAN_RWRITE) < 0)
+		return -1;
+	return mib_register("resyncdJobDeviceTable", mib_jobdevs_handler, jobdev_table_oid,
+			    JOBDEV_TABLE_OID_LEN, HANDLER_CAN_RWRITE);
+}

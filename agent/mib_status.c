@@ -1,0 +1,97 @@
+/* mib_status.c: the resyncdStatus scalars (read-only): device counts by
+ * managed status, the device table's last change, ingestion and job
+ * counters. They let an NMS see what changed without walking a table. */
+#include "mib.h"
+
+#include "loop.h"
+#include "oids.h"
+
+static const oid status_oid[] = { RESYNCD_STATUS_OID };
+#define STATUS_OID_LEN OID_LENGTH(status_oid)
+
+static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
+{
+	const struct model *m = &mib_loop->model;
+	const struct ingest_counters *in = &m->ingest;
+	const struct job_counters *jc = &m->jobc;
+	switch (sub) {
+	case ST_DEVICE_COUNT:
+		mib_set_uint(vb, ASN_GAUGE, m->ndevices);
+		return;
+	case ST_DEVICES_LAST_CHANGE:
+		mib_set_datetime(vb, m->devices_last_change);
+		return;
+	case ST_JOB_COUNT:
+		mib_set_uint(vb, ASN_GAUGE, m->njobs);
+		return;
+	case ST_MSGS_RECEIVED: mib_set_u64(vb, in->received); return;
+	case ST_MSGS_MALFORMED: mib_set_u64(vb, in->malformed); return;
+	case ST_COMMITS: mib_set_u64(vb, in->commits); return;
+	case ST_OTHER_EVENTS: mib_set_u64(vb, in->other_events); return;
+	case ST_UNKNOWN_HOST: mib_set_u64(vb, in->unknown_host); return;
+	case ST_DROPPED: mib_set_u64(vb, in->dropped); return;
+	case ST_DUPLICATES: mib_set_u64(vb, in->duplicates); return;
+	case ST_JOBS_CREATED: mib_set_u64(vb, jc->created); return;
+	case ST_JOBS_SUCCEEDED: mib_set_u64(vb, jc->succeeded); return;
+	case ST_JOBS_FAILED: mib_set_u64(vb, jc->failed); return;
+	case ST_JOBS_CANCELLED: mib_set_u64(vb, jc->cancelled); return;
+	case ST_JOBS_DELAYED: mib_set_u64(vb, jc->delayed); return;
+	case ST_JOBS_REDUNDANT: mib_set_u64(vb, jc->redundant); return;
+	default:
+		/* resyncdDevicesUnknown .. resyncdDevicesManagerAndDeviceChanged */
+		mib_set_uint(vb, ASN_GAUGE, m->status_count[sub - ST_BY_MS_BASE]);
+		return;
+	}
+}
+
+int mib_status_handler(MIB_HANDLER_ARGS)
+{
+	(void)handler;
+	(void)reginfo;
+	for (netsnmp_request_info *r = requests; r; r = r->next) {
+		netsnmp_variable_list *vb = r->requestvb;
+		unsigned sub;
+		bool exact;
+		if (r->processed)
+			continue;
+		switch (reqinfo->mode) {
+		case MODE_GET:
+			if (!mib_scalar_instance(vb->name, vb->name_length, status_oid, STATUS_OID_LEN, 1, ST_LAST,
+						 &sub, &exact))
+				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
+			else if (!exact)
+				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
+			else
+				status_get_one(vb, sub);
+			break;
+		case MODE_GETNEXT:
+			if (!mib_scalar_next(vb->name, vb->name_length, status_oid, STATUS_OID_LEN, 1, ST_LAST, &sub)) {
+				mib_no_next(r);
+				break;
+			}
+			{
+				const oid inst[] = { sub, 0 };
+				mib_set_name(vb, status_oid, STATUS_OID_LEN, inst, 2);
+			}
+			status_get_one(vb, sub);
+			break;
+		case MODE_SET_RESERVE1:
+			/* Existing objects are read-only; anything else can never exist. */
+			if (mib_scalar_instance(vb->name, vb->name_length, status_oid, STATUS_OID_LEN, 1, ST_LAST,
+						&sub, &exact) && exact)
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
+			else
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
+			break;
+		default:
+			break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+int mib_status_register(void)
+{
+	/* RWRITE so that a SET gets notWritable from us, not a generic error. */
+	return mib_register("resyncdStatus", mib_status_handler, status_oid, STATUS_OID_LEN, HANDLER_CAN_RWRITE);
+}

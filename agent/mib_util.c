@@ -1,0 +1,186 @@
+/* mib_util.c: OID arithmetic, value setters, DateAndTime and SET helpers
+ * shared by the agent's MIB handler files. */
+#include "mib.h"
+
+#include <string.h>
+#include <time.h>
+
+struct loop *mib_loop;
+
+int mib_register(const char *name, Netsnmp_Node_Handler *fn, const oid *root, size_t len, int modes)
+{
+	netsnmp_handler_registration *reg = netsnmp_create_handler_registration(name, fn, root, len, modes);
+	if (!reg)
+		return -1;
+	/* netsnmp_register_handler frees reg on failure. */
+	return netsnmp_register_handler(reg) == MIB_REGISTERED_OK ? 0 : -1;
+}
+
+bool mib_table_next_pos(const oid *name, size_t len, const oid *table, size_t tlen, unsigned mincol,
+			unsigned maxcol, unsigned *col, const oid **idx, size_t *idxlen)
+{
+	*col = mincol;
+	*idx = NULL;
+	*idxlen = 0;
+	if (len < tlen || memcmp(name, table, tlen * sizeof(oid)) != 0)
+		/* Not inside: before the table (start at its beginning) or after it. */
+		return snmp_oid_compare(name, len, table, tlen) < 0;
+	const oid *rel = name + tlen;
+	size_t rlen = len - tlen;
+	if (rlen == 0 || rel[0] < 1)
+		return true;
+	if (rel[0] > 1)
+		return false;
+	if (rlen == 1 || rel[1] < mincol)
+		return true;
+	if (rel[1] > maxcol)
+		return false;
+	*col = (unsigned)rel[1];
+	*idx = rel + 2;
+	*idxlen = rlen - 2;
+	return true;
+}
+
+bool mib_table_instance(const oid *name, size_t len, const oid *table, size_t tlen, unsigned *col,
+			const oid **idx, size_t *idxlen)
+{
+	if (len < tlen + 2 || memcmp(name, table, tlen * sizeof(oid)) != 0 || name[tlen] != 1)
+		return false;
+	if (name[tlen + 1] > 0xffff)
+		return false;
+	*col = (unsigned)name[tlen + 1];
+	*idx = name + tlen + 2;
+	*idxlen = len - tlen - 2;
+	return true;
+}
+
+bool mib_scalar_instance(const oid *name, size_t len, const oid *group, size_t glen, unsigned first,
+			 unsigned last, unsigned *sub, bool *exact)
+{
+	*exact = false;
+	if (len < glen + 1 || memcmp(name, group, glen * sizeof(oid)) != 0)
+		return false;
+	if (name[glen] < first || name[glen] > last)
+		return false;
+	*sub = (unsigned)name[glen];
+	*exact = len == glen + 2 && name[glen + 1] == 0;
+	return true;
+}
+
+bool mib_scalar_next(const oid *name, size_t len, const oid *group, size_t glen, unsigned first,
+		     unsigned last, unsigned *sub)
+{
+	if (len < glen || memcmp(name, group, glen * sizeof(oid)) != 0) {
+		*sub = first;
+		return snmp_oid_compare(name, len, group, glen) < 0;
+	}
+	if (len == glen || name[glen] < first) {
+		*sub = first;
+		return true;
+	}
+	if (name[glen] > last)
+		return false;
+	/* x.N (no instance) comes before x.N.0; x.N.0 and anything after it
+	 * move on to the next scalar. */
+	*sub = (unsigned)name[glen] + (len > glen + 1 ? 1 : 0);
+	return *sub <= last;
+}
+
+void mib_set_name(netsnmp_variable_list *vb, const oid *prefix, size_t plen, const oid *subs, size_t nsub)
+{
+	oid buf[MAX_OID_LEN];
+	if (plen + nsub > MAX_OID_LEN)
+		return;
+	memcpy(buf, prefix, plen * sizeof(oid));
+	memcpy(buf + plen, subs, nsub * sizeof(oid));
+	snmp_set_var_objid(vb, buf, plen + nsub);
+}
+
+void mib_set_int(netsnmp_variable_list *vb, long v)
+{
+	snmp_set_var_typed_value(vb, ASN_INTEGER, &v, sizeof(v));
+}
+
+void mib_set_uint(netsnmp_variable_list *vb, u_char type, unsigned long v)
+{
+	snmp_set_var_typed_value(vb, type, &v, sizeof(v));
+}
+
+void mib_set_u64(netsnmp_variable_list *vb, uint64_t v)
+{
+	struct counter64 c = { .high = (u_long)(v >> 32), .low = (u_long)(v & 0xffffffffu) };
+	snmp_set_var_typed_value(vb, ASN_COUNTER64, &c, sizeof(c));
+}
+
+void mib_set_str(netsnmp_variable_list *vb, const char *s)
+{
+	snmp_set_var_typed_value(vb, ASN_OCTET_STR, s, strlen(s));
+}
+
+size_t mib_datetime(rs_time_t t, u_char out[11])
+{
+	if (t <= 0) {
+		memset(out, 0, 8);
+		return 8;
+	}
+	time_t secs = (time_t)(t / RS_USEC_PER_SEC);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	int year = tm.tm_year + 1900;
+	out[0] = (u_char)(year >> 8);
+	out[1] = (u_char)(year & 0xff);
+	out[2] = (u_char)(tm.tm_mon + 1);
+	out[3] = (u_char)tm.tm_mday;
+	out[4] = (u_char)tm.tm_hour;
+	out[5] = (u_char)tm.tm_min;
+	out[6] = (u_char)(tm.tm_sec > 59 ? 59 : tm.tm_sec); /* no leap second in the TC */
+	out[7] = (u_char)((t % RS_USEC_PER_SEC) / 100000);
+	out[8] = '+';
+	out[9] = 0;
+	out[10] = 0;
+	return 11;
+}
+
+void mib_set_datetime(netsnmp_variable_list *vb, rs_time_t t)
+{
+	u_char buf[11];
+	size_t n = mib_datetime(t, buf);
+	snmp_set_var_typed_value(vb, ASN_OCTET_STR, buf, n);
+}
+
+void mib_who(netsnmp_agent_request_info *reqinfo, char *buf, size_t len)
+{
+	netsnmp_agent_session *asp = reqinfo ? reqinfo->asp : NULL;
+	netsnmp_pdu *pdu = asp ? asp->pdu : NULL;
+	if (!pdu) {
+		snprintf(buf, len, "snmp");
+		return;
+	}
+	char peer[128] = "";
+	netsnmp_transport *t = asp->session ? snmp_sess_transport(snmp_sess_pointer(asp->session)) : NULL;
+	if (t && pdu->transport_data) {
+		char *s = netsnmp_transport_peer_string(t, pdu->transport_data, pdu->transport_data_length);
+		if (s) {
+			snprintf(peer, sizeof(peer), " from %s", s);
+			free(s);
+		}
+	}
+	if (pdu->version == SNMP_VERSION_3 && pdu->securityName)
+		snprintf(buf, len, "snmp user %.*s%s", (int)pdu->securityNameLen, pdu->securityName, peer);
+	else if (pdu->community && pdu->community_len)
+		snprintf(buf, len, "snmp community %.*s%s", (int)pdu->community_len,
+			 (const char *)pdu->community, peer);
+	else
+		/* AgentX does not pass on who asked the master. */
+		snprintf(buf, len, "snmp via AgentX master");
+}
+
+void mib_no_next(netsnmp_request_info *r)
+{
+	r->requestvb->type = ASN_PRIV_RETRY;
+}
+
+bool mib_is_check_phase(int mode)
+{
+	return mode == MODE_SET_RESERVE1 || mode == MODE_SET_RESERVE2;
+}
