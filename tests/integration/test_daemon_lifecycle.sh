@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# test_daemon_lifecycle: the daemon as an operator meets it. --check-config
+# names the broken line; devices come from the file; SIGHUP adds and removes
+# devices without losing the others' state; SIGTERM exits 0; and a
+# SIGKILLed daemon restarts with its devices and jobs (J5).
+set -euo pipefail
+
+BUILD=${RESYNCD_BUILD_DIR:?}
+RESYNCD=$BUILD/resyncd
+work=$(mktemp -d /tmp/resyncd-life.XXXXXX)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	[ "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; echo "--- resyncd log"; tail -n 40 "$work/resyncd.log" 2>/dev/null; exit 1; }
+wait_for() {
+	local what=$1; shift
+	for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done
+	fail "timed out waiting for $what"
+}
+free_udp_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+dump() { "$RESYNCD" -c "$work/resyncd.conf" --dump-state; }
+devices() { dump | awk -F'\t' '$1 == "device" { print $3 }' | sort | tr '\n' ' '; }
+field() { dump | awk -F'\t' -v n="$1" -v c="$2" '$1 == "device" && $3 == n { print $c }'; }
+setting() { dump | awk -F'\t' -v n="$1" '$1 == "setting" && $2 == n { print $3 }'; }
+has_devices() { [ "$(devices)" = "$1" ]; }
+status_is() { [ "$(field "$1" 5)" = "$2" ]; }
+log_has() { grep -q -- "$1" "$work/resyncd.log"; }
+start() {
+	"$RESYNCD" -f -c "$work/resyncd.conf" 2>>"$work/resyncd.log" &
+	pid=$!
+	wait_for "resyncd to run" log_has "running: "
+}
+udp_port=$(free_udp_port)
+write_conf() { # DEVICES...
+	{
+		echo "state_dir = \"$work/state\";"
+		echo "known_hosts = \"$work/known_hosts\";"
+		echo "listen = { relp = \"\"; udp = \"127.0.0.1:$udp_port\"; tcp = \"\"; };"
+		echo "snmp = { mode = \"off\"; };"
+		echo "settings = { autoResyncWaitSecs = 600; };"
+		echo "devices = ("
+		local sep=
+		for d in "$@"; do
+			printf '%s { name = "%s"; address = "192.0.2.%s"; }\n' "$sep" "$d" "${d#r}"
+			sep=,
+		done
+		echo ");"
+	} > "$work/resyncd.conf"
+}
+
+# --check-config: a broken file is refused with its line and the reason.
+printf 'state_dir = "/tmp/x";\nsettings = {\n  damperIntervalSecs = 0;\n};\n' > "$work/broken.conf"
+if out=$("$RESYNCD" --check-config -c "$work/broken.conf" 2>&1); then fail "broken config accepted"; fi
+echo "$out" | grep -q "broken.conf:3: damperIntervalSecs must be within 1..86400" || fail "unclear error: $out"
+
+write_conf r1 r2 r3
+"$RESYNCD" --check-config -c "$work/resyncd.conf" | grep -q "OK (3 devices" || fail "check-config"
+start
+has_devices "r1 r2 r3 " || fail "devices from the file: $(devices)"
+
+# A commit on r2 (UDP syslog) marks it outOfSync and schedules a job.
+python3 - "$udp_port" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"<189>Mar  3 10:15:02 r2 mgd[4242]: UI_COMMIT_COMPLETED: commit complete", ("127.0.0.1", int(sys.argv[1])))
+PY
+wait_for "r2 outOfSync" status_is r2 outOfSync
+
+# SIGHUP: r1 removed, r4 added, r2 keeps its state.
+write_conf r2 r3 r4
+kill -HUP "$pid"
+wait_for "reload" has_devices "r2 r3 r4 "
+status_is r2 outOfSync || fail "r2 lost its state on reload"
+[ "$(field r2 12)" != 0 ] || fail "r2 lost its scheduled job on reload"
+
+# A reload with a broken file keeps the running configuration.
+cp "$work/resyncd.conf" "$work/good.conf"
+echo 'devices = ( { name = "bad"; } );' >> "$work/resyncd.conf"
+kill -HUP "$pid"
+wait_for "reload refusal" log_has "reload refused"
+mv "$work/good.conf" "$work/resyncd.conf"
+has_devices "r2 r3 r4 " || fail "broken reload changed devices"
+
+# SIGTERM: orderly exit with status 0.
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+pid=
+[ $rc -eq 0 ] || fail "SIGTERM exit status $rc"
+log_has "stopped" || fail "no orderly stop"
+
+# Restart, then SIGKILL and restart: state and due times survive (J5).
+start
+job=$(field r2 12)
+[ "$job" != 0 ] || fail "scheduled job lost across restart"
+due=$(dump | awk -F'\t' -v j="$job" '$1 == "job" && $2 == j { print $7 }')
+kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=
+start
+[ "$(dump | awk -F'\t' -v j="$job" '$1 == "job" && $2 == j { print $4 " " $7 }')" = "scheduled $due" ] ||
+	fail "J5: job $job did not keep its due time after SIGKILL"
+status_is r2 outOfSync || fail "r2 state lost after SIGKILL"
+echo "PASS"
