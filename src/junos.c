@@ -81,7 +81,9 @@ static bool jn_text_tag(struct syslog_str *text, struct syslog_str *tag)
 		return false;
 	p = text->p;
 	end = p + text->n;
-	if (*p == '%') {
+	while (p < end && *p == ' ')
+		p++; /* rsyslog's RFC 5424 templates keep the space after the BSD TAG */
+	if (p < end && *p == '%') {
 		/* explicit-priority: %INTERACTIVE-6-UI_COMMIT: skip to the last '-' of the word */
 		const char *q = p, *dash = NULL;
 

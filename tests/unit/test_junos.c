@@ -58,6 +58,10 @@ static const struct junos_case junos_cases[] = {
 	  "<189>Mar  5 23:00:00 r1 mgd[12]: UI_COMMIT_AT_COMPLETED: 'commit at' has been completed",
 	  JUNOS_COMMIT, "UI_COMMIT_AT_COMPLETED", "r1", "", "" },
 
+	{ "R1 BSD line re-sent by rsyslog as RFC 5424 (RSYSLOG_SyslogProtocol23Format)",
+	  "<189>1 2026-03-05T10:15:04+00:00 r1 mgd 4321 - -  UI_COMMIT_COMPLETED: commit complete",
+	  JUNOS_COMMIT, "UI_COMMIT_COMPLETED", "r1", "", "" },
+
 	/* UI_COMMIT: who and why, not a trigger */
 	{ "UI_COMMIT with comment",
 	  "<189>Mar  5 10:15:02 r1 mgd[4321]: UI_COMMIT: User 'admin' requested 'commit' operation (comment: change mtu)",
@@ -77,6 +81,9 @@ static const struct junos_case junos_cases[] = {
 	{ "UI_COMMIT structured without message",
 	  "<189>1 2026-09-23T10:21:00.123+07:00 MX204-EDGE mgd 4410 UI_COMMIT [junos@2636.1.1.1.2.29 username=\"netops\" command=\"commit\"] User 'netops' requested 'commit' operation (comment: none)",
 	  JUNOS_COMMIT_REQUEST, "UI_COMMIT", "MX204-EDGE", "netops", "" },
+	{ "UI_COMMIT re-sent by rsyslog as RFC 5424",
+	  "<189>1 2026-03-05T10:15:02+00:00 r1 mgd 4321 - -  UI_COMMIT: User 'alice' requested 'commit' operation (comment: via relp)",
+	  JUNOS_COMMIT_REQUEST, "UI_COMMIT", "r1", "alice", "via relp" },
 	{ "UI_COMMIT older wording, no comment",
 	  "<189>Mar  5 10:15:02 r1 mgd[1]: UI_COMMIT: User 'root' performed commit: no comment",
 	  JUNOS_COMMIT_REQUEST, "UI_COMMIT", "r1", "root", "" },
