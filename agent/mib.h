@@ -71,7 +71,7 @@ size_t mib_datetime(rs_time_t t, u_char out[11]);
 /* Who a SET comes from, for the log: community or user and peer address. */
 void mib_who(netsnmp_agent_request_info *reqinfo, char *buf, size_t len);
 
-/* Marks the GETNEXT request "nothing here": the agent tries the next subtree. */
+/* Marks a GETNEXT request "nothing after this here": the agent tries the next subtree. */
 void mib_no_next(netsnmp_request_info *r);
 
 /* SET phases in which the handlers check (reserve) and apply (commit). */

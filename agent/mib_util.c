@@ -177,7 +177,9 @@ void mib_who(netsnmp_agent_request_info *reqinfo, char *buf, size_t len)
 
 void mib_no_next(netsnmp_request_info *r)
 {
-	r->requestvb->type = ASN_PRIV_RETRY;
+	/* ASN_NULL sends the agent on to the next subtree; ASN_PRIV_RETRY
+	 * would ask this handler again, forever. */
+	r->requestvb->type = ASN_NULL;
 }
 
 bool mib_is_check_phase(int mode)
