@@ -126,6 +126,11 @@ static void *rr_thread(void *arg)
 	return NULL;
 }
 
+static void rr_dbg(char *fmt, ...)
+{
+	(void)fmt; /* librelp calls its debug hook unconditionally in places */
+}
+
 static void rr_on_err(void *usr, char *obj, char *msg, relpRetVal code)
 {
 	(void)usr;
@@ -185,7 +190,7 @@ int recv_relp_start(struct loop *l, const struct config *cfg)
 
 	if ((r = relpEngineConstruct(&rr.engine)) != RELP_RET_OK)
 		goto fail;
-	relpEngineSetDbgprint(rr.engine, NULL);
+	relpEngineSetDbgprint(rr.engine, rr_dbg);
 	relpEngineSetEnableCmd(rr.engine, (unsigned char *)"syslog", eRelpCmdState_Required);
 	relpEngineSetDnsLookupMode(rr.engine, 0);
 	relpEngineSetOnErr(rr.engine, rr_on_err);
@@ -257,6 +262,9 @@ void recv_relp_stop(void)
 		relpEngineDestruct(&rr.engine);
 	rr.engine = NULL;
 	rr_fold();
+	if (rr.loop)
+		log_info("relp: received %llu messages",
+			 (unsigned long long)atomic_load(&rr.received));
 	if (rr.fold_ev) {
 		event_free(rr.fold_ev);
 		rr.fold_ev = NULL;

@@ -332,6 +332,17 @@ fail:
 
 void recv_syslog_stop(void)
 {
+	if (rs.loop) {
+		const struct ingest_counters *c = &rs.loop->model.ingest;
+
+		/* The totals of every receiver (RELP's are folded in by now). */
+		log_info("ingest: received %llu, malformed %llu, commits %llu, other events %llu, "
+			 "unknown host %llu, dropped %llu, duplicates %llu",
+			 (unsigned long long)c->received, (unsigned long long)c->malformed,
+			 (unsigned long long)c->commits, (unsigned long long)c->other_events,
+			 (unsigned long long)c->unknown_host, (unsigned long long)c->dropped,
+			 (unsigned long long)c->duplicates);
+	}
 	if (rs.udp_ev) {
 		event_free(rs.udp_ev);
 		rs.udp_ev = NULL;
