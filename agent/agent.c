@@ -45,8 +45,10 @@ static struct {
 	struct event *timer;
 	struct agent_fd *fds;
 	size_t nfds, capfds;
-	netsnmp_large_fd_set set;
+	netsnmp_large_fd_set set;     /* what snmp_select_info2 wants */
+	netsnmp_large_fd_set readset; /* the one socket handed to snmp_read2 */
 	bool set_init;
+	bool busy;                    /* inside net-snmp: refresh when it returns */
 } ag;
 
 static const oid resyncd_mib_oid[] = { RESYNCD_MIB_OID };
@@ -117,7 +119,9 @@ static int agent_fd_watch(int fd)
  * nothing changed: no event is touched. */
 void agent_poll_refresh(void)
 {
-	if (!ag.running)
+	/* A trap sent from a handler must not rewrite the fd set snmp_read2 is
+	 * still walking (it would read an idle pipe and block). */
+	if (!ag.running || ag.busy)
 		return;
 	int maxfd = 0, block = 1;
 	struct timeval tv = { 0, 0 };
@@ -147,10 +151,12 @@ static void agent_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
 	(void)arg;
-	NETSNMP_LARGE_FD_ZERO(&ag.set);
-	NETSNMP_LARGE_FD_SET(fd, &ag.set);
-	snmp_read2(&ag.set);
+	NETSNMP_LARGE_FD_ZERO(&ag.readset);
+	NETSNMP_LARGE_FD_SET(fd, &ag.readset);
+	ag.busy = true;
+	snmp_read2(&ag.readset);
 	netsnmp_check_outstanding_agent_requests();
+	ag.busy = false;
 	agent_poll_refresh();
 }
 
@@ -159,9 +165,11 @@ static void agent_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	ag.busy = true;
 	snmp_timeout();
 	run_alarms();
 	netsnmp_check_outstanding_agent_requests();
+	ag.busy = false;
 	agent_poll_refresh();
 }
 
@@ -255,6 +263,7 @@ int agent_start(struct loop *l, const struct config *cfg)
 		return -1;
 	}
 	netsnmp_large_fd_set_init(&ag.set, FD_SETSIZE);
+	netsnmp_large_fd_set_init(&ag.readset, FD_SETSIZE);
 	ag.set_init = true;
 	ag.running = true;
 	if (ag.master)
@@ -275,8 +284,10 @@ void agent_stop(void)
 	free(ag.fds);
 	if (ag.timer)
 		event_free(ag.timer);
-	if (ag.set_init)
+	if (ag.set_init) {
 		netsnmp_large_fd_set_cleanup(&ag.set);
+		netsnmp_large_fd_set_cleanup(&ag.readset);
+	}
 	snmp_shutdown(AGENT_APP);
 	mib_loop = NULL;
 	memset(&ag, 0, sizeof(ag));
