@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "classify.h"
 #include "junos.h"
 #include "syslog_parse.h"
@@ -209,7 +211,7 @@ static void test_classify_stream(void **state)
 	assert_string_equal(out_buf, "commit\tUI_COMMIT_COMPLETED\tr1\t\t\nmalformed\tno valid timestamp\t\t\t\n");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_junos_table),
@@ -218,5 +220,5 @@ int main(void)
 		cmocka_unit_test(test_classify_line),
 		cmocka_unit_test(test_classify_stream),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return testutil_run_tests(argc, argv, tests);
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "syslog_parse.h"
 
 struct parse_case {
@@ -228,7 +230,7 @@ static void test_utf8(void **state)
 	assert_false(syslog_utf8_valid("\x80", 1));          /* stray continuation */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
@@ -237,5 +239,5 @@ int main(void)
 		cmocka_unit_test(test_sd_param),
 		cmocka_unit_test(test_utf8),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return testutil_run_tests(argc, argv, tests);
 }
