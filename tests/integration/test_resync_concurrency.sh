@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# test_resync_concurrency: 50 simulated devices commit at once; every one is
+# resynced from the real sshd and stored, and no more than
+# maxConcurrentResyncs NETCONF sessions are ever open at the same time (the
+# simulator logs each session's start and end).
+set -euo pipefail
+
+BUILD=${RESYNCD_BUILD_DIR:?}
+SRC=${RESYNCD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+RESYNCD=$BUILD/resyncd
+DEVSIM=$SRC/scripts/devsim/devsim
+N=50
+MAX=5
+work=$(mktemp -d /tmp/resyncd-conc.XXXXXX)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	"$DEVSIM" stop "$work/sim" >/dev/null 2>&1 || true
+	[ "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; echo "--- resyncd log"; tail -n 30 "$work/resyncd.log"; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { # DESCRIPTION COMMAND...: polls up to 90 s
+	local what=$1; shift
+	for _ in $(seq 900); do "$@" && return 0; sleep 0.1; done
+	fail "timed out waiting for $what"
+}
+dump() { "$RESYNCD" -c "$work/resyncd.conf" --dump-state; }
+count_in_sync_v1() { dump | awk -F'\t' '$1 == "device" && $5 == "inSync" && $11 == 1' | wc -l; }
+all_in_sync() { [ "$(count_in_sync_v1)" -eq $N ]; }
+
+"$DEVSIM" start "$work/sim" --devices $N >/dev/null
+port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+# Each reply takes a moment, so sessions overlap whenever the pool allows it.
+"$DEVSIM" set "$work/sim" all fault=slow slow_secs=0.4
+udp_port=$(free_port)
+mkdir -p "$work/state"
+{
+	cat <<CONF
+state_dir = "$work/state";
+known_hosts = "$work/sim/known_hosts";
+listen = { relp = ""; udp = "127.0.0.1:$udp_port"; };
+snmp = { mode = "off"; };
+settings = { autoResyncWaitSecs = 1; damperIntervalSecs = 1; resyncTimeoutSecs = 30;
+             maxConcurrentResyncs = $MAX; };
+credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
+devices = (
+CONF
+	for i in $(seq $N); do
+		sep=,; [ "$i" -eq $N ] && sep=
+		echo "  { name = \"r$i\"; address = \"127.0.0.$((i + 1))\"; port = $port; credential = \"sim\"; }$sep"
+	done
+	echo ");"
+} > "$work/resyncd.conf"
+"$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
+pid=$!
+wait_for "resyncd running" grep -q "running: $N devices" "$work/resyncd.log"
+
+start=$SECONDS
+"$DEVSIM" commit "$work/sim" all --syslog "127.0.0.1:$udp_port" >/dev/null
+wait_for "$N devices inSync with a stored configuration" all_in_sync
+read -r peak sessions < <("$DEVSIM" concurrency "$work/sim")
+echo "ok: $N devices resynced in $((SECONDS - start)) s; $sessions NETCONF sessions, at most $peak at once"
+[ "$sessions" -eq $N ] || fail "$sessions sessions for $N devices"
+[ "$peak" -le $MAX ] || fail "$peak sessions at once, maxConcurrentResyncs is $MAX"
+[ "$peak" -ge 2 ] || fail "resyncs never ran in parallel (peak $peak)"
+grep -q 'resync failed' "$work/resyncd.log" && fail "a resync failed"
+
+kill "$pid"
+wait "$pid" || fail "resyncd exited with $?"
+pid=
+echo "PASS test_resync_concurrency"
