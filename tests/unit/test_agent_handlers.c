@@ -1,0 +1,371 @@
+/* test_agent_handlers.c: the RESYNCD-MIB handlers called directly with
+ * hand-built requests over a model in memory (struct loop, store NULL):
+ * GET, GETNEXT in OID order across whole tables, and SET through the
+ * reserve/commit phases with the SNMP error each bad SET must get. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "agent.h"
+#include "loop.h"
+#include "mib.h"
+#include "notify.h"
+#include "oids.h"
+
+static struct loop L;
+
+static const oid settings_oid[] = { RESYNCD_SETTINGS_OID };
+static const oid status_oid[] = { RESYNCD_STATUS_OID };
+static const oid dev_oid[] = { RESYNCD_DEVICE_TABLE_OID };
+static const oid job_oid[] = { RESYNCD_JOB_TABLE_OID };
+static const oid jobdev_oid[] = { RESYNCD_JOBDEV_TABLE_OID };
+static const oid mib_oid[] = { RESYNCD_MIB_OID };
+
+typedef int (*handler_fn)(MIB_HANDLER_ARGS);
+
+/* One request of one varbind, as the agent hands it to a handler. */
+struct req {
+	netsnmp_agent_request_info info;
+	netsnmp_request_info r;
+	netsnmp_variable_list *vb;
+};
+
+static void req_init(struct req *q, int mode, const oid *name, size_t len)
+{
+	memset(q, 0, sizeof(*q));
+	q->vb = calloc(1, sizeof(*q->vb));
+	snmp_set_var_objid(q->vb, name, len);
+	q->vb->type = ASN_NULL;
+	q->info.mode = mode;
+	q->r.requestvb = q->vb;
+	q->r.agent_req_info = &q->info;
+}
+
+static void req_free(struct req *q)
+{
+	snmp_free_var(q->vb);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	notify_clear_sinks();
+	assert_int_equal(loop_init(&L, NULL, NULL, NULL), 0);
+	mib_loop = &L;
+	assert_non_null(loop_add_device(&L, 1, "r1.lab", "192.0.2.1", 830, "lab", "test"));
+	assert_non_null(loop_add_device(&L, 5, "r5.lab", "2001:db8::5", 22, "lab", "test"));
+	assert_non_null(loop_add_device(&L, 9, "r9.lab", "r9.example.net", 22, "", "test"));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	loop_free(&L);
+	mib_loop = NULL;
+	return 0;
+}
+
+/* GETNEXT from `start` until the handler has nothing more; checks that every
+ * answer is strictly after the question and lies under `root`. */
+static size_t walk(handler_fn fn, const oid *start, size_t slen, const oid *root, size_t rlen, oid last[MAX_OID_LEN],
+		   size_t *lastlen)
+{
+	oid cur[MAX_OID_LEN];
+	size_t len = slen, n = 0;
+	memcpy(cur, start, slen * sizeof(oid));
+	for (;;) {
+		struct req q;
+		req_init(&q, MODE_GETNEXT, cur, len);
+		fn(NULL, NULL, &q.info, &q.r);
+		if (q.vb->type == ASN_NULL) {
+			req_free(&q);
+			break;
+		}
+		assert_true(snmp_oid_compare(q.vb->name, q.vb->name_length, cur, len) > 0);
+		assert_true(q.vb->name_length > rlen && memcmp(q.vb->name, root, rlen * sizeof(oid)) == 0);
+		memcpy(cur, q.vb->name, q.vb->name_length * sizeof(oid));
+		len = q.vb->name_length;
+		req_free(&q);
+		n++;
+	}
+	memcpy(last, cur, len * sizeof(oid));
+	*lastlen = len;
+	return n;
+}
+
+static void test_device_table_getnext_in_oid_order(void **state)
+{
+	(void)state;
+	oid last[MAX_OID_LEN];
+	size_t lastlen;
+	/* From before the table (the MIB root) through every column of 3 rows. */
+	size_t n = walk(mib_devices_handler, mib_oid, OID_LENGTH(mib_oid), dev_oid, OID_LENGTH(dev_oid), last, &lastlen);
+	assert_int_equal(n, 3 * (DEV_LAST_COL - DEV_FIRST_COL + 1));
+	assert_int_equal(last[lastlen - 2], DEV_ROW_STATUS);
+	assert_int_equal(last[lastlen - 1], 9);
+
+	/* The first answer is name.1; after name.1 comes name.5; after name.9, address type of row 1. */
+	struct req q;
+	oid name1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_NAME, 1 };
+	req_init(&q, MODE_GETNEXT, name1, OID_LENGTH(name1));
+	mib_devices_handler(NULL, NULL, &q.info, &q.r);
+	assert_int_equal(q.vb->name[q.vb->name_length - 1], 5);
+	assert_memory_equal(q.vb->val.string, "r5.lab", 6);
+	req_free(&q);
+	oid name9x[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_NAME, 9, 4 };
+	req_init(&q, MODE_GETNEXT, name9x, OID_LENGTH(name9x));
+	mib_devices_handler(NULL, NULL, &q.info, &q.r);
+	assert_int_equal(q.vb->name[q.vb->name_length - 2], DEV_ADDRESS_TYPE);
+	assert_int_equal(q.vb->name[q.vb->name_length - 1], 1);
+	assert_int_equal(*q.vb->val.integer, INET_IPV4);
+	req_free(&q);
+}
+
+static void test_device_table_get(void **state)
+{
+	(void)state;
+	static const struct {
+		oid col, index;
+		u_char type;
+		long ival;
+		const char *sval;
+		size_t slen;
+	} cases[] = {
+		{ DEV_NAME, 5, ASN_OCTET_STR, 0, "r5.lab", 6 },
+		{ DEV_ADDRESS_TYPE, 5, ASN_INTEGER, INET_IPV6, NULL, 0 },
+		{ DEV_ADDRESS, 1, ASN_OCTET_STR, 0, "\xc0\x00\x02\x01", 4 },
+		{ DEV_ADDRESS_TYPE, 9, ASN_INTEGER, INET_DNS, NULL, 0 },
+		{ DEV_ADDRESS, 9, ASN_OCTET_STR, 0, "r9.example.net", 14 },
+		{ DEV_SSH_PORT, 1, ASN_GAUGE, 830, NULL, 0 },
+		{ DEV_MANAGED_STATUS, 1, ASN_INTEGER, MS_UNKNOWN, NULL, 0 },
+		{ DEV_LAST_COMMIT_TIME, 1, ASN_OCTET_STR, 0, "\0\0\0\0\0\0\0\0", 8 },
+		{ DEV_COMMIT_COUNT, 1, ASN_COUNTER64, 0, NULL, 0 },
+		{ DEV_ROW_STATUS, 9, ASN_INTEGER, RS_ACTIVE, NULL, 0 },
+		{ DEV_ACTION, 9, ASN_INTEGER, DEV_ACTION_NONE, NULL, 0 },
+		/* Errors: no row 4; the not-accessible index column; past the last column. */
+		{ DEV_NAME, 4, SNMP_NOSUCHINSTANCE, 0, NULL, 0 },
+		{ DEV_INDEX, 1, SNMP_NOSUCHOBJECT, 0, NULL, 0 },
+		{ DEV_LAST_COL + 1, 1, SNMP_NOSUCHOBJECT, 0, NULL, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		oid name[] = { RESYNCD_DEVICE_TABLE_OID, 1, cases[i].col, cases[i].index };
+		struct req q;
+		req_init(&q, MODE_GET, name, OID_LENGTH(name));
+		mib_devices_handler(NULL, NULL, &q.info, &q.r);
+		assert_int_equal(q.vb->type, cases[i].type);
+		if (cases[i].sval) {
+			assert_int_equal(q.vb->val_len, cases[i].slen);
+			assert_memory_equal(q.vb->val.string, cases[i].sval, cases[i].slen);
+		} else if (cases[i].type == ASN_INTEGER || cases[i].type == ASN_GAUGE) {
+			assert_int_equal(*q.vb->val.integer, cases[i].ival);
+		}
+		req_free(&q);
+	}
+}
+
+static void test_scalar_groups_getnext(void **state)
+{
+	(void)state;
+	oid last[MAX_OID_LEN];
+	size_t lastlen;
+	assert_int_equal(walk(mib_settings_handler, mib_oid, OID_LENGTH(mib_oid), settings_oid, OID_LENGTH(settings_oid),
+			      last, &lastlen), SETTINGS_LAST);
+	assert_int_equal(walk(mib_status_handler, mib_oid, OID_LENGTH(mib_oid), status_oid, OID_LENGTH(status_oid), last,
+			      &lastlen), ST_LAST);
+	/* resyncdDevicesUnknown counts the three new devices. */
+	oid unknown[] = { RESYNCD_STATUS_OID, ST_BY_MS_BASE + MS_UNKNOWN, 0 };
+	struct req q;
+	req_init(&q, MODE_GET, unknown, OID_LENGTH(unknown));
+	mib_status_handler(NULL, NULL, &q.info, &q.r);
+	assert_int_equal(q.vb->type, ASN_GAUGE);
+	assert_int_equal(*q.vb->val.integer, 3);
+	req_free(&q);
+}
+
+/* Runs a one-varbind SET through the phases the agent uses; returns the
+ * first error, like the agent does. */
+static int set1(handler_fn fn, const oid *name, size_t len, u_char type, const void *val, size_t vlen)
+{
+	static const int phases[] = { MODE_SET_RESERVE1, MODE_SET_RESERVE2, MODE_SET_ACTION, MODE_SET_COMMIT };
+	for (size_t i = 0; i < 4; i++) {
+		struct req q;
+		req_init(&q, phases[i], name, len);
+		snmp_set_var_typed_value(q.vb, type, val, vlen);
+		fn(NULL, NULL, &q.info, &q.r);
+		int err = q.r.status;
+		req_free(&q);
+		if (err != SNMP_ERR_NOERROR)
+			return err;
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+static void test_settings_set(void **state)
+{
+	(void)state;
+	static const struct {
+		oid sub, inst;
+		u_char type;
+		long v;
+		int err;
+		enum setting_id id;
+		int64_t after;
+	} cases[] = {
+		{ 2, 0, ASN_UNSIGNED, 45, SNMP_ERR_NOERROR, SET_AUTO_RESYNC_WAIT_SECS, 45 },
+		{ 2, 0, ASN_UNSIGNED, 86401, SNMP_ERR_WRONGVALUE, SET_AUTO_RESYNC_WAIT_SECS, 45 },
+		{ 2, 0, ASN_INTEGER, 5, SNMP_ERR_WRONGTYPE, SET_AUTO_RESYNC_WAIT_SECS, 45 },
+		{ 2, 1, ASN_UNSIGNED, 5, SNMP_ERR_NOCREATION, SET_AUTO_RESYNC_WAIT_SECS, 45 },
+		{ 1, 0, ASN_INTEGER, 2, SNMP_ERR_NOERROR, SET_AUTO_RESYNC_ENABLED, 0 },
+		{ 1, 0, ASN_INTEGER, 0, SNMP_ERR_WRONGVALUE, SET_AUTO_RESYNC_ENABLED, 0 },
+		{ 3, 0, ASN_UNSIGNED, 0, SNMP_ERR_WRONGVALUE, SET_DAMPER_INTERVAL_SECS, 20 },
+		{ 4, 0, ASN_INTEGER, 2, SNMP_ERR_NOERROR, SET_SYSTEM_OF_RECORD, SOR_MANAGER },
+		{ 4, 0, ASN_INTEGER, 3, SNMP_ERR_WRONGVALUE, SET_SYSTEM_OF_RECORD, SOR_MANAGER },
+		{ 5, 0, ASN_UNSIGNED, 1025, SNMP_ERR_WRONGVALUE, SET_MAX_CONCURRENT_RESYNCS, 8 },
+		{ 9, 0, ASN_UNSIGNED, 7, SNMP_ERR_NOERROR, SET_CONFIG_VERSIONS_KEPT, 7 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		oid name[] = { RESYNCD_SETTINGS_OID, cases[i].sub, cases[i].inst };
+		long v = cases[i].v;
+		assert_int_equal(set1(mib_settings_handler, name, OID_LENGTH(name), cases[i].type, &v, sizeof(v)),
+				 cases[i].err);
+		assert_int_equal(settings_get(&L.model.settings, cases[i].id), cases[i].after);
+	}
+	/* Status objects are read-only. */
+	oid count[] = { RESYNCD_STATUS_OID, ST_DEVICE_COUNT, 0 };
+	unsigned long five = 5;
+	assert_int_equal(set1(mib_status_handler, count, OID_LENGTH(count), ASN_UNSIGNED, &five, sizeof(five)),
+			 SNMP_ERR_NOTWRITABLE);
+}
+
+/* A createAndGo PDU of several varbinds for one row. */
+static int create_row(oid index, const char *name, const char *addr, bool with_rs, long rs)
+{
+	static const int phases[] = { MODE_SET_RESERVE1, MODE_SET_RESERVE2, MODE_SET_ACTION, MODE_SET_COMMIT };
+	int err = SNMP_ERR_NOERROR;
+	for (size_t p = 0; p < 4 && err == SNMP_ERR_NOERROR; p++) {
+		oid n_name[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_NAME, index };
+		oid n_addr[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_ADDRESS, index };
+		oid n_rs[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_ROW_STATUS, index };
+		struct req a, b, c;
+		req_init(&a, phases[p], n_name, OID_LENGTH(n_name));
+		req_init(&b, phases[p], n_addr, OID_LENGTH(n_addr));
+		req_init(&c, phases[p], n_rs, OID_LENGTH(n_rs));
+		snmp_set_var_typed_value(a.vb, ASN_OCTET_STR, name, strlen(name));
+		snmp_set_var_typed_value(b.vb, ASN_OCTET_STR, addr, strlen(addr));
+		snmp_set_var_typed_value(c.vb, ASN_INTEGER, &rs, sizeof(rs));
+		a.r.next = &b.r;
+		if (with_rs)
+			b.r.next = &c.r;
+		b.r.agent_req_info = c.r.agent_req_info = &a.info;
+		mib_devices_handler(NULL, NULL, &a.info, &a.r);
+		err = a.r.status ? a.r.status : b.r.status ? b.r.status : c.r.status;
+		req_free(&a);
+		req_free(&b);
+		req_free(&c);
+	}
+	return err;
+}
+
+static void test_device_rowstatus(void **state)
+{
+	(void)state;
+	/* Without a RowStatus a new row cannot be made. */
+	assert_int_equal(create_row(7, "r7.lab", "10.0.0.7", false, 0), SNMP_ERR_NOCREATION);
+	assert_null(model_device_by_index(&L.model, 7));
+	/* createAndWait is not supported; createAndGo of an existing row is inconsistent. */
+	assert_int_equal(create_row(7, "r7.lab", "10.0.0.7", true, RS_CREATEANDWAIT), SNMP_ERR_WRONGVALUE);
+	assert_int_equal(create_row(1, "r1.lab", "10.0.0.1", true, RS_CREATEANDGO), SNMP_ERR_INCONSISTENTVALUE);
+	/* A name or address already in use is inconsistent; nothing is created. */
+	assert_int_equal(create_row(7, "R5.lab", "10.0.0.7", true, RS_CREATEANDGO), SNMP_ERR_INCONSISTENTVALUE);
+	assert_int_equal(create_row(7, "r7.lab", "192.0.2.1", true, RS_CREATEANDGO), SNMP_ERR_INCONSISTENTVALUE);
+	assert_int_equal(L.model.ndevices, 3);
+	/* A good createAndGo adds the row; destroy removes it. */
+	assert_int_equal(create_row(7, "r7.lab", "10.0.0.7", true, RS_CREATEANDGO), SNMP_ERR_NOERROR);
+	struct device *d = model_device_by_index(&L.model, 7);
+	assert_non_null(d);
+	assert_string_equal(d->address, "10.0.0.7");
+	oid rs7[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_ROW_STATUS, 7 };
+	long destroy = RS_DESTROY;
+	assert_int_equal(set1(mib_devices_handler, rs7, OID_LENGTH(rs7), ASN_INTEGER, &destroy, sizeof(destroy)),
+			 SNMP_ERR_NOERROR);
+	assert_null(model_device_by_index(&L.model, 7));
+	/* Read-only columns are notWritable. */
+	oid st1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_MANAGED_STATUS, 1 };
+	long two = 2;
+	assert_int_equal(set1(mib_devices_handler, st1, OID_LENGTH(st1), ASN_INTEGER, &two, sizeof(two)),
+			 SNMP_ERR_NOTWRITABLE);
+	/* A port of the wrong type, or out of range. */
+	oid port1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_SSH_PORT, 1 };
+	long p = 2222;
+	assert_int_equal(set1(mib_devices_handler, port1, OID_LENGTH(port1), ASN_INTEGER, &p, sizeof(p)),
+			 SNMP_ERR_WRONGTYPE);
+	unsigned long big = 70000;
+	assert_int_equal(set1(mib_devices_handler, port1, OID_LENGTH(port1), ASN_UNSIGNED, &big, sizeof(big)),
+			 SNMP_ERR_WRONGVALUE);
+	assert_int_equal(model_device_by_index(&L.model, 1)->ssh_port, 830);
+}
+
+static void test_job_tables(void **state)
+{
+	(void)state;
+	uint32_t devs[] = { 1, 5 };
+	struct job *j = model_job_new(&L.model, JOB_MANUAL_RESYNC, "tester", devs, 2,
+				      loop_now(&L) + RS_SECS(3600));
+	assert_non_null(j);
+	uint32_t id = j->id;
+	oid last[MAX_OID_LEN];
+	size_t lastlen;
+	assert_int_equal(walk(mib_jobs_handler, mib_oid, OID_LENGTH(mib_oid), job_oid, OID_LENGTH(job_oid), last,
+			      &lastlen), JOB_LAST_COL - JOB_FIRST_COL + 1);
+	/* Two devices, two columns, index (job, seq). */
+	assert_int_equal(walk(mib_jobdevs_handler, mib_oid, OID_LENGTH(mib_oid), jobdev_oid, OID_LENGTH(jobdev_oid),
+			      last, &lastlen), 4);
+	assert_int_equal(last[lastlen - 2], id);
+	assert_int_equal(last[lastlen - 1], 2);
+
+	oid action[] = { RESYNCD_JOB_TABLE_OID, 1, JOB_ACTION, id };
+	oid nojob[] = { RESYNCD_JOB_TABLE_OID, 1, JOB_ACTION, id + 100 };
+	oid state_col[] = { RESYNCD_JOB_TABLE_OID, 1, JOB_STATE, id };
+	long retry = JOB_ACTION_RETRY, cancel = JOB_ACTION_CANCEL, bogus = 9;
+	assert_int_equal(set1(mib_jobs_handler, action, OID_LENGTH(action), ASN_INTEGER, &retry, sizeof(retry)),
+			 SNMP_ERR_INCONSISTENTVALUE);
+	assert_int_equal(set1(mib_jobs_handler, action, OID_LENGTH(action), ASN_INTEGER, &bogus, sizeof(bogus)),
+			 SNMP_ERR_WRONGVALUE);
+	assert_int_equal(set1(mib_jobs_handler, nojob, OID_LENGTH(nojob), ASN_INTEGER, &cancel, sizeof(cancel)),
+			 SNMP_ERR_NOCREATION);
+	assert_int_equal(set1(mib_jobs_handler, state_col, OID_LENGTH(state_col), ASN_INTEGER, &cancel, sizeof(cancel)),
+			 SNMP_ERR_NOTWRITABLE);
+	assert_int_equal(model_job_by_id(&L.model, id)->state, JOB_SCHEDULED);
+	assert_int_equal(set1(mib_jobs_handler, action, OID_LENGTH(action), ASN_INTEGER, &cancel, sizeof(cancel)),
+			 SNMP_ERR_NOERROR);
+	assert_int_equal(model_job_by_id(&L.model, id)->state, JOB_CANCELLED);
+	/* A finished job cannot be cancelled again. */
+	assert_int_equal(set1(mib_jobs_handler, action, OID_LENGTH(action), ASN_INTEGER, &cancel, sizeof(cancel)),
+			 SNMP_ERR_INCONSISTENTVALUE);
+}
+
+static void test_datetime_encoding(void **state)
+{
+	(void)state;
+	u_char b[11];
+	assert_int_equal(mib_datetime(0, b), 8);
+	/* 2024-02-29 13:14:15.6 UTC */
+	assert_int_equal(mib_datetime(RS_SECS(1709212455) + 600000, b), 11);
+	static const u_char want[11] = { 0x07, 0xe8, 2, 29, 13, 14, 15, 6, '+', 0, 0 };
+	assert_memory_equal(b, want, 11);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_device_table_getnext_in_oid_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_table_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scalar_groups_getnext, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_rowstatus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_tables, setup, teardown),
+		cmocka_unit_test(test_datetime_encoding),
+	};
+	return testutil_run_tests(argc, argv, tests);
+}
