@@ -372,6 +372,7 @@ int loop_restore(struct loop *l)
 	}
 	if (l->workers)
 		worker_pool_resize(l->workers, l->model.settings.max_concurrent_resyncs);
+	l->model.devices_last_change = loop_now(l);
 	sched_restore(&l->model, loop_now(l), &l->actions);
 	loop_apply(l);
 	return rc;

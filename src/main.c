@@ -1,6 +1,8 @@
 /* main.c: options and configuration, then the daemon: open the store, restore
  * the model, start the edges, run the loop. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,6 +78,26 @@ static void reload(struct loop *l)
 	log_info("reload: %d device changes", n);
 }
 
+/* One daemon per state directory: a second one would share the store and
+ * both would schedule the same jobs. The lock lives as long as the process. */
+static int claim_state_dir(const char *dir)
+{
+	char path[sizeof(cfg.state_dir) + 16];
+	snprintf(path, sizeof(path), "%s/resyncd.pid", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_err("another resyncd is running on %s (%s)", dir, fd < 0 ? strerror(errno) : "locked");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	char pid[24];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, pid, (size_t)n) != n)
+		log_warn("cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
 static int run_daemon(int foreground, int debug)
 {
 	log_init("resyncd", !foreground, debug);
@@ -90,8 +112,11 @@ static int run_daemon(int foreground, int debug)
 		log_err("cannot open the state directory: %s", err);
 		return 1;
 	}
+	if (claim_state_dir(cfg.state_dir) < 0) {
+		store_close(store);
+		return 1;
+	}
 	fetch_fn fetch = NULL;
-	/* HOOK fetch: the SSH/NETCONF fetch function (src/ssh_netconf.c) */
 	if (ssh_netconf_global_init() < 0) {
 		log_err("cannot initialise libssh2");
 		store_close(store);
@@ -105,21 +130,19 @@ static int run_daemon(int foreground, int debug)
 		return 1;
 	}
 	l.on_reload = reload;
-	/* HOOK archive: l.on_config_fetched (src/archive.c) */
 	l.on_config_fetched = archive_on_config_fetched;
 	loop_restore(&l);
 	inventory_sync(&l, &cfg);
 	int rc = 0;
-	/* HOOK receivers: syslog UDP/TCP and RELP (src/recv_syslog.c, src/recv_relp.c) */
+	/* The edges: syslog receivers, then the SNMP face. */
 	if (recv_syslog_start(&l, &cfg) < 0 || recv_relp_start(&l, &cfg) < 0)
 		rc = 1;
-	/* HOOK agent: SNMP AgentX subagent or embedded master (agent/agent.c) */
 	if (rc == 0 && agent_start(&l, &cfg) < 0)
 		rc = 1;
 	log_info("resyncd %s running: %u devices, state in %s", RESYNCD_VERSION, l.model.ndevices, cfg.state_dir);
 	if (rc == 0 && loop_run(&l) < 0)
 		rc = 1;
-	/* HOOK stop: edges stop here, in reverse order */
+	/* Edges stop in reverse order, before the loop's state goes. */
 	agent_stop();
 	recv_relp_stop();
 	recv_syslog_stop();
@@ -178,7 +201,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	/* HOOK classify: --classify needs no configuration */
+	/* --classify needs no configuration */
 	if (mode == OPT_CLASSIFY)
 		return classify_main(stdin, stdout) < 0 ? 1 : 0;
 	config_defaults(&cfg);
@@ -201,7 +224,7 @@ int main(int argc, char **argv)
 		rc = dump_state(cfg.state_dir, stdout) < 0;
 		break;
 	case OPT_DIFF:
-		/* HOOK diff: --diff DEVICE [V1 [V2]] (src/archive.c) */
+		/* --diff DEVICE [V1 [V2]] */
 		rc = archive_diff_main(cfg.state_dir, optind < argc ? argv[optind] : NULL,
 				       optind < argc ? argc - optind - 1 : 0, argv + optind + 1, stdout);
 		break;

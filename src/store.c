@@ -4,9 +4,9 @@
  * Databases: meta (format number), devices and jobs (keyed by big-endian
  * index/id so cursors walk in order), settings (id/value pairs, so a newer
  * release can add settings), cfgmeta and cfgtext (keyed by device + version).
- * Every record starts with its format byte. The daemon holds an exclusive
- * lock on the state directory and runs recovery on open; a tool that opens
- * the store while the daemon runs joins the environment without recovery. */
+ * Every record starts with its format byte. The first process to open the
+ * store runs recovery; a tool that opens it while the daemon runs joins the
+ * environment without recovery (see store_open). */
 #include "store.h"
 
 #include <arpa/inet.h>
@@ -376,8 +376,15 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		snprintf(s->err, sizeof(s->err), "cannot open %s: %s", lockpath, strerror(errno));
 		goto fail;
 	}
-	/* Only the sole user may run recovery; a second process joins. */
+	/* Every process holds the lock shared while it uses the store. Only one
+	 * that gets it exclusively (nobody else is in) runs recovery, then
+	 * shares it; the others join without recovery, which would otherwise
+	 * corrupt a live environment. */
 	int owner = flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0;
+	if (!owner && flock(s->lock_fd, LOCK_SH) < 0) {
+		snprintf(s->err, sizeof(s->err), "cannot lock %s: %s", lockpath, strerror(errno));
+		goto fail;
+	}
 	int rc = db_env_create(&s->env, 0);
 	if (rc) {
 		fail(s, "environment", rc);
@@ -394,6 +401,8 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		fail(s, dir, rc);
 		goto fail;
 	}
+	if (owner)
+		flock(s->lock_fd, LOCK_SH); /* converts: others may join now */
 	if (open_db(s, &s->meta, "meta.db", DB_CREATE) || check_format(s) ||
 	    open_db(s, &s->devices, "devices.db", DB_CREATE) ||
 	    open_db(s, &s->jobs, "jobs.db", DB_CREATE) ||
