@@ -62,6 +62,10 @@ write_conf r1 r2 r3
 start
 has_devices "r1 r2 r3 " || fail "devices from the file: $(devices)"
 
+# A second daemon on the same state directory is refused.
+if "$RESYNCD" -f -c "$work/resyncd.conf" 2>"$work/second.log"; then fail "second daemon started"; fi
+grep -q "another resyncd is running" "$work/second.log" || fail "second daemon: $(cat "$work/second.log")"
+
 # A commit on r2 (UDP syslog) marks it outOfSync and schedules a job.
 python3 - "$udp_port" <<'PY'
 import socket, sys

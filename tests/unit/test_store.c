@@ -217,6 +217,34 @@ static void test_store_survives_sigkill_mid_stream(void **state)
 	}
 }
 
+/* A second opener (--dump-state while the daemon runs) joins without
+ * recovery and sees what the first one committed. */
+static void test_store_second_opener_joins_live_environment(void **state)
+{
+	(void)state;
+	char *dir = testutil_tmpdir();
+	struct store *a = open_or_fail(dir);
+	struct model m;
+	model_init(&m);
+	struct device *d = model_device_add(&m, 3, "r3", "192.0.2.3", 1);
+	struct store *b = open_or_fail(dir);
+	assert_int_equal(store_put_device(a, d), 0);
+	struct model seen;
+	model_init(&seen);
+	int have;
+	assert_int_equal(store_load(b, &seen, &have), 0);
+	assert_non_null(model_device_by_name(&seen, "r3"));
+	store_close(b);
+	/* a still works after b left */
+	d->commit_count = 9;
+	assert_int_equal(store_put_device(a, d), 0);
+	model_free(&seen);
+	model_free(&m);
+	store_close(a);
+	testutil_rmrf(dir);
+	free(dir);
+}
+
 static rs_time_t fake_now;
 static rs_time_t fake_clock(void)
 {
@@ -299,6 +327,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_store_config_versions),
 		cmocka_unit_test(test_store_refuses_newer_format),
 		cmocka_unit_test(test_store_survives_sigkill_mid_stream),
+		cmocka_unit_test(test_store_second_opener_joins_live_environment),
 		cmocka_unit_test(test_J5_restart_restores_devices_settings_and_jobs),
 	};
 	return testutil_run_tests(argc, argv, tests);
