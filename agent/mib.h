@@ -55,8 +55,11 @@ bool mib_scalar_instance(const oid *name, size_t len, const oid *group, size_t g
 bool mib_scalar_next(const oid *name, size_t len, const oid *group, size_t glen, unsigned first,
 		     unsigned last, unsigned *sub);
 
-/* Sets vb's name to prefix.sub1[.sub2[.sub3[.sub4]]] (nsub sub-ids). */
-void mib_set_name(netsnmp_variable_list *vb, const oid *prefix, size_t plen, const oid *subs, size_t nsub);
+/* GETNEXT answer: sets vb's name to prefix.sub1[.sub2[.sub3[.sub4]]] (nsub
+ * sub-ids). Returns false, and marks vb "nothing after this here", unless
+ * that name is strictly after the question vb holds: the caller then sets
+ * no value. */
+bool mib_set_name(netsnmp_variable_list *vb, const oid *prefix, size_t plen, const oid *subs, size_t nsub);
 
 /* Typed value setters (no allocation for short values). */
 void mib_set_int(netsnmp_variable_list *vb, long v);
@@ -71,8 +74,10 @@ size_t mib_datetime(rs_time_t t, u_char out[11]);
 /* Who a SET comes from, for the log: community or user and peer address. */
 void mib_who(netsnmp_agent_request_info *reqinfo, char *buf, size_t len);
 
-/* Marks a GETNEXT request "nothing after this here": the agent tries the next subtree. */
+/* Marks a GETNEXT request "nothing after this here": ASN_NULL, OID left as
+ * asked, so the agent tries the next subtree. Never ASN_PRIV_RETRY. */
 void mib_no_next(netsnmp_request_info *r);
+void mib_no_next_vb(netsnmp_variable_list *vb);
 
 /* SET phases in which the handlers check (reserve) and apply (commit). */
 bool mib_is_check_phase(int mode);

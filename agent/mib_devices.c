@@ -111,8 +111,8 @@ static void dev_getnext(netsnmp_request_info *r)
 		struct device *d = model_device_next(m, after);
 		if (d) {
 			const oid sub[] = { 1, col, d->index };
-			mib_set_name(vb, dev_table_oid, DEV_TABLE_OID_LEN, sub, 3);
-			dev_get_col(vb, d, col);
+			if (mib_set_name(vb, dev_table_oid, DEV_TABLE_OID_LEN, sub, 3))
+				dev_get_col(vb, d, col);
 			return;
 		}
 	}

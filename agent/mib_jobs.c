@@ -82,8 +82,8 @@ static void job_getnext(netsnmp_request_info *r)
 		struct job *j = model_job_next(m, after);
 		if (j) {
 			const oid sub[] = { 1, col, j->id };
-			mib_set_name(vb, job_table_oid, JOB_TABLE_OID_LEN, sub, 3);
-			job_get_col(vb, j, col);
+			if (mib_set_name(vb, job_table_oid, JOB_TABLE_OID_LEN, sub, 3))
+				job_get_col(vb, j, col);
 			return;
 		}
 	}
@@ -211,10 +211,10 @@ static struct job *jobdev_after(const oid *idx, size_t idxlen, uint32_t *seq)
 			return NULL;
 		id = (uint32_t)idx[0];
 		j = id ? model_job_by_id(m, id) : NULL;
-		/* (id) alone precedes (id, 1); (id, s...) is followed by (id, s+1). */
-		uint64_t want = idxlen == 1 ? 1 : (uint64_t)idx[1] + 1;
-		if (j && want <= j->ntasks) {
-			*seq = (uint32_t)want;
+		/* (id) alone precedes (id, 1); (id, s...) is followed by (id, s+1).
+		 * Compared before adding 1: a sub-id of 2^64-1 must not wrap to 0. */
+		if (j && (idxlen == 1 ? j->ntasks >= 1 : idx[1] < j->ntasks)) {
+			*seq = idxlen == 1 ? 1 : (uint32_t)idx[1] + 1;
 			return j;
 		}
 	}
@@ -239,8 +239,8 @@ static void jobdev_getnext(netsnmp_request_info *r)
 		struct job *j = jobdev_after(idx, idxlen, &seq);
 		if (j) {
 			const oid sub[] = { 1, col, j->id, seq };
-			mib_set_name(vb, jobdev_table_oid, JOBDEV_TABLE_OID_LEN, sub, 4);
-			jobdev_get_col(vb, &j->tasks[seq - 1], col);
+			if (mib_set_name(vb, jobdev_table_oid, JOBDEV_TABLE_OID_LEN, sub, 4))
+				jobdev_get_col(vb, &j->tasks[seq - 1], col);
 			return;
 		}
 	}

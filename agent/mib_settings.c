@@ -94,9 +94,9 @@ int mib_settings_handler(MIB_HANDLER_ARGS)
 			}
 			{
 				const oid inst[] = { sub, 0 };
-				mib_set_name(vb, settings_oid, SETTINGS_OID_LEN, inst, 2);
+				if (mib_set_name(vb, settings_oid, SETTINGS_OID_LEN, inst, 2))
+					settings_get_one(vb, sub);
 			}
-			settings_get_one(vb, sub);
 			break;
 		case MODE_SET_RESERVE1:
 		case MODE_SET_RESERVE2:

@@ -71,9 +71,9 @@ int mib_status_handler(MIB_HANDLER_ARGS)
 			}
 			{
 				const oid inst[] = { sub, 0 };
-				mib_set_name(vb, status_oid, STATUS_OID_LEN, inst, 2);
+				if (mib_set_name(vb, status_oid, STATUS_OID_LEN, inst, 2))
+					status_get_one(vb, sub);
 			}
-			status_get_one(vb, sub);
 			break;
 		case MODE_SET_RESERVE1:
 			/* Existing objects are read-only; anything else can never exist. */

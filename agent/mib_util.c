@@ -86,14 +86,26 @@ bool mib_scalar_next(const oid *name, size_t len, const oid *group, size_t glen,
 	return *sub <= last;
 }
 
-void mib_set_name(netsnmp_variable_list *vb, const oid *prefix, size_t plen, const oid *subs, size_t nsub)
+bool mib_set_name(netsnmp_variable_list *vb, const oid *prefix, size_t plen, const oid *subs, size_t nsub)
 {
 	oid buf[MAX_OID_LEN];
-	if (plen + nsub > MAX_OID_LEN)
-		return;
+	if (plen + nsub > MAX_OID_LEN) {
+		mib_no_next_vb(vb);
+		return false;
+	}
 	memcpy(buf, prefix, plen * sizeof(oid));
 	memcpy(buf + plen, subs, nsub * sizeof(oid));
-	snmp_set_var_objid(vb, buf, plen + nsub);
+	/* An answer at or before the question would have the agent ask again
+	 * from the same place, forever: refuse it and move on instead. */
+	if (snmp_oid_compare(buf, plen + nsub, vb->name, vb->name_length) <= 0) {
+		mib_no_next_vb(vb);
+		return false;
+	}
+	if (snmp_set_var_objid(vb, buf, plen + nsub) != 0) {
+		mib_no_next_vb(vb);
+		return false;
+	}
+	return true;
 }
 
 void mib_set_int(netsnmp_variable_list *vb, long v)
@@ -175,11 +187,18 @@ void mib_who(netsnmp_agent_request_info *reqinfo, char *buf, size_t len)
 		snprintf(buf, len, "snmp via AgentX master");
 }
 
+void mib_no_next_vb(netsnmp_variable_list *vb)
+{
+	/* ASN_NULL with the question's OID sends the agent on to the next
+	 * registered subtree (netsnmp_reassign_requests uses subtree->next);
+	 * ASN_PRIV_RETRY would hand the same OID to this handler again,
+	 * forever (100% CPU in handle_getnext_loop). */
+	snmp_set_var_typed_value(vb, ASN_NULL, NULL, 0);
+}
+
 void mib_no_next(netsnmp_request_info *r)
 {
-	/* ASN_NULL sends the agent on to the next subtree; ASN_PRIV_RETRY
-	 * would ask this handler again, forever. */
-	r->requestvb->type = ASN_NULL;
+	mib_no_next_vb(r->requestvb);
 }
 
 bool mib_is_check_phase(int mode)

@@ -345,6 +345,138 @@ static void test_job_tables(void **state)
 			 SNMP_ERR_INCONSISTENTVALUE);
 }
 
+/* The registered subtrees in OID order, as the master agent dispatches them. */
+static const struct {
+	handler_fn fn;
+	const oid *root;
+	size_t len;
+} subtrees[] = {
+	{ mib_settings_handler, settings_oid, OID_LENGTH(settings_oid) },
+	{ mib_status_handler, status_oid, OID_LENGTH(status_oid) },
+	{ mib_devices_handler, dev_oid, OID_LENGTH(dev_oid) },
+	{ mib_jobs_handler, job_oid, OID_LENGTH(job_oid) },
+	{ mib_jobdevs_handler, jobdev_oid, OID_LENGTH(jobdev_oid) },
+};
+#define NSUBTREES (sizeof(subtrees) / sizeof(subtrees[0]))
+
+/* One GETNEXT of `name` to subtree i. Either the handler answers with an OID
+ * strictly after the question inside its subtree (returns true, answer in
+ * out), or it says "nothing after this here" with ASN_NULL and the question's
+ * OID untouched, which sends net-snmp on to the next subtree. Anything else
+ * (ASN_PRIV_RETRY, the same or a smaller OID) makes net-snmp's
+ * handle_getnext_loop ask the same handler the same thing forever. */
+static bool getnext1(size_t i, const oid *name, size_t len, oid out[MAX_OID_LEN], size_t *outlen)
+{
+	struct req q;
+	req_init(&q, MODE_GETNEXT, name, len);
+	subtrees[i].fn(NULL, NULL, &q.info, &q.r);
+	assert_int_not_equal(q.vb->type, ASN_PRIV_RETRY);
+	bool answered = q.vb->type != ASN_NULL;
+	if (answered) {
+		assert_true(snmp_oid_compare(q.vb->name, q.vb->name_length, name, len) > 0);
+		assert_true(q.vb->name_length > subtrees[i].len &&
+			    memcmp(q.vb->name, subtrees[i].root, subtrees[i].len * sizeof(oid)) == 0);
+		memcpy(out, q.vb->name, q.vb->name_length * sizeof(oid));
+		*outlen = q.vb->name_length;
+	} else {
+		assert_int_equal(snmp_oid_compare(q.vb->name, q.vb->name_length, name, len), 0);
+	}
+	req_free(&q);
+	return answered;
+}
+
+/* Walks the whole RESYNCD-MIB the way the embedded master does (same
+ * subtree while it answers, the next one on ASN_NULL) and returns how many
+ * objects it saw; fails instead of looping. */
+static size_t walk_all(void)
+{
+	oid cur[MAX_OID_LEN];
+	size_t len = OID_LENGTH(mib_oid), n = 0, steps = 0;
+	memcpy(cur, mib_oid, sizeof(mib_oid));
+	for (size_t i = 0; i < NSUBTREES; steps++) {
+		assert_true(steps < 100000);
+		oid next[MAX_OID_LEN];
+		size_t nlen;
+		if (getnext1(i, cur, len, next, &nlen)) {
+			memcpy(cur, next, nlen * sizeof(oid));
+			len = nlen;
+			n++;
+		} else {
+			i++;
+		}
+	}
+	return n;
+}
+
+static size_t objects_expected(void)
+{
+	size_t n = SETTINGS_LAST + ST_LAST + L.model.ndevices * (DEV_LAST_COL - DEV_FIRST_COL + 1);
+	for (struct job *j = model_job_next(&L.model, 0); j; j = model_job_next(&L.model, j->id))
+		n += (JOB_LAST_COL - JOB_FIRST_COL + 1) + (size_t)j->ntasks * (JOBDEV_LAST_COL - JOBDEV_FIRST_COL + 1);
+	return n;
+}
+
+/* Awkward GETNEXT questions to every subtree: its root, sub-ids 0 and
+ * 2^64-1 at each level, past the last column, row or scalar, instances
+ * below an existing one. Each must get an answer after it or ASN_NULL. */
+static void getnext_edges(void)
+{
+	const oid M = (oid)-1;
+	for (size_t i = 0; i < NSUBTREES; i++) {
+		static const oid tails[][4] = {
+			{ 0 }, { 0, 0 }, { 1 }, { 1, 0 }, { 1, 1 }, { 1, 2 }, { 1, 2, 0 }, { 1, 2, 1 }, { 1, 2, 1, 0 },
+			{ 1, 2, 9 }, { 1, 2, 9, 9 }, { 1, 3, 1, 2 }, { 1, 4, 2, 1 }, { 1, 13, 1 }, { 1, 14, 9 },
+			{ 1, 19, 9 }, { 1, 19, 9, 0 }, { 1, 20 }, { 9 }, { 9, 0 }, { 23, 0 }, { 23, 0, 1 }, { 24 },
+		};
+		static const size_t tlens[] = { 1, 2, 1, 2, 2, 2, 3, 3, 4, 3, 4, 4, 4, 3, 3, 3, 4, 2, 1, 2, 2, 3, 1 };
+		oid name[MAX_OID_LEN], out[MAX_OID_LEN];
+		size_t outlen, rl = subtrees[i].len;
+		memcpy(name, subtrees[i].root, rl * sizeof(oid));
+		getnext1(i, name, rl, out, &outlen);
+		for (size_t t = 0; t < sizeof(tlens) / sizeof(tlens[0]); t++) {
+			memcpy(name + rl, tails[t], tlens[t] * sizeof(oid));
+			getnext1(i, name, rl + tlens[t], out, &outlen);
+			/* The same with 2^64-1 in each place. */
+			for (size_t k = 0; k < tlens[t]; k++) {
+				oid saved = name[rl + k];
+				name[rl + k] = M;
+				getnext1(i, name, rl + tlens[t], out, &outlen);
+				name[rl + k] = saved;
+			}
+		}
+		/* Past the subtree, and from before it (the MIB root). */
+		memcpy(name, subtrees[i].root, rl * sizeof(oid));
+		name[rl - 1]++;
+		assert_false(getnext1(i, name, rl, out, &outlen));
+		bool empty = (i == 2 && L.model.ndevices == 0) || (i >= 3 && L.model.njobs == 0);
+		assert_int_equal(getnext1(i, mib_oid, OID_LENGTH(mib_oid), out, &outlen), !empty);
+	}
+}
+
+/* The GETNEXT that span resyncd at 100% CPU: a handler at the end of its
+ * subtree must send the agent on (ASN_NULL), never ask to be retried. Whole
+ * MIB with jobs, after removing a device, and with nothing at all. */
+static void test_whole_mib_getnext_terminates(void **state)
+{
+	(void)state;
+	uint32_t devs[] = { 1, 5, 9 };
+	assert_non_null(model_job_new(&L.model, JOB_MANUAL_RESYNC, "tester", devs, 3, loop_now(&L) + RS_SECS(60)));
+	assert_non_null(model_job_new(&L.model, JOB_AUTO_RESYNC, "system", devs + 1, 1, loop_now(&L) + RS_SECS(60)));
+	assert_int_equal(walk_all(), objects_expected());
+	getnext_edges();
+
+	assert_int_equal(loop_remove_device(&L, 5, "test"), 0);
+	assert_int_equal(walk_all(), objects_expected());
+	getnext_edges();
+
+	while (L.model.njobs > 0)
+		model_job_free(&L.model, model_job_next(&L.model, 0));
+	assert_int_equal(loop_remove_device(&L, 1, "test"), 0);
+	assert_int_equal(loop_remove_device(&L, 9, "test"), 0);
+	assert_int_equal(walk_all(), SETTINGS_LAST + ST_LAST);
+	getnext_edges();
+}
+
 static void test_datetime_encoding(void **state)
 {
 	(void)state;
@@ -365,6 +497,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_settings_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_rowstatus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whole_mib_getnext_terminates, setup, teardown),
 		cmocka_unit_test(test_datetime_encoding),
 	};
 	return testutil_run_tests(argc, argv, tests);
