@@ -43,6 +43,20 @@ int mib_register(const char *name, Netsnmp_Node_Handler *fn, const oid *root, si
 bool mib_table_next_pos(const oid *name, size_t len, const oid *table, size_t tlen, unsigned mincol,
 			unsigned maxcol, unsigned *col, const oid **idx, size_t *idxlen);
 
+/* A table indexed by one uint32 (devices, jobs). next() returns the first
+ * row whose index is > after (one RB-tree step) and sets *index, or NULL;
+ * get_col() fills vb with one column of that row. */
+struct mib_u32_table {
+	const oid *oid;
+	size_t oid_len;
+	unsigned first_col, last_col;
+	const void *(*next)(struct model *m, uint32_t after, uint32_t *index);
+	void (*get_col)(netsnmp_variable_list *vb, const void *row, unsigned col);
+};
+
+/* GETNEXT in such a table: O(log n) per column tried. */
+void mib_u32_table_getnext(netsnmp_request_info *r, struct model *m, const struct mib_u32_table *t);
+
 /* For GET/SET: splits name into column and index when it lies inside the
  * table's entry. Returns false if it does not name an entry column. */
 bool mib_table_instance(const oid *name, size_t len, const oid *table, size_t tlen, unsigned *col,

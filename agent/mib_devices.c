@@ -88,35 +88,26 @@ static void dev_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 	dev_get_col(vb, d, col);
 }
 
+static const void *dev_next(struct model *m, uint32_t after, uint32_t *index)
+{
+	struct device *d = model_device_next(m, after);
+	if (d)
+		*index = d->index;
+	return d;
+}
+
+static void dev_get_row_col(netsnmp_variable_list *vb, const void *row, unsigned col)
+{
+	dev_get_col(vb, row, col);
+}
+
+static const struct mib_u32_table dev_table = {
+	dev_table_oid, DEV_TABLE_OID_LEN, DEV_FIRST_COL, DEV_LAST_COL, dev_next, dev_get_row_col,
+};
+
 static void dev_getnext(netsnmp_request_info *r)
 {
-	netsnmp_variable_list *vb = r->requestvb;
-	struct model *m = &mib_loop->model;
-	unsigned col;
-	const oid *idx;
-	size_t idxlen;
-	if (!mib_table_next_pos(vb->name, vb->name_length, dev_table_oid, DEV_TABLE_OID_LEN, DEV_FIRST_COL,
-				DEV_LAST_COL, &col, &idx, &idxlen)) {
-		mib_no_next(r);
-		return;
-	}
-	uint32_t after = 0;
-	if (idxlen > 0) {
-		if (idx[0] > UINT32_MAX)
-			col++;
-		else
-			after = (uint32_t)idx[0];
-	}
-	for (; col <= DEV_LAST_COL && m->ndevices > 0; col++, after = 0) {
-		struct device *d = model_device_next(m, after);
-		if (d) {
-			const oid sub[] = { 1, col, d->index };
-			if (mib_set_name(vb, dev_table_oid, DEV_TABLE_OID_LEN, sub, 3))
-				dev_get_col(vb, d, col);
-			return;
-		}
-	}
-	mib_no_next(r);
+	mib_u32_table_getnext(r, &mib_loop->model, &dev_table);
 }
 
 /* ---- writing ------------------------------------------------------------ */

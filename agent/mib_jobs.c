@@ -59,35 +59,26 @@ static void job_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 		job_get_col(vb, j, col);
 }
 
+static const void *job_next(struct model *m, uint32_t after, uint32_t *index)
+{
+	struct job *j = model_job_next(m, after);
+	if (j)
+		*index = j->id;
+	return j;
+}
+
+static void job_get_row_col(netsnmp_variable_list *vb, const void *row, unsigned col)
+{
+	job_get_col(vb, row, col);
+}
+
+static const struct mib_u32_table job_table = {
+	job_table_oid, JOB_TABLE_OID_LEN, JOB_FIRST_COL, JOB_LAST_COL, job_next, job_get_row_col,
+};
+
 static void job_getnext(netsnmp_request_info *r)
 {
-	netsnmp_variable_list *vb = r->requestvb;
-	struct model *m = &mib_loop->model;
-	unsigned col;
-	const oid *idx;
-	size_t idxlen;
-	if (!mib_table_next_pos(vb->name, vb->name_length, job_table_oid, JOB_TABLE_OID_LEN, JOB_FIRST_COL,
-				JOB_LAST_COL, &col, &idx, &idxlen)) {
-		mib_no_next(r);
-		return;
-	}
-	uint32_t after = 0;
-	if (idxlen > 0) {
-		if (idx[0] > UINT32_MAX)
-			col++;
-		else
-			after = (uint32_t)idx[0];
-	}
-	for (; col <= JOB_LAST_COL && m->njobs > 0; col++, after = 0) {
-		struct job *j = model_job_next(m, after);
-		if (j) {
-			const oid sub[] = { 1, col, j->id };
-			if (mib_set_name(vb, job_table_oid, JOB_TABLE_OID_LEN, sub, 3))
-				job_get_col(vb, j, col);
-			return;
-		}
-	}
-	mib_no_next(r);
+	mib_u32_table_getnext(r, &mib_loop->model, &job_table);
 }
 
 /* Checks one SET varbind of the job table; on success *j and *action say

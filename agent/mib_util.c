@@ -201,6 +201,39 @@ void mib_no_next(netsnmp_request_info *r)
 	mib_no_next_vb(r->requestvb);
 }
 
+void mib_u32_table_getnext(netsnmp_request_info *r, struct model *m, const struct mib_u32_table *t)
+{
+	netsnmp_variable_list *vb = r->requestvb;
+	unsigned col;
+	const oid *idx;
+	size_t idxlen;
+	if (!mib_table_next_pos(vb->name, vb->name_length, t->oid, t->oid_len, t->first_col, t->last_col,
+				&col, &idx, &idxlen)) {
+		mib_no_next(r);
+		return;
+	}
+	uint32_t after = 0;
+	if (idxlen > 0) {
+		if (idx[0] > UINT32_MAX)
+			col++; /* past every row of this column */
+		else
+			after = (uint32_t)idx[0];
+	}
+	for (; col <= t->last_col; col++, after = 0) {
+		uint32_t index;
+		const void *row = t->next(m, after, &index);
+		if (row) {
+			const oid sub[] = { 1, col, index };
+			if (mib_set_name(vb, t->oid, t->oid_len, sub, 3))
+				t->get_col(vb, row, col);
+			return;
+		}
+		if (after == 0)
+			break; /* the table is empty */
+	}
+	mib_no_next(r);
+}
+
 bool mib_is_check_phase(int mode)
 {
 	return mode == MODE_SET_RESERVE1 || mode == MODE_SET_RESERVE2;
