@@ -3,32 +3,10 @@
 # names the broken line; devices come from the file; SIGHUP adds and removes
 # devices without losing the others' state; SIGTERM exits 0; and a
 # SIGKILLed daemon restarts with its devices and jobs (J5).
-set -euo pipefail
-
-BUILD=${RESYNCD_BUILD_DIR:?}
-RESYNCD=$BUILD/resyncd
-work=$(mktemp -d /tmp/resyncd-life.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	[ "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; echo "--- resyncd log"; tail -n 40 "$work/resyncd.log" 2>/dev/null; exit 1; }
-wait_for() {
-	local what=$1; shift
-	for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done
-	fail "timed out waiting for $what"
-}
-free_udp_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-dump() { "$RESYNCD" -c "$work/resyncd.conf" --dump-state; }
+. "$(dirname "$0")/lib.sh" life
 devices() { dump | awk -F'\t' '$1 == "device" { print $3 }' | sort | tr '\n' ' '; }
-field() { dump | awk -F'\t' -v n="$1" -v c="$2" '$1 == "device" && $3 == n { print $c }'; }
-setting() { dump | awk -F'\t' -v n="$1" '$1 == "setting" && $2 == n { print $3 }'; }
 has_devices() { [ "$(devices)" = "$1" ]; }
 status_is() { [ "$(field "$1" 5)" = "$2" ]; }
-log_has() { grep -q -- "$1" "$work/resyncd.log"; }
 start() {
 	"$RESYNCD" -f -c "$work/resyncd.conf" 2>>"$work/resyncd.log" &
 	pid=$!

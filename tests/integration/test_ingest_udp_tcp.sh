@@ -3,32 +3,8 @@
 # reaches the model. SPEC R1 (a commit notification marks the device
 # outOfSync), section 8 (UI_COMMIT's user is kept; unknown hosts change
 # nothing), and duplicate copies do not count as two commits.
-set -euo pipefail
-
-BUILD=${RESYNCD_BUILD_DIR:?}
-RESYNCD=$BUILD/resyncd
-work=$(mktemp -d /tmp/resyncd-udptcp.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	[ "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; echo "--- resyncd log"; tail -n 40 "$work/resyncd.log"; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# wait_for DESCRIPTION COMMAND...: polls up to 30 s.
-wait_for() {
-	local what=$1; shift
-	for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done
-	fail "timed out waiting for $what"
-}
-dump() { "$RESYNCD" -c "$work/resyncd.conf" --dump-state; }
-# field NAME COLUMN: a device's column from --dump-state (5 = managedStatus,
-# 7 = commitCount, 8 = lastCommitUser).
-field() { dump | awk -F'\t' -v n="$1" -v c="$2" '$1 == "device" && $3 == n { print $c }'; }
+. "$(dirname "$0")/lib.sh" udptcp
 status_is() { [ "$(field "$1" 5)" = "$2" ]; }
-log_has() { grep -q -- "$1" "$work/resyncd.log"; }
 udp() { python3 - "$udp_port" "$1" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

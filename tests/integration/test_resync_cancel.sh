@@ -3,32 +3,7 @@
 # resyncdJobAction = cancel) closes its SSH session at once and leaves the
 # device outOfSync; nothing is stored. The device answers slowly (devsim
 # fault=slow), so the fetch is surely in progress when it is cancelled.
-set -euo pipefail
-
-BUILD=${RESYNCD_BUILD_DIR:?}
-SRC=${RESYNCD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-RESYNCD=$BUILD/resyncd
-DEVSIM=$SRC/scripts/devsim/devsim
-work=$(mktemp -d /tmp/resyncd-cancel.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	"$DEVSIM" stop "$work/sim" >/dev/null 2>&1 || true
-	[ "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; echo "--- resyncd log"; tail -n 30 "$work/resyncd.log"; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-free_udp_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # DESCRIPTION COMMAND...: polls up to 60 s
-	local what=$1; shift
-	for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done
-	fail "timed out waiting for $what"
-}
-dump() { "$RESYNCD" -c "$work/resyncd.conf" --dump-state; }
-field() { dump | awk -F'\t' -v n="$1" -v c="$2" '$1 == "device" && $3 == n { print $c }'; }
-is() { [ "$(field "$1" "$2")" = "$3" ]; }
+. "$(dirname "$0")/lib.sh" cancel
 job_state() { dump | awk -F'\t' -v j="$1" '$1 == "job" && $2 == j { print $4 }'; }
 job_is() { [ "$(job_state "$1")" = "$2" ]; }
 # SSH connections from resyncd to the simulated device (client side).

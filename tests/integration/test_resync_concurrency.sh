@@ -3,31 +3,10 @@
 # resynced from the real sshd and stored, and no more than
 # maxConcurrentResyncs NETCONF sessions are ever open at the same time (the
 # simulator logs each session's start and end).
-set -euo pipefail
-
-BUILD=${RESYNCD_BUILD_DIR:?}
-SRC=${RESYNCD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-RESYNCD=$BUILD/resyncd
-DEVSIM=$SRC/scripts/devsim/devsim
 N=50
 MAX=5
-work=$(mktemp -d /tmp/resyncd-conc.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	"$DEVSIM" stop "$work/sim" >/dev/null 2>&1 || true
-	[ "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; echo "--- resyncd log"; tail -n 30 "$work/resyncd.log"; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # DESCRIPTION COMMAND...: polls up to 90 s
-	local what=$1; shift
-	for _ in $(seq 900); do "$@" && return 0; sleep 0.1; done
-	fail "timed out waiting for $what"
-}
-dump() { "$RESYNCD" -c "$work/resyncd.conf" --dump-state; }
+WAIT_SECS=90
+. "$(dirname "$0")/lib.sh" conc
 count_in_sync_v1() { dump | awk -F'\t' '$1 == "device" && $5 == "inSync" && $11 == 1' | wc -l; }
 all_in_sync() { [ "$(count_in_sync_v1)" -eq $N ]; }
 

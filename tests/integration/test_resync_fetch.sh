@@ -5,34 +5,7 @@
 # inSync; each failure class — NETCONF rpc-error, a reply cut in half, a wrong
 # key, a changed host key, sshd stopped — leaves it outOfSync with a one-line
 # reason, the connection status, and no new version. Both framings.
-set -euo pipefail
-
-BUILD=${RESYNCD_BUILD_DIR:?}
-SRC=${RESYNCD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-RESYNCD=$BUILD/resyncd
-DEVSIM=$SRC/scripts/devsim/devsim
-work=$(mktemp -d /tmp/resyncd-fetch.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	"$DEVSIM" stop "$work/sim" >/dev/null 2>&1 || true
-	[ "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; echo "--- resyncd log"; tail -n 40 "$work/resyncd.log"; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # DESCRIPTION COMMAND...: polls up to 60 s
-	local what=$1; shift
-	for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done
-	fail "timed out waiting for $what"
-}
-dump() { "$RESYNCD" -c "$work/resyncd.conf" --dump-state; }
-# field NAME COLUMN: 5 managedStatus, 6 connStatus, 9 lastResyncResult (2 success,
-# 3 failure), 10 lastResyncReason, 11 configVersion.
-field() { dump | awk -F'\t' -v n="$1" -v c="$2" '$1 == "device" && $3 == n { print $c }'; }
-# is NAME COLUMN VALUE: evaluated afresh at each poll.
-is() { [ "$(field "$1" "$2")" = "$3" ]; }
+. "$(dirname "$0")/lib.sh" fetch
 # failed_now NAME: its newest resync failed and left it outOfSync.
 failed_now() { [ "$(field "$1" 9)" = 3 ] && [ "$(field "$1" 5)" = outOfSync ]; }
 commit() { "$DEVSIM" commit "$work/sim" "$1" --user "${2:-alice}" --syslog "127.0.0.1:$udp_port" >/dev/null; }
