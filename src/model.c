@@ -52,6 +52,7 @@ void model_free(struct model *m)
 	struct device *d, *dn;
 	HASH_CLEAR(hh_name, m->by_name);
 	HASH_CLEAR(hh_addr, m->by_addr);
+	HASH_CLEAR(hh_short, m->by_short);
 	RB_FOREACH_SAFE(d, device_tree, &m->devices, dn) {
 		RB_REMOVE(device_tree, &m->devices, d);
 		free(d);
@@ -155,6 +156,18 @@ static void name_key(char *dst, const char *name)
 	dst[i] = '\0';
 }
 
+/* The short name of an FQDN, unless the host is an IPv4 literal. */
+static size_t short_name_len(const char *host)
+{
+	const char *dot = strchr(host, '.');
+	if (!dot)
+		return strlen(host);
+	for (const char *p = host; *p; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return (size_t)(dot - host);
+	return strlen(host);
+}
+
 struct device *model_device_add(struct model *m, uint32_t index, const char *name,
 				const char *address, rs_time_t now)
 {
@@ -178,6 +191,13 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 	d->last_resync_result = RESULT_NONE;
 	RB_INSERT(device_tree, &m->devices, d);
 	HASH_ADD(hh_name, m->by_name, name_key, strlen(d->name_key), d);
+	size_t slen = short_name_len(d->name_key);
+	struct device *same_short = NULL;
+	HASH_FIND(hh_short, m->by_short, d->name_key, slen, same_short);
+	if (slen < strlen(d->name_key) && !same_short) {
+		HASH_ADD_KEYPTR(hh_short, m->by_short, d->name_key, slen, d);
+		d->in_short = true;
+	}
 	if (address && *address)
 		model_device_set_address(m, d, address);
 	if (index >= m->next_device_index)
@@ -215,6 +235,8 @@ int model_device_remove(struct model *m, uint32_t index)
 		return -1;
 	model_device_set_address(m, d, "");
 	HASH_DELETE(hh_name, m->by_name, d);
+	if (d->in_short)
+		HASH_DELETE(hh_short, m->by_short, d);
 	RB_REMOVE(device_tree, &m->devices, d);
 	m->status_count[d->managed_status]--;
 	m->ndevices--;
@@ -255,18 +277,6 @@ struct device *model_device_by_addr(struct model *m, const char *address)
 	return d;
 }
 
-/* The short name of an FQDN, unless the host is an IPv4 literal. */
-static size_t short_name_len(const char *host)
-{
-	const char *dot = strchr(host, '.');
-	if (!dot)
-		return strlen(host);
-	for (const char *p = host; *p; p++)
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			return (size_t)(dot - host);
-	return strlen(host);
-}
-
 struct device *model_device_match(struct model *m, const char *host, const char *sender_addr)
 {
 	struct device *d = NULL;
@@ -282,17 +292,11 @@ struct device *model_device_match(struct model *m, const char *host, const char 
 				d = model_device_by_name(m, shortname);
 			}
 		}
-		if (!d && !strchr(host, '.')) {
-			/* Short name in the message, device named by its FQDN: compare
-			 * short names; O(n) but only for names no device has exactly. */
-			struct device *it;
-			size_t n = strlen(host);
-			RB_FOREACH(it, device_tree, &m->devices) {
-				if (short_name_len(it->name) == n && strncasecmp(it->name, host, n) == 0) {
-					d = it;
-					break;
-				}
-			}
+		if (!d && !strchr(host, '.') && strlen(host) < RS_NAME_MAX) {
+			/* Short name in the message, device named by its FQDN. */
+			char key[RS_NAME_MAX];
+			name_key(key, host);
+			HASH_FIND(hh_short, m->by_short, key, strlen(key), d);
 		}
 		if (!d)
 			d = model_device_by_addr(m, host);

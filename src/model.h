@@ -120,6 +120,8 @@ struct device {
 	RB_ENTRY(device) by_index;
 	UT_hash_handle hh_name;          /* lower-case name */
 	UT_hash_handle hh_addr;
+	UT_hash_handle hh_short;         /* FQDN-named devices, on their short name */
+	bool in_short;
 	char name_key[RS_NAME_MAX];
 };
 
@@ -173,6 +175,7 @@ struct model {
 	struct device_tree devices;
 	struct device *by_name;          /* uthash on name_key */
 	struct device *by_addr;          /* uthash on address */
+	struct device *by_short;         /* uthash on the lower-case short name of FQDNs */
 	uint32_t ndevices;
 	uint32_t next_device_index;
 	uint32_t status_count[MS_COUNT + 1];

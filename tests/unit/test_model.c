@@ -76,6 +76,10 @@ static void test_device_lookup_by_name_fqdn_and_address(void **state)
 	assert_int_equal(model_device_match(&m, "unknown", "192.0.2.1")->index, 1);
 	assert_null(model_device_match(&m, "unknown", "198.51.100.1"));
 	assert_null(model_device_match(&m, "10.1.1.1", NULL)); /* an IP is not a short name */
+	assert_int_equal(model_device_remove(&m, 2), 0);
+	assert_null(model_device_match(&m, "edge2", NULL));
+	assert_non_null(model_device_add(&m, 0, "edge2.other.net", "", 1));
+	assert_string_equal(model_device_match(&m, "EDGE2", NULL)->name, "edge2.other.net");
 	model_free(&m);
 }
 
