@@ -148,13 +148,12 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 	} else {
 		j->state = JOB_SUCCESS;
 		m->jobc.succeeded++;
-		if (j->ntasks == 1 && skipped)
-			; /* summary set where it was skipped */
-		else if (j->ntasks == 1)
+		/* A redundant (skipped) task wrote its own summary. */
+		if (j->ntasks > 1)
+			snprintf(j->summary, sizeof(j->summary), "%u of %u devices fetched", ok, j->ntasks);
+		else if (!skipped)
 			snprintf(j->summary, sizeof(j->summary), "%s: configuration fetched",
 				 device_name(m, j->tasks[0].device));
-		else
-			snprintf(j->summary, sizeof(j->summary), "%u of %u devices fetched", ok, j->ntasks);
 	}
 	job_changed(j, out);
 
