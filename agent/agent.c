@@ -245,6 +245,11 @@ int agent_start(struct loop *l, const struct config *cfg)
 		char line[200];
 		snprintf(line, sizeof(line), "rwcommunity %s", cfg->snmp_community);
 		netsnmp_config_remember(line);
+		for (size_t i = 0; i < cfg->ntrap_sinks; i++) {
+			snprintf(line, sizeof(line), "trap2sink %s %s", cfg->trap_sinks[i], cfg->trap_community);
+			netsnmp_config_remember(line);
+			log_info("snmp: traps go to %s", cfg->trap_sinks[i]);
+		}
 	}
 	if (agent_register_mib(l) < 0)
 		return -1;

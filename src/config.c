@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <libconfig.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ void config_defaults(struct config *c)
 	c->snmp_mode = SNMP_AGENTX;
 	snprintf(c->snmp_listen, sizeof(c->snmp_listen), "udp:127.0.0.1:11161");
 	snprintf(c->snmp_community, sizeof(c->snmp_community), "private");
+	snprintf(c->trap_community, sizeof(c->trap_community), "public");
 	settings_defaults(&c->settings);
 }
 
@@ -38,10 +40,13 @@ struct ctx {
 	size_t errlen;
 };
 
-static int bad(struct ctx *x, const config_setting_t *s, const char *fmt, const char *what)
+__attribute__((format(printf, 3, 4))) static int bad(struct ctx *x, const config_setting_t *s, const char *fmt, ...)
 {
 	char reason[200];
-	snprintf(reason, sizeof(reason), fmt, what);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
 	snprintf(x->err, x->errlen, "%s:%d: %s", x->path, s ? config_setting_source_line(s) : 0, reason);
 	return -1;
 }
@@ -113,6 +118,31 @@ static int read_listen(struct ctx *x, const config_setting_t *root, struct confi
 	return 0;
 }
 
+/* Trap destinations of the embedded master. As a subagent, resyncd's traps go
+ * to snmpd, whose own trap2sink lines send them on: a sink here would be
+ * ignored, so it is refused rather than silently dropped. */
+static int read_trap_sinks(struct ctx *x, const config_setting_t *snmp, struct config *c)
+{
+	const config_setting_t *s = config_setting_get_member(snmp, "trap_sinks");
+	if (!s)
+		return 0;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return bad(x, s, "trap_sinks must be a list of \"host[:port]\" strings");
+	if (c->snmp_mode != SNMP_MASTER && config_setting_length(s) > 0)
+		return bad(x, s, "trap_sinks needs mode = \"master\"; as an AgentX subagent, snmpd's trap2sink sends the traps");
+	if (config_setting_length(s) > CONFIG_TRAP_SINKS_MAX)
+		return bad(x, s, "trap_sinks: at most %d sinks", CONFIG_TRAP_SINKS_MAX);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+		if (!v || !*v || strchr(v, ' '))
+			return bad(x, s, "trap_sinks: element %d must be a \"host[:port]\" string", i + 1);
+		if (strlen(v) >= sizeof(c->trap_sinks[0]))
+			return bad(x, s, "trap_sinks: element %d is too long", i + 1);
+		snprintf(c->trap_sinks[c->ntrap_sinks++], sizeof(c->trap_sinks[0]), "%s", v);
+	}
+	return 0;
+}
+
 static int read_snmp(struct ctx *x, const config_setting_t *root, struct config *c)
 {
 	const config_setting_t *s = config_setting_get_member(root, "snmp");
@@ -131,7 +161,9 @@ static int read_snmp(struct ctx *x, const config_setting_t *root, struct config 
 		return bad(x, config_setting_get_member(s, "mode"), "%s: mode must be agentx, master or off", mode);
 	return get_str(x, s, "agentx_socket", c->agentx_socket, sizeof(c->agentx_socket)) ||
 	       get_str(x, s, "listen", c->snmp_listen, sizeof(c->snmp_listen)) ||
-	       get_str(x, s, "community", c->snmp_community, sizeof(c->snmp_community));
+	       get_str(x, s, "community", c->snmp_community, sizeof(c->snmp_community)) ||
+	       get_str(x, s, "trap_community", c->trap_community, sizeof(c->trap_community)) ||
+	       read_trap_sinks(x, s, c);
 }
 
 static int read_settings(struct ctx *x, const config_setting_t *root, struct config *c)

@@ -26,6 +26,8 @@ struct config_device {
 	bool trust_on_first_use;
 };
 
+#define CONFIG_TRAP_SINKS_MAX 8
+
 enum snmp_mode { SNMP_OFF = 0, SNMP_AGENTX = 1, SNMP_MASTER = 2 };
 
 struct config {
@@ -41,6 +43,9 @@ struct config {
 	char agentx_socket[256];         /* empty = net-snmp's default */
 	char snmp_listen[128];           /* embedded master's address, e.g. udp:127.0.0.1:11161 */
 	char snmp_community[64];         /* embedded master: read-write community */
+	char trap_sinks[CONFIG_TRAP_SINKS_MAX][128]; /* embedded master: "host[:port]" to send traps to */
+	size_t ntrap_sinks;
+	char trap_community[64];         /* community of those traps */
 	struct credential *creds;
 	size_t ncreds;
 	struct config_device *devices;

@@ -50,6 +50,9 @@ static void test_broken_files_name_line_and_reason(void **state)
 		{ "listen = { udp = \"127.0.0.1\"; };\n", "HOST:PORT" },
 		{ "statedir = \"/tmp\";\n", "unknown setting statedir" },
 		{ "snmp = { mode = \"slave\"; };\n", "mode must be agentx, master or off" },
+		{ "snmp = { mode = \"agentx\"; trap_sinks = [ \"127.0.0.1:162\" ]; };\n", "trap_sinks needs mode" },
+		{ "snmp = { mode = \"master\"; trap_sinks = [ \"a b\" ]; };\n", "element 1 must be" },
+		{ "snmp = { mode = \"master\"; trap_sinks = \"127.0.0.1\"; };\n", "must be a list" },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char *path = write_tmp(rows[i].text);
@@ -65,11 +68,29 @@ static void test_broken_files_name_line_and_reason(void **state)
 	}
 }
 
+static void test_trap_sinks_of_the_embedded_master(void **state)
+{
+	(void)state;
+	char *path = write_tmp("snmp = { mode = \"master\"; trap_community = \"nms\";\n"
+			       "  trap_sinks = [ \"127.0.0.1:16200\", \"[::1]:162\" ]; };\n");
+	struct config c;
+	config_defaults(&c);
+	char err[512] = "";
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.ntrap_sinks, 2);
+	assert_string_equal(c.trap_sinks[0], "127.0.0.1:16200");
+	assert_string_equal(c.trap_sinks[1], "[::1]:162");
+	assert_string_equal(c.trap_community, "nms");
+	config_free(&c);
+	free(path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_config_is_valid),
 		cmocka_unit_test(test_broken_files_name_line_and_reason),
+		cmocka_unit_test(test_trap_sinks_of_the_embedded_master),
 	};
 	return testutil_run_tests(argc, argv, tests);
 }
