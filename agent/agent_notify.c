@@ -63,14 +63,15 @@ static void agent_notify_status(void *ctx, const struct device *d, enum managed_
 	agent_poll_refresh();
 }
 
-static void agent_notify_job(void *ctx, const struct job *j, const struct device *d)
+static void agent_notify_job(void *ctx, const struct job *j, enum job_state job_state,
+			     const struct device *d)
 {
 	(void)ctx;
 	(void)d;
 	if (!notify_on || !j)
 		return;
 	netsnmp_variable_list *vars = NULL;
-	long type = j->type, state = j->state;
+	long type = j->type, state = job_state;
 	u_long count = j->ntasks, first = j->ntasks ? j->tasks[0].device : 0;
 	snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID, trap_job_oid,
 				  sizeof(trap_job_oid));

@@ -10,7 +10,9 @@
 struct notify_sink {
 	void (*status_changed)(void *ctx, const struct device *d, enum managed_status old_st,
 			       enum managed_status new_st);
-	void (*job_changed)(void *ctx, const struct job *j, const struct device *d);
+	/* state is the one the job changed to: by the time the loop notifies, a
+	 * job created and started in one pass is already inProgress. */
+	void (*job_changed)(void *ctx, const struct job *j, enum job_state state, const struct device *d);
 	void *ctx;
 };
 
@@ -18,6 +20,6 @@ int notify_add_sink(const struct notify_sink *sink);
 void notify_clear_sinks(void);
 void notify_status_changed(const struct device *d, enum managed_status old_st,
 			   enum managed_status new_st);
-void notify_job_changed(const struct job *j, const struct device *first_device);
+void notify_job_changed(const struct job *j, enum job_state state, const struct device *first_device);
 
 #endif
