@@ -38,3 +38,87 @@ field() { dump | awk -F'\t' -v n="$1" -v c="$2" '$1 == "device" && $3 == n { pri
 # is NAME COLUMN VALUE: evaluated afresh at each poll.
 is() { [ "$(field "$1" "$2")" = "$3" ]; }
 log_has() { grep -q -- "$1" "$work/resyncd.log"; }
+
+# --- real net-snmp and rsyslog daemons around resyncd --------------------------------
+# Each is started on private ports with its files in $work and stopped by PID
+# when the test exits (before cleanup stops resyncd and devsim).
+daemon_pids=()
+track_daemon() {
+	daemon_pids+=("$1")
+	trap 'stop_daemons; cleanup' EXIT
+}
+stop_daemons() {
+	local p
+	for p in "${daemon_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${daemon_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	daemon_pids=()
+}
+# udp_listening PORT: something has bound 127.0.0.1:PORT/udp (no probe datagram).
+udp_listening() { [ -n "$(ss -Hnlu "src 127.0.0.1:$1")" ]; }
+
+# SNMP clients by name through the RESYNCD-MIB (Debian ships no IETF MIBs:
+# mibs/stubs stands in); the "Cannot find module" noise of the default list is dropped.
+SNMP_MIBOPT=(-M "+$SRC/mibs:$SRC/mibs/stubs" -m +RESYNCD-MIB)
+snmp_quiet() { "$@" 2>&1 | grep -v -e '^Cannot find module' -e '^Did not find' -e '^Cannot adopt' -e '^MIB search path' || true; }
+snmp_get() { snmp_quiet snmpget -Oqv -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
+snmp_walk() { snmp_quiet snmpwalk -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
+snmp_table() { snmp_quiet snmptable -Cf '|' -Cb -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
+snmp_set() { snmp_quiet snmpset -t 2 -r 2 -v2c -c rwsecret "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
+
+# start_snmptrapd PORT: decoded notifications, one line each (varbinds tab
+# separated), appended to $work/traps.log (with its own start-up lines).
+start_snmptrapd() {
+	echo 'authCommunity log public' > "$work/snmptrapd.conf"
+	snmptrapd -f -C -X -c "$work/snmptrapd.conf" -Lf "$work/traps.log" -F '%v\n' -A \
+		"${SNMP_MIBOPT[@]}" -p "$work/snmptrapd.pid" "udp:127.0.0.1:$1" 2>>"$work/snmptrapd.log" &
+	track_daemon $!
+	wait_for "snmptrapd listening" udp_listening "$1"
+}
+# start_snmpd PORT TRAP_PORT: an AgentX master on its own socket
+# ($work/agentx.sock), community public read-only and rwsecret read-write, its
+# notifications (resyncd's traps) sent to TRAP_PORT. Sets SNMP_AGENT.
+start_snmpd() {
+	mkdir -p "$work/snmp-persist"
+	cat > "$work/snmpd.conf" <<-CONF
+	master agentx
+	agentXSocket $work/agentx.sock
+	agentXPerms 0600 0700
+	dontLogTCPWrappersConnects yes
+	rocommunity public 127.0.0.1
+	rwcommunity rwsecret 127.0.0.1
+	trap2sink 127.0.0.1:$2 public
+	CONF
+	SNMP_PERSISTENT_DIR=$work/snmp-persist MIBS= snmpd -f -C -c "$work/snmpd.conf" -Lf "$work/snmpd.log" \
+		-p "$work/snmpd.pid" "udp:127.0.0.1:$1" &
+	track_daemon $!
+	SNMP_AGENT=127.0.0.1:$1
+	wait_for "snmpd's AgentX socket" test -S "$work/agentx.sock"
+	wait_for "snmpd listening" udp_listening "$1"
+}
+# start_rsyslog_relp IN_PORT RELP_PORT: a private rsyslogd (own config, pid
+# file and work directory, no system inputs) that takes device syslog on
+# IN_PORT/udp and forwards it by RELP to resyncd, as docs/INGESTION.md says.
+start_rsyslog_relp() {
+	mkdir -p "$work/rsyslog"
+	cat > "$work/rsyslog.conf" <<-CONF
+	global(workDirectory="$work/rsyslog" processInternalMessages="on")
+	module(load="imudp")
+	module(load="omrelp")
+	input(type="imudp" address="127.0.0.1" port="$1")
+	action(type="omrelp" target="127.0.0.1" port="$2" template="RSYSLOG_SyslogProtocol23Format"
+	       action.resumeRetryCount="-1" action.resumeInterval="1"
+	       queue.type="LinkedList" queue.filename="relpq" queue.saveOnShutdown="on")
+	CONF
+	rsyslogd -n -i "$work/rsyslogd.pid" -f "$work/rsyslog.conf" > "$work/rsyslogd.log" 2>&1 &
+	track_daemon $!
+	wait_for "rsyslogd's UDP input" udp_listening "$1"
+}
+# udp_send PORT LINE...: one datagram per line to 127.0.0.1:PORT, as a device sends syslog.
+udp_send() {
+	python3 - "$@" <<-'PY'
+	import socket, sys
+	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	for line in sys.argv[2:]:
+	    s.sendto(line.encode(), ("127.0.0.1", int(sys.argv[1])))
+	PY
+}
