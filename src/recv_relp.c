@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ingest.h"
@@ -34,6 +35,8 @@ static struct {
 	pthread_t thread;
 	bool running;
 	atomic_bool exited;       /* set by the thread when relpEngineRun returned */
+	atomic_bool stopping;     /* recv_relp_stop() was called */
+	atomic_bool holding;      /* a commit that could not be stored is held unacknowledged */
 	size_t max;
 	struct event *fold_ev;
 	/* Written by the RELP thread, read by the loop's fold timer. */
@@ -44,6 +47,45 @@ static struct {
 static int rr_apply(struct loop *l, void *arg)
 {
 	return ingest_apply(l, arg);
+}
+
+/* Loop thread: writes again what a commit changed (its device, and the job
+ * scheduled for it) after the first write failed. The model already has the
+ * change: applying the message again would count it twice. */
+static int rr_resave(struct loop *l, void *arg)
+{
+	const struct ingest_msg *im = arg;
+	struct device *d = model_device_match(&l->model, im->host, NULL);
+
+	if (d == NULL)
+		return 0;
+	if (d->scheduled_auto_job) {
+		struct action a = { .kind = ACT_SAVE_JOB, .job = d->scheduled_auto_job };
+
+		actions_push(&l->actions, &a);
+	}
+	return loop_save_device(l, d);
+}
+
+/* librelp answers "200 OK" once this callback returns, whatever it returns
+ * (its scsyslog.c ignores the callback's result), so a commit that is not
+ * stored must not return: the write is retried every second. On stop the
+ * thread is left blocked and the process exits without acknowledging. */
+static void rr_hold_until_stored(struct ingest_msg *im)
+{
+	atomic_store(&rr.holding, true);
+	while (!atomic_load(&rr.stopping)) {
+		struct timespec ts = { 1, 0 };
+
+		nanosleep(&ts, NULL);
+		if (!atomic_load(&rr.stopping) && loop_call_sync(rr.loop, rr_resave, im) == 0) {
+			log_info("relp: %s from %s stored; acknowledged", im->tag, im->host);
+			atomic_store(&rr.holding, false);
+			return;
+		}
+	}
+	for (;;)
+		pause();
 }
 
 static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip,
@@ -74,8 +116,8 @@ static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip
 	/* The RELP peer is a relay, not the device: match by the message's
 	 * host name only (im.sender stays empty). */
 	if (loop_call_sync(rr.loop, rr_apply, &im) < 0) {
-		log_warn("relp: %s from %s not stored; not acknowledged", im.tag, im.host);
-		return RELP_RET_ERR_INTERNAL;
+		log_warn("relp: %s from %s not stored; not acknowledged until it is", im.tag, im.host);
+		rr_hold_until_stored(&im);
 	}
 	return RELP_RET_OK;
 }
@@ -181,6 +223,8 @@ int recv_relp_start(struct loop *l, const struct config *cfg)
 	}
 	rr.loop = l;
 	atomic_store(&rr.exited, false);
+	atomic_store(&rr.stopping, false);
+	atomic_store(&rr.holding, false);
 	rr.max = cfg->max_message_size ? cfg->max_message_size : SYSLOG_DEFAULT_MAX_SIZE;
 
 	memset(&sa, 0, sizeof(sa));
@@ -241,9 +285,11 @@ out:
 void recv_relp_stop(void)
 {
 	if (rr.running) {
+		atomic_store(&rr.stopping, true);
 		relpEngineSetStop(rr.engine);
-		/* Wake the engine's wait until the thread has left it. */
-		for (int i = 0; i < 200 && !atomic_load(&rr.exited); i++) {
+		/* Wake the engine's wait until the thread has left it (a thread
+		 * holding an unstored commit never will: no point waiting). */
+		for (int i = 0; i < 200 && !atomic_load(&rr.exited) && !atomic_load(&rr.holding); i++) {
 			struct timespec ts = { 0, 25 * 1000 * 1000 };
 
 			pthread_kill(rr.thread, RR_WAKE_SIGNAL);
@@ -254,7 +300,9 @@ void recv_relp_stop(void)
 			rr.running = false;
 		}
 		if (rr.running) {
-			log_warn("relp: thread did not stop; leaving it");
+			log_warn(atomic_load(&rr.holding)
+					 ? "relp: a commit could not be stored; leaving it unacknowledged"
+					 : "relp: thread did not stop; leaving it");
 			return;
 		}
 	}
