@@ -10,13 +10,14 @@
 # Knowing exactly what was acknowledged: the sender
 # (relp_crash_sender.py) speaks the RELP wire protocol itself and logs a
 # message as acknowledged only when the "rsp" frame for that message's own
-# transaction number says "200 OK". librelp's client API cannot say that:
-# relpCltSendSyslog() returns once the frame is queued, acknowledgements are
-# consumed inside the library, and an unacknowledged window is silently
-# re-sent after a reconnect. (On the server side librelp answers "200 OK"
-# after the reception callback returns, whatever it returned; resyncd's
-# callback returns only after the commit is written, so for a crash the
-# answer still means "on disk".) Every message is unique (username u<k>,
+# transaction number says "200 OK". librelp's client API cannot say that
+# (librelp relpsess.c): relpCltSendSyslog() returns once the frame is sent
+# and the window has room, acknowledgements are consumed inside the library,
+# an unacknowledged window is re-sent after a reconnect, and the "window 1"
+# trick is impossible: relpSessSetWindowSize() ignores sizes below 2. (On
+# the server side librelp answers "200 OK" once the reception callback
+# returns, whatever it returned; resyncd's callback returns only after the
+# commit is written.) Every message is unique (username u<k>,
 # "seq k" in the text), so resyncd's duplicate filter never hides one, and
 # none is re-sent, so per device
 #     acked commits <= commitCount <= commits sent,
@@ -30,7 +31,7 @@
 #   right after the kill, on a copy of the crash image (--dump-state runs
 #   Berkeley DB recovery on it): the bounds above; a device with commits is
 #   outOfSync with its scheduledAutoJob a scheduled job, or synchronizing
-#   (one per inProgress job), or inSync after a successful fetch; every
+#   (each with an inProgress job), or inSync after a successful fetch; every
 #   scheduled job belongs to exactly one device;
 #   after resyncd restarts (its own recovery, no error logged): the same
 #   commit counts; every job that was inProgress at the kill is now failure
@@ -38,7 +39,7 @@
 #   scheduled at the kill;
 #   at the end: every device with commits is inSync, nothing scheduled or
 #   running, and the whole last stream was acknowledged.
-# CRASH_SEED=N replays the random moments.
+# CRASH_SEED=N repeats the kill delays of an earlier run.
 N=200
 ROUNDS=${CRASH_ROUNDS:-3}
 SIMDEV=4
