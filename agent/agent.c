@@ -46,8 +46,11 @@ static struct {
 	struct agent_fd *fds;
 	size_t nfds, capfds;
 	netsnmp_large_fd_set set;     /* what snmp_select_info2 wants */
+	netsnmp_large_fd_set watched; /* the sockets ag.fds watches (a copy of set) */
+	int watched_maxfd;
 	netsnmp_large_fd_set readset; /* the one socket handed to snmp_read2 */
 	bool set_init;
+	struct timeval timer_at;      /* when ag.timer fires; tv_sec 0: not armed */
 	bool busy;                    /* inside net-snmp: refresh when it returns */
 } ag;
 
@@ -115,18 +118,9 @@ static int agent_fd_watch(int fd)
 	return 0;
 }
 
-/* Makes the libevent events match what net-snmp wants now. Cheap when
- * nothing changed: no event is touched. */
-void agent_poll_refresh(void)
+/* Makes ag.fds watch exactly the sockets in ag.set, below maxfd. */
+static void agent_watch_set(int maxfd)
 {
-	/* A trap sent from a handler must not rewrite the fd set snmp_read2 is
-	 * still walking (it would read an idle pipe and block). */
-	if (!ag.running || ag.busy)
-		return;
-	int maxfd = 0, block = 1;
-	struct timeval tv = { 0, 0 };
-	NETSNMP_LARGE_FD_ZERO(&ag.set);
-	snmp_select_info2(&maxfd, &ag.set, &tv, &block);
 	/* Drop the events of sockets net-snmp closed. */
 	for (size_t i = 0; i < ag.nfds;) {
 		int fd = ag.fds[i].fd;
@@ -137,13 +131,56 @@ void agent_poll_refresh(void)
 		event_free(ag.fds[i].ev);
 		ag.fds[i] = ag.fds[--ag.nfds];
 	}
-	for (int fd = 0; fd < maxfd; fd++)
-		if (NETSNMP_LARGE_FD_ISSET(fd, &ag.set) && agent_fd_watch(fd) < 0)
+	NETSNMP_LARGE_FD_ZERO(&ag.watched);
+	for (int fd = 0; fd < maxfd; fd++) {
+		if (!NETSNMP_LARGE_FD_ISSET(fd, &ag.set))
+			continue;
+		NETSNMP_LARGE_FD_SET(fd, &ag.watched);
+		if (agent_fd_watch(fd) < 0)
 			log_err("snmp: cannot watch socket %d", fd);
-	if (block)
-		evtimer_del(ag.timer);
-	else
-		evtimer_add(ag.timer, &tv);
+	}
+	ag.watched_maxfd = maxfd;
+}
+
+/* Arms ag.timer to fire within tv unless it already fires by then:
+ * net-snmp's next alarm is a fixed instant, and re-arming the timer after
+ * every request would only cost time. Firing early is harmless
+ * (agent_timeout_cb runs what is due and looks again). */
+static void agent_arm_timer(int block, const struct timeval *tv)
+{
+	if (block) {
+		if (ag.timer_at.tv_sec) {
+			evtimer_del(ag.timer);
+			ag.timer_at.tv_sec = 0;
+		}
+		return;
+	}
+	struct timeval now, at;
+	event_base_gettimeofday_cached(ag.l->base, &now);
+	evutil_timeradd(&now, tv, &at);
+	if (ag.timer_at.tv_sec && !evutil_timercmp(&ag.timer_at, &at, >))
+		return;
+	if (evtimer_add(ag.timer, tv) == 0)
+		ag.timer_at = at;
+}
+
+/* Makes the libevent events match what net-snmp wants now. Runs after every
+ * request, so the common case (same sockets, same next alarm) costs one
+ * snmp_select_info2 and one compare, and touches no event. */
+void agent_poll_refresh(void)
+{
+	/* A trap sent from a handler must not rewrite the fd set snmp_read2 is
+	 * still walking (it would read an idle pipe and block). */
+	if (!ag.running || ag.busy)
+		return;
+	int maxfd = 0, block = 1;
+	struct timeval tv = { 0, 0 };
+	NETSNMP_LARGE_FD_ZERO(&ag.set);
+	snmp_select_info2(&maxfd, &ag.set, &tv, &block);
+	if (maxfd != ag.watched_maxfd ||
+	    memcmp(ag.set.lfs_setptr, ag.watched.lfs_setptr, NETSNMP_FD_SET_BYTES(ag.set.lfs_setsize)) != 0)
+		agent_watch_set(maxfd);
+	agent_arm_timer(block, &tv);
 	agent_check_connection();
 }
 
@@ -165,6 +202,7 @@ static void agent_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	ag.timer_at.tv_sec = 0; /* it fired: no longer armed */
 	ag.busy = true;
 	snmp_timeout();
 	run_alarms();
@@ -185,17 +223,26 @@ int agent_register_mib(struct loop *l)
 }
 
 /* net-snmp keeps its persistent state (engine boots, ...) under our state
- * directory, not in the system-wide /var/lib/snmp. */
+ * directory, not in the system-wide /var/lib/snmp (which resyncd, running
+ * as its own user, cannot write: "read_config_store open failure" at every
+ * exit). Without a usable state directory it keeps none at all. */
 static void agent_persistent_dir(const struct config *cfg)
 {
 	static char dir[300];
-	if (!cfg->state_dir[0])
-		return;
+	char certs[320];
 	snprintf(dir, sizeof(dir), "%s/snmp", cfg->state_dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		log_warn("snmp: cannot create %s: %s", dir, strerror(errno));
+	snprintf(certs, sizeof(certs), "%s/cert_indexes", dir);
+	if (!cfg->state_dir[0] || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+		if (cfg->state_dir[0])
+			log_warn("snmp: cannot create %s: %s; SNMP engine state is not kept", dir,
+				 strerror(errno));
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
 		return;
 	}
+	/* net-snmp's (D)TLS certificate index lives here too; made in advance,
+	 * or net-snmp logs "Created directory" at every first start. */
+	mkdir(certs, 0700);
 	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, dir);
 	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, dir);
 }
@@ -254,6 +301,13 @@ int agent_start(struct loop *l, const struct config *cfg)
 	if (agent_register_mib(l) < 0)
 		return -1;
 	init_snmp(AGENT_APP);
+	/* init_master_agent also starts SMUX (RFC 1227) on tcp/199 when net-snmp
+	 * is built with it, as Debian's is: resyncd serves no SMUX peers, and
+	 * the port is snmpd's (or root's), so it would only log "bind failed". */
+	if (ag.master) {
+		char no_smux[] = "-smux";
+		add_to_init_list(no_smux);
+	}
 	if (ag.master && init_master_agent() != 0) {
 		log_err("snmp: cannot listen on %s", cfg->snmp_listen);
 		snmp_shutdown(AGENT_APP);
@@ -268,6 +322,7 @@ int agent_start(struct loop *l, const struct config *cfg)
 		return -1;
 	}
 	netsnmp_large_fd_set_init(&ag.set, FD_SETSIZE);
+	netsnmp_large_fd_set_init(&ag.watched, FD_SETSIZE);
 	netsnmp_large_fd_set_init(&ag.readset, FD_SETSIZE);
 	ag.set_init = true;
 	ag.running = true;
@@ -291,6 +346,7 @@ void agent_stop(void)
 		event_free(ag.timer);
 	if (ag.set_init) {
 		netsnmp_large_fd_set_cleanup(&ag.set);
+		netsnmp_large_fd_set_cleanup(&ag.watched);
 		netsnmp_large_fd_set_cleanup(&ag.readset);
 	}
 	snmp_shutdown(AGENT_APP);
