@@ -357,6 +357,39 @@ int loop_init(struct loop *l, struct store *store, const struct config *cfg, fet
 	return 0;
 }
 
+/* The configuration file's settings are the operator's defaults: each applies
+ * at start and on reload unless snmpset changed it since, which then wins.
+ * Returns how many settings changed (the caller persists them). */
+static int loop_file_settings(struct loop *l, const struct config *cfg)
+{
+	struct settings *s = &l->model.settings;
+	int changed = 0;
+	for (int i = 0; cfg && i < SET_COUNT; i++) {
+		enum setting_id id = (enum setting_id)i;
+		int64_t old = settings_get(s, id), want = settings_get(&cfg->settings, id);
+		if (!cfg->settings_given[id] || (s->set_by_operator & SETTING_BIT(id)) || old == want)
+			continue;
+		if (settings_set(s, id, want, NULL) != SETERR_OK)
+			continue;
+		log_info("setting %s changed from %lld to %lld by the configuration file", settings_name(id),
+			 (long long)old, (long long)want);
+		changed++;
+	}
+	return changed;
+}
+
+int loop_reload_settings(struct loop *l, const struct config *cfg)
+{
+	if (loop_file_settings(l, cfg) == 0)
+		return 0;
+	struct action a = { .kind = ACT_SAVE_SETTINGS };
+	actions_push(&l->actions, &a);
+	if (l->workers)
+		worker_pool_resize(l->workers, l->model.settings.max_concurrent_resyncs);
+	sched_tick(&l->model, loop_now(l), &l->actions);
+	return loop_apply(l);
+}
+
 /* Loads the store, settles what a stop interrupted (J5) and arms the timers. */
 int loop_restore(struct loop *l)
 {
@@ -366,7 +399,7 @@ int loop_restore(struct loop *l)
 		if (rc < 0)
 			log_err("store: %s", store_error(l->store));
 	}
-	if (!have_settings) {
+	if (!have_settings || loop_file_settings(l, l->config) > 0) {
 		struct action a = { .kind = ACT_SAVE_SETTINGS };
 		actions_push(&l->actions, &a);
 	}
@@ -430,14 +463,18 @@ int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const ch
 {
 	struct settings *s = &l->model.settings;
 	int64_t old = settings_get(s, id);
+	uint32_t old_by_operator = s->set_by_operator;
 	if (settings_set(s, id, value, why) != SETERR_OK)
 		return -1;
-	if (old == value)
+	if (old == value && (old_by_operator & SETTING_BIT(id)))
 		return 0;
+	/* From now on this value wins over the configuration file's. */
+	s->set_by_operator |= SETTING_BIT(id);
 	struct action a = { .kind = ACT_SAVE_SETTINGS };
 	actions_push(&l->actions, &a);
 	if (loop_apply(l) < 0 && !l->batching) {
 		settings_set(s, id, old, NULL);
+		s->set_by_operator = old_by_operator;
 		if (why)
 			*why = "the setting could not be stored";
 		return -1;

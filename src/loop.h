@@ -64,6 +64,8 @@ int loop_call_sync(struct loop *l, loop_fn fn, void *arg);
 /* Operations for the edges (receivers, agent); loop thread only. Each applies
  * its actions before returning; -1 with *why set when refused. */
 int loop_commit(struct loop *l, struct device *d, const struct commit_info *ci);
+/* SIGHUP: the file's settings that snmpset has not changed take its values. */
+int loop_reload_settings(struct loop *l, const struct config *cfg);
 int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const char *who,
 		     const char **why);
 struct device *loop_add_device(struct loop *l, uint32_t index, const char *name,

@@ -66,16 +66,16 @@ static void reload(struct loop *l)
 	}
 	/* Keep runtime-only choices (state dir, listeners) from the start. */
 	config_free(&cfg);
-	char path[sizeof(cfg.path)], state[sizeof(cfg.state_dir)];
-	memcpy(path, fresh.path, sizeof(path));
-	memcpy(state, l->config ? l->config->state_dir : fresh.state_dir, sizeof(state));
 	cfg.creds = fresh.creds;
 	cfg.ncreds = fresh.ncreds;
 	cfg.devices = fresh.devices;
 	cfg.ndevices = fresh.ndevices;
 	memcpy(cfg.known_hosts, fresh.known_hosts, sizeof(cfg.known_hosts));
+	cfg.settings = fresh.settings;
+	memcpy(cfg.settings_given, fresh.settings_given, sizeof(cfg.settings_given));
 	int n = inventory_sync(l, &cfg);
 	log_info("reload: %d device changes", n);
+	loop_reload_settings(l, &cfg);
 }
 
 /* One daemon per state directory: a second one would share the store and

@@ -66,6 +66,9 @@ struct settings {
 	uint32_t job_retention_days;
 	uint32_t job_retention_count;
 	uint32_t config_versions_kept;   /* configuration archive depth per device */
+	/* SETTING_BIT(id) per setting changed by snmpset: such a value wins over
+	 * the configuration file's from then on (persisted with the settings). */
+	uint32_t set_by_operator;
 };
 
 enum setting_id {
@@ -80,6 +83,9 @@ enum setting_id {
 	SET_CONFIG_VERSIONS_KEPT,
 	SET_COUNT
 };
+
+#define SETTING_BIT(id) (1u << (unsigned)(id))
+#define SETTING_ALL_BITS (SETTING_BIT(SET_COUNT) - 1u)
 
 /* Why a settings value is refused; maps to SNMP wrongValue/wrongType. */
 enum setting_error { SETERR_OK = 0, SETERR_UNKNOWN, SETERR_RANGE };

@@ -524,15 +524,21 @@ int store_del_job(struct store *s, uint32_t id)
 	return del(s, s->jobs, &key, sizeof(key));
 }
 
+/* A pseudo setting id in the settings record: which settings snmpset changed.
+ * A release that does not know it skips it like any unknown setting. */
+#define SETTINGS_OPERATOR_ID 0xffffffffu
+
 int store_put_settings(struct store *s, const struct settings *st)
 {
 	struct wbuf w = { 0 };
 	w_u8(&w, REC_FORMAT);
-	w_u32(&w, SET_COUNT);
+	w_u32(&w, SET_COUNT + 1);
 	for (int i = 0; i < SET_COUNT; i++) {
 		w_u32(&w, (uint32_t)i);
 		w_u64(&w, (uint64_t)settings_get(st, (enum setting_id)i));
 	}
+	w_u32(&w, SETTINGS_OPERATOR_ID);
+	w_u64(&w, st->set_by_operator);
 	int rc = w.err ? -1 : put(s, s->settings, "settings", 8, w.p, w.n);
 	free(w.p);
 	return rc;
@@ -618,13 +624,21 @@ int store_load(struct store *s, struct model *m, int *have_settings)
 		struct rbuf r = { val.data, (const uint8_t *)val.data + val.size, 0 };
 		if (r_u8(&r) == REC_FORMAT) {
 			uint32_t n = r_u32(&r);
+			/* A record from before the operator mask: every stored value
+			 * wins, as it did then. */
+			uint32_t by_operator = SETTING_ALL_BITS;
 			for (uint32_t i = 0; i < n && !r.err; i++) {
 				uint32_t id = r_u32(&r);
 				int64_t v = (int64_t)r_u64(&r);
 				/* Unknown or out-of-range values keep the default. */
-				if (!r.err)
+				if (r.err)
+					break;
+				if (id == SETTINGS_OPERATOR_ID)
+					by_operator = (uint32_t)v & SETTING_ALL_BITS;
+				else
 					settings_set(&m->settings, (enum setting_id)id, v, NULL);
 			}
+			m->settings.set_by_operator = by_operator;
 			*have_settings = !r.err;
 		}
 	} else if (rc != DB_NOTFOUND) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "loop.h"
 #include "store.h"
 
@@ -319,6 +320,60 @@ static void test_J5_restart_restores_devices_settings_and_jobs(void **state)
 	free(dir);
 }
 
+/* The file's settings are defaults: an edited file applies at the next start
+ * and on reload, except for a setting snmpset changed, which keeps winning. */
+static void test_file_settings_apply_unless_changed_by_snmpset(void **state)
+{
+	(void)state;
+	char *dir = testutil_tmpdir();
+	struct config cfg;
+	config_defaults(&cfg);
+	cfg.settings.auto_resync_wait_secs = 100;
+	cfg.settings.damper_interval_secs = 7;
+	cfg.settings_given[SET_AUTO_RESYNC_WAIT_SECS] = true;
+	cfg.settings_given[SET_DAMPER_INTERVAL_SECS] = true;
+
+	struct store *s = open_or_fail(dir);
+	struct loop l;
+	assert_int_equal(loop_init(&l, s, &cfg, NULL), 0);
+	assert_int_equal(loop_restore(&l), 0);
+	assert_int_equal(l.model.settings.auto_resync_wait_secs, 100);
+	assert_int_equal(loop_set_setting(&l, SET_DAMPER_INTERVAL_SECS, 9, "snmp", NULL), 0);
+	loop_free(&l);
+	store_close(s);
+
+	/* The operator edits the file and restarts. */
+	cfg.settings.auto_resync_wait_secs = 200;
+	cfg.settings.damper_interval_secs = 8;
+	s = open_or_fail(dir);
+	assert_int_equal(loop_init(&l, s, &cfg, NULL), 0);
+	assert_int_equal(loop_restore(&l), 0);
+	assert_int_equal(l.model.settings.auto_resync_wait_secs, 200);
+	assert_int_equal(l.model.settings.damper_interval_secs, 9);
+
+	/* ... and again, then reloads with SIGHUP. */
+	cfg.settings.auto_resync_wait_secs = 300;
+	assert_int_equal(loop_reload_settings(&l, &cfg), 0);
+	assert_int_equal(l.model.settings.auto_resync_wait_secs, 300);
+	assert_int_equal(l.model.settings.damper_interval_secs, 9);
+	loop_free(&l);
+	store_close(s);
+
+	/* What the reload applied was stored. */
+	struct config none;
+	config_defaults(&none);
+	s = open_or_fail(dir);
+	assert_int_equal(loop_init(&l, s, &none, NULL), 0);
+	assert_int_equal(loop_restore(&l), 0);
+	assert_int_equal(l.model.settings.auto_resync_wait_secs, 300);
+	assert_int_equal(l.model.settings.damper_interval_secs, 9);
+	loop_free(&l);
+	store_close(s);
+	config_free(&cfg);
+	config_free(&none);
+	free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +384,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_store_survives_sigkill_mid_stream),
 		cmocka_unit_test(test_store_second_opener_joins_live_environment),
 		cmocka_unit_test(test_J5_restart_restores_devices_settings_and_jobs),
+		cmocka_unit_test(test_file_settings_apply_unless_changed_by_snmpset),
 	};
 	return testutil_run_tests(argc, argv, tests);
 }
