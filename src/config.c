@@ -66,6 +66,39 @@ static int get_str(struct ctx *x, const config_setting_t *parent, const char *na
 	return 0;
 }
 
+/* Refuses a name not in known[]: a misspelt key must not be ignored silently. */
+static int only_known(struct ctx *x, const config_setting_t *group, const char *const *known, size_t n,
+		      const char *where)
+{
+	for (int i = 0; group && i < config_setting_length(group); i++) {
+		config_setting_t *e = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(e);
+		if (!name)
+			continue;
+		size_t k = 0;
+		while (k < n && strcmp(name, known[k]))
+			k++;
+		if (k == n)
+			return bad(x, e, "unknown setting %s%s", where, name);
+	}
+	return 0;
+}
+#define ONLY_KNOWN(x, group, where, ...)                                                                  \
+	only_known(x, group, (const char *const[]){ __VA_ARGS__ },                                         \
+		   sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *), where)
+
+/* An optional true/false member; refuses other types. */
+static int get_bool(struct ctx *x, const config_setting_t *parent, const char *name, int *out)
+{
+	config_setting_t *s = config_setting_get_member(parent, name);
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return bad(x, s, "%s must be true or false", name);
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
 static int get_int(struct ctx *x, const config_setting_t *parent, const char *name, long long lo,
 		   long long hi, long long *out)
 {
@@ -104,7 +137,8 @@ static int read_listen(struct ctx *x, const config_setting_t *root, struct confi
 	if (!l)
 		return 0;
 	long long v;
-	if (get_str(x, l, "relp", c->relp_listen, sizeof(c->relp_listen)) ||
+	if (ONLY_KNOWN(x, l, "in listen: ", "relp", "udp", "tcp", "max_message_size") ||
+	    get_str(x, l, "relp", c->relp_listen, sizeof(c->relp_listen)) ||
 	    get_str(x, l, "udp", c->udp_listen, sizeof(c->udp_listen)) ||
 	    get_str(x, l, "tcp", c->tcp_listen, sizeof(c->tcp_listen)) ||
 	    check_hostport(x, l, "relp", c->relp_listen) || check_hostport(x, l, "udp", c->udp_listen) ||
@@ -149,7 +183,9 @@ static int read_snmp(struct ctx *x, const config_setting_t *root, struct config 
 	if (!s)
 		return 0;
 	char mode[16] = "";
-	if (get_str(x, s, "mode", mode, sizeof(mode)))
+	if (ONLY_KNOWN(x, s, "in snmp: ", "mode", "agentx_socket", "listen", "community", "trap_sinks",
+		       "trap_community") ||
+	    get_str(x, s, "mode", mode, sizeof(mode)))
 		return -1;
 	if (!strcmp(mode, "agentx") || !*mode)
 		c->snmp_mode = *mode ? SNMP_AGENTX : c->snmp_mode;
@@ -215,7 +251,8 @@ static int read_credentials(struct ctx *x, const config_setting_t *root, struct 
 	for (int i = 0; i < n; i++) {
 		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
 		struct credential *cr = &c->creds[c->ncreds];
-		if (get_str(x, e, "name", cr->name, sizeof(cr->name)) ||
+		if (ONLY_KNOWN(x, e, "in a credential set: ", "name", "user", "key", "password") ||
+		    get_str(x, e, "name", cr->name, sizeof(cr->name)) ||
 		    get_str(x, e, "user", cr->user, sizeof(cr->user)) ||
 		    get_str(x, e, "key", cr->key_path, sizeof(cr->key_path)) ||
 		    get_str(x, e, "password", cr->password, sizeof(cr->password)))
@@ -251,12 +288,13 @@ static int read_devices(struct ctx *x, const config_setting_t *root, struct conf
 		struct config_device *d = &c->devices[c->ndevices];
 		long long port = 830;
 		int tofu = 0;
-		if (get_str(x, e, "name", d->name, sizeof(d->name)) ||
+		if (ONLY_KNOWN(x, e, "in a device: ", "name", "address", "credential", "port",
+			       "trust_on_first_use") ||
+		    get_str(x, e, "name", d->name, sizeof(d->name)) ||
 		    get_str(x, e, "address", d->address, sizeof(d->address)) ||
 		    get_str(x, e, "credential", d->credential, sizeof(d->credential)) ||
-		    get_int(x, e, "port", 1, 65535, &port) < 0)
+		    get_int(x, e, "port", 1, 65535, &port) < 0 || get_bool(x, e, "trust_on_first_use", &tofu))
 			return -1;
-		config_setting_lookup_bool(e, "trust_on_first_use", &tofu);
 		d->port = (uint16_t)port;
 		d->trust_on_first_use = tofu;
 		if (!*d->name)
@@ -293,19 +331,9 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	    read_listen(&x, root, c) || read_snmp(&x, root, c) || read_settings(&x, root, c) ||
 	    read_credentials(&x, root, c) || read_devices(&x, root, c))
 		goto out;
-	/* Catch misspelt sections instead of ignoring them silently. */
-	static const char *const known[] = { "state_dir", "known_hosts", "manager_user", "listen", "snmp",
-					     "settings", "credentials", "devices" };
-	for (int i = 0; i < config_setting_length(root); i++) {
-		config_setting_t *e = config_setting_get_elem(root, (unsigned)i);
-		int ok = 0;
-		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-			ok |= !strcmp(config_setting_name(e), known[k]);
-		if (!ok) {
-			bad(&x, e, "unknown setting %s", config_setting_name(e));
-			goto out;
-		}
-	}
+	if (ONLY_KNOWN(&x, root, "", "state_dir", "known_hosts", "manager_user", "listen", "snmp", "settings",
+		       "credentials", "devices"))
+		goto out;
 	rc = 0;
 out:
 	config_destroy(&cf);
