@@ -4,53 +4,22 @@
 # marks the device outOfSync, with the UI_COMMIT user kept (section 8), in
 # both the BSD and the structured Junos forms. Then RELP's point: a commit
 # logged while resyncd is down is delivered once it is back, not lost.
-set -euo pipefail
-
-BUILD=${RESYNCD_BUILD_DIR:?}
-RESYNCD=$BUILD/resyncd
 command -v rsyslogd >/dev/null || { echo "SKIP: rsyslogd not installed"; exit 77; }
-[ -e /usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so ] || ls /usr/lib/*/rsyslog/omrelp.so >/dev/null 2>&1 ||
-	{ echo "SKIP: rsyslog-relp not installed"; exit 77; }
-work=$(mktemp -d /tmp/resyncd-relp.XXXXXX)
-rpid= spid=
-cleanup() {
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null || true
-	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null || true
-	[ "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
+ls /usr/lib/*/rsyslog/omrelp.so >/dev/null 2>&1 || { echo "SKIP: rsyslog-relp not installed"; exit 77; }
+. "$(dirname "$0")/lib.sh" relp
 
-fail() {
-	echo "FAIL: $*"
-	echo "--- resyncd log"; tail -n 30 "$work/resyncd.log"
-	echo "--- rsyslogd log"; tail -n 20 "$work/rsyslogd.log"
-	exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {
-	local what=$1 tries=${WAIT_TRIES:-450}; shift
-	for _ in $(seq "$tries"); do "$@" && return 0; sleep 0.1; done
-	fail "timed out waiting for $what"
-}
-dump() { "$RESYNCD" -c "$work/resyncd.conf" --dump-state; }
-field() { dump | awk -F'\t' -v n="$1" -v c="$2" '$1 == "device" && $3 == n { print $c }'; }
-status_is() { [ "$(field "$1" 5)" = "$2" ]; }
-log_has() { grep -q -- "$1" "$work/resyncd.log"; }
+status_is() { is "$1" 5 "$2"; }
 # to_rsyslog LINE: what a device sends to the relay.
-to_rsyslog() { python3 - "$in_port" "$1" <<'PY'
-import socket, sys
-socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(), ("127.0.0.1", int(sys.argv[1])))
-PY
-}
+to_rsyslog() { udp_send "$in_port" "$1"; }
 start_resyncd() {
 	"$RESYNCD" -f -d -c "$work/resyncd.conf" >> "$work/resyncd.log" 2>&1 &
-	rpid=$!
+	pid=$!
 	wait_for "resyncd's RELP listener" log_has "relp: listening"
 }
 
 relp_port=$(free_port)
 in_port=$(free_port)
-mkdir -p "$work/state" "$work/rsyslog"
+mkdir -p "$work/state"
 cat > "$work/resyncd.conf" <<CONF
 state_dir = "$work/state";
 known_hosts = "$work/known_hosts";
@@ -63,22 +32,10 @@ devices = (
 	{ name = "r3"; address = "192.0.2.13"; }
 );
 CONF
-# A private rsyslogd: own config, work directory and pid file; no system
-# inputs. The RELP action retries for ever from a disk-assisted queue, so a
-# resyncd restart loses nothing.
-cat > "$work/rsyslog.conf" <<CONF
-global(workDirectory="$work/rsyslog" processInternalMessages="on")
-module(load="imudp")
-module(load="omrelp")
-input(type="imudp" address="127.0.0.1" port="$in_port")
-action(type="omrelp" target="127.0.0.1" port="$relp_port" template="RSYSLOG_SyslogProtocol23Format"
-       action.resumeRetryCount="-1" action.resumeInterval="1"
-       queue.type="LinkedList" queue.filename="relpq" queue.saveOnShutdown="on")
-CONF
-
 start_resyncd
-rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rsyslogd.pid" > "$work/rsyslogd.log" 2>&1 &
-spid=$!
+# A private rsyslogd whose RELP action retries for ever from its queue, so a
+# resyncd restart loses nothing.
+start_rsyslog_relp "$in_port" "$relp_port"
 status_is r1 unknown || fail "r1 not unknown at start"
 
 # BSD form through the relay.
@@ -95,7 +52,7 @@ wait_for "R1: vsrx-ci outOfSync" status_is vsrx-ci.lab.example.net outOfSync
 [ "$(field vsrx-ci.lab.example.net 8)" = netconf ] || fail "vsrx-ci user '$(field vsrx-ci.lab.example.net 8)'"
 
 # resyncd down; the device commits; resyncd back: rsyslog re-sends over RELP.
-kill "$rpid"; wait "$rpid" 2>/dev/null || true; rpid=
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 to_rsyslog "<189>Mar  5 10:20:00 r3 mgd[77]: UI_COMMIT_NOT_CONFIRMED: Commit was not confirmed; automatic rollback complete"
 sleep 0.5 # not synchronisation: gives rsyslog a chance to try (and fail) while resyncd is down
 status_is r3 unknown || fail "r3 changed while resyncd was down?"
