@@ -247,11 +247,14 @@ static int nc_connect(struct nc *nc)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
+	/* Device addresses are IP literals (the configuration and the MIB's
+	 * InetAddress hold nothing else): no DNS lookup can stall a worker
+	 * beyond resyncTimeoutSecs. */
+	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
 	snprintf(port, sizeof(port), "%u", nc->req->port ? nc->req->port : 830);
 	rc = getaddrinfo(nc->req->address, port, &hints, &ai);
 	if (rc != 0) {
-		nc_fail(nc, CONN_DOWN, "cannot resolve %s: %s", nc->req->address, gai_strerror(rc));
+		nc_fail(nc, CONN_DOWN, "bad device address %s: %s", nc->req->address, gai_strerror(rc));
 		return -1;
 	}
 	for (a = ai; a; a = a->ai_next) {
