@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "agent.h"
+#include "agentx_direct.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -81,6 +82,8 @@ static void agent_check_connection(void)
 {
 	if (ag.master)
 		return;
+	/* Each (re)connection opens a new session: front it again. */
+	agentx_direct_attach(main_session);
 	bool up = main_session != NULL;
 	if (up == ag.connected)
 		return;

@@ -54,6 +54,9 @@ struct mib_u32_table {
 	void (*get_col)(netsnmp_variable_list *vb, const void *row, unsigned col);
 };
 
+/* The device and job tables (agentx_direct.c answers their GETNEXTs too). */
+extern const struct mib_u32_table mib_device_table, mib_job_table;
+
 /* GETNEXT in such a table: O(log n) per column tried. */
 void mib_u32_table_getnext(netsnmp_request_info *r, struct model *m, const struct mib_u32_table *t);
 

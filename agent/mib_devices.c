@@ -101,13 +101,13 @@ static void dev_get_row_col(netsnmp_variable_list *vb, const void *row, unsigned
 	dev_get_col(vb, row, col);
 }
 
-static const struct mib_u32_table dev_table = {
+const struct mib_u32_table mib_device_table = {
 	dev_table_oid, DEV_TABLE_OID_LEN, DEV_FIRST_COL, DEV_LAST_COL, dev_next, dev_get_row_col,
 };
 
 static void dev_getnext(netsnmp_request_info *r)
 {
-	mib_u32_table_getnext(r, &mib_loop->model, &dev_table);
+	mib_u32_table_getnext(r, &mib_loop->model, &mib_device_table);
 }
 
 /* ---- writing ------------------------------------------------------------ */

@@ -72,13 +72,13 @@ static void job_get_row_col(netsnmp_variable_list *vb, const void *row, unsigned
 	job_get_col(vb, row, col);
 }
 
-static const struct mib_u32_table job_table = {
+const struct mib_u32_table mib_job_table = {
 	job_table_oid, JOB_TABLE_OID_LEN, JOB_FIRST_COL, JOB_LAST_COL, job_next, job_get_row_col,
 };
 
 static void job_getnext(netsnmp_request_info *r)
 {
-	mib_u32_table_getnext(r, &mib_loop->model, &job_table);
+	mib_u32_table_getnext(r, &mib_loop->model, &mib_job_table);
 }
 
 /* Checks one SET varbind of the job table; on success *j and *action say
