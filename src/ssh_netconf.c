@@ -314,10 +314,61 @@ static int nc_known_key_type(int hostkey_type)
 
 enum nc_known { NC_KNOWN_MATCH, NC_KNOWN_MISMATCH, NC_KNOWN_OTHER_TYPE, NC_KNOWN_NOTFOUND, NC_KNOWN_ERROR };
 
-/* Reads known_hosts afresh and checks the key (a missing file knows no host). */
-static enum nc_known nc_known_check(struct nc *nc, const char *key, size_t klen, int ktype)
+/* Reads known_hosts afresh (a missing file knows no host); NULL if it cannot
+ * be read or parsed: refuse rather than guess. */
+static LIBSSH2_KNOWNHOSTS *nc_known_open(struct nc *nc)
 {
 	LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(nc->s);
+	if (kh && access(nc->req->known_hosts, F_OK) == 0 &&
+	    libssh2_knownhost_readfile(kh, nc->req->known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
+		libssh2_knownhost_free(kh);
+		return NULL;
+	}
+	return kh;
+}
+
+/* The host key algorithms to ask the device for: those whose keys known_hosts
+ * holds for it, as OpenSSH does, so a device known by its RSA key is checked
+ * against that key instead of being refused for offering ed25519 first.
+ * Empty (libssh2's own order) when none is known: a first contact. */
+static void nc_known_key_methods(struct nc *nc, char *out, size_t outlen)
+{
+	static const struct {
+		int type;
+		const char *methods;
+	} kinds[] = {
+		{ LIBSSH2_KNOWNHOST_KEY_ED25519, "ssh-ed25519" },
+		{ LIBSSH2_KNOWNHOST_KEY_ECDSA_521, "ecdsa-sha2-nistp521" },
+		{ LIBSSH2_KNOWNHOST_KEY_ECDSA_384, "ecdsa-sha2-nistp384" },
+		{ LIBSSH2_KNOWNHOST_KEY_ECDSA_256, "ecdsa-sha2-nistp256" },
+		{ LIBSSH2_KNOWNHOST_KEY_SSHRSA, "rsa-sha2-512,rsa-sha2-256,ssh-rsa" },
+	};
+	const char nokey[1] = { 0 };
+	LIBSSH2_KNOWNHOSTS *kh = nc_known_open(nc);
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; kh && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct libssh2_knownhost *ent = NULL;
+		/* No key matches one byte: MISMATCH means "an entry of this type". */
+		int rc = libssh2_knownhost_checkp(kh, nc->req->address, nc->req->port, nokey, sizeof(nokey),
+						  LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+							  kinds[i].type,
+						  &ent);
+		if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
+			n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, "%s%s", n ? "," : "",
+					      kinds[i].methods);
+	}
+	if (n >= outlen)
+		out[0] = '\0';
+	if (kh)
+		libssh2_knownhost_free(kh);
+}
+
+/* Checks the key against known_hosts, read afresh. */
+static enum nc_known nc_known_check(struct nc *nc, const char *key, size_t klen, int ktype)
+{
+	LIBSSH2_KNOWNHOSTS *kh = nc_known_open(nc);
 	int plain = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW;
 	enum nc_known out = NC_KNOWN_ERROR;
 	struct libssh2_knownhost *ent = NULL;
@@ -325,9 +376,6 @@ static enum nc_known nc_known_check(struct nc *nc, const char *key, size_t klen,
 
 	if (!kh)
 		return NC_KNOWN_ERROR;
-	if (access(nc->req->known_hosts, F_OK) == 0 &&
-	    libssh2_knownhost_readfile(kh, nc->req->known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
-		goto out; /* unreadable or unparsable: refuse rather than guess */
 	rc = libssh2_knownhost_checkp(kh, nc->req->address, nc->req->port, key, klen,
 				      plain | ktype, &ent);
 	if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH) {
@@ -341,7 +389,6 @@ static enum nc_known nc_known_check(struct nc *nc, const char *key, size_t klen,
 					      plain, &ent);
 		out = rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH ? NC_KNOWN_OTHER_TYPE : NC_KNOWN_NOTFOUND;
 	}
-out:
 	libssh2_knownhost_free(kh);
 	return out;
 }
@@ -495,11 +542,19 @@ static int nc_session(struct nc *nc)
 		return -1;
 	}
 	libssh2_session_set_blocking(nc->s, 0);
+	char methods[160];
+	nc_known_key_methods(nc, methods, sizeof(methods));
+	if (*methods && libssh2_session_method_pref(nc->s, LIBSSH2_METHOD_HOSTKEY, methods) != 0)
+		methods[0] = '\0';
 	while ((rc = libssh2_session_handshake(nc->s, nc->sock)) == LIBSSH2_ERROR_EAGAIN)
 		if (nc_wait(nc, 0) < 0)
 			return -1;
 	if (rc != 0) {
-		nc_fail(nc, CONN_DOWN, "SSH handshake failed: %s", nc_ssh_error(nc));
+		if (*methods)
+			nc_fail(nc, CONN_DOWN, "SSH handshake failed: %s (host key types known in %s: %s)",
+				nc_ssh_error(nc), nc->req->known_hosts, methods);
+		else
+			nc_fail(nc, CONN_DOWN, "SSH handshake failed: %s", nc_ssh_error(nc));
 		return -1;
 	}
 	nc->stage = "host key check";

@@ -2,7 +2,8 @@
 # test_resync_fetch: resync jobs fetch real configurations from simulated Junos
 # devices on a real OpenSSH sshd (scripts/devsim). SPEC R4: success stores a
 # configuration version (--diff shows the simulator's commit) and the device is
-# inSync; each failure class — NETCONF rpc-error, a reply cut in half, a wrong
+# inSync, also for a device known_hosts knows only by its RSA key while it
+# offers ed25519 too (resyncd asks for the known type); each failure class — NETCONF rpc-error, a reply cut in half, a wrong
 # key, a changed host key, sshd stopped — leaves it outOfSync with a one-line
 # reason, the connection status, and no new version. Both framings.
 . "$(dirname "$0")/lib.sh" fetch
@@ -18,12 +19,16 @@ expect_failure() {
 	echo "ok: $1 failed: $(field "$1" 10)"
 }
 
-"$DEVSIM" start "$work/sim" --devices 6 >/dev/null
+"$DEVSIM" start "$work/sim" --devices 7 >/dev/null
 port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
 udp_port=$(free_port)
 # resyncd's own known_hosts: r5's entry names another key, as if the device changed.
 grep -v '^\[127.0.0.6\]' "$work/sim/known_hosts" > "$work/known_hosts"
 echo "[127.0.0.6]:$port $(cut -d' ' -f1,2 "$work/sim/client_key.pub")" >> "$work/known_hosts"
+# r7 is known by its RSA host key only.
+grep -v '^\[127.0.0.8\]' "$work/known_hosts" > "$work/known_hosts.tmp"
+grep '^\[127.0.0.8\]' "$work/sim/known_hosts.rsa" >> "$work/known_hosts.tmp"
+mv "$work/known_hosts.tmp" "$work/known_hosts"
 "$DEVSIM" set "$work/sim" r2 framing=1.0
 "$DEVSIM" set "$work/sim" r3 fault=rpc-error
 "$DEVSIM" set "$work/sim" r4 fault=cut
@@ -45,14 +50,15 @@ devices = (
 	{ name = "r3"; address = "127.0.0.4"; port = $port; credential = "sim"; },
 	{ name = "r4"; address = "127.0.0.5"; port = $port; credential = "sim"; },
 	{ name = "r5"; address = "127.0.0.6"; port = $port; credential = "sim"; },
-	{ name = "r6"; address = "127.0.0.7"; port = $port; credential = "wrong"; }
+	{ name = "r6"; address = "127.0.0.7"; port = $port; credential = "wrong"; },
+	{ name = "r7"; address = "127.0.0.8"; port = $port; credential = "sim"; }
 );
 CONF
 "$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
 pid=$!
 # Only once resyncd owns the store may --dump-state join it (see store_open).
-wait_for "resyncd running" grep -q 'running: 6 devices' "$work/resyncd.log"
-wait_for "devices loaded" is r6 5 unknown
+wait_for "resyncd running" grep -q 'running: 7 devices' "$work/resyncd.log"
+wait_for "devices loaded" is r7 5 unknown
 
 # --- success, chunked framing (base:1.1): a version is stored, then a commit makes a second.
 commit r1
@@ -85,6 +91,13 @@ wait_for "r2 inSync" is r2 5 inSync
 [ "$(field r2 11)" = 1 ] || fail "r2 configVersion $(field r2 11)"
 "$RESYNCD" -c "$work/resyncd.conf" --diff r2 | grep -q '^+    host-name r2;$' || fail "r2 diff"
 echo "ok: r2 fetched with ]]>]]> framing"
+
+# --- success with the RSA host key, the only one known_hosts has for r7.
+commit r7
+wait_for "r7 inSync" is r7 5 inSync
+[ "$(field r7 11)" = 1 ] || fail "r7 configVersion $(field r7 11)"
+grep -c '^\[127.0.0.8\]' "$work/known_hosts" | grep -qx 1 || fail "known_hosts changed for r7"
+echo "ok: r7 fetched, checked against its RSA host key"
 
 # --- failure classes.
 commit r3
