@@ -18,8 +18,16 @@
  * Everything else goes to net-snmp's own callback unchanged: SETs, GETs,
  * other subtrees, the end of a table (the next subtree is net-snmp's to
  * find), an "include" search range, a non-default context, and the
- * connection events (disconnect, timeouts). */
+ * connection events (disconnect, timeouts).
+ *
+ * On a Unix-socket session the receive skips the getsockname() net-snmp
+ * 5.9 makes before every recv() to record the local address as the
+ * packet's "sender": one system call per value, and no one reads that
+ * address on a subagent (net-snmp 5.7 did not make it either). */
 #include "mib.h"
+
+#include <errno.h>
+#include <sys/socket.h>
 
 #include "agentx_direct.h"
 #include "loop.h"
@@ -90,6 +98,19 @@ net_snmp:
 	return NULL;
 }
 
+static const oid unix_domain[] = { 1, 3, 6, 1, 2, 1, 100, 1, 13 }; /* transportDomainLocal */
+
+static int direct_recv(netsnmp_transport *t, void *buf, int size, void **opaque, int *olength)
+{
+	*opaque = NULL;
+	*olength = 0;
+	ssize_t n;
+	do
+		n = recv(t->sock, buf, (size_t)size, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return (int)n;
+}
+
 static int direct_callback(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
 {
 	if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu && pdu->command == AGENTX_PDU_GETNEXT) {
@@ -112,4 +133,8 @@ void agentx_direct_attach(netsnmp_session *s)
 		return;
 	net_snmp_callback = s->callback;
 	s->callback = direct_callback;
+	netsnmp_transport *t = snmp_sess_transport(snmp_sess_pointer(s));
+	if (t && t->f_recv && t->domain &&
+	    netsnmp_oid_equals(t->domain, t->domain_length, unix_domain, OID_LENGTH(unix_domain)) == 0)
+		t->f_recv = direct_recv;
 }
