@@ -133,16 +133,14 @@ static enum syslog_error sp_pri(struct cur *c, struct syslog_msg *m)
 	return SYSLOG_OK;
 }
 
-/* RFC 3339 as RFC 5424 restricts it: YYYY-MM-DDTHH:MM:SS[.1-6 digits](Z|+-HH:MM).
- * Relays (rsyslog's forward format) put it in 3164 lines too. */
-static bool sp_rfc3339(struct cur *c)
+/* "hh:mm:ss" with an optional fraction of 1 to 6 digits, as both timestamp
+ * forms write the time of day. */
+static bool sp_clock(struct cur *c)
 {
 	struct cur t = *c;
-	int mo, d, h, mi, s;
+	int h, mi, s;
 
-	if (sp_digits(&t, 4) < 0 || !sp_char(&t, '-') || (mo = sp_digits(&t, 2)) < 1 || mo > 12 ||
-	    !sp_char(&t, '-') || (d = sp_digits(&t, 2)) < 1 || d > 31 || !sp_char(&t, 'T') ||
-	    (h = sp_digits(&t, 2)) < 0 || h > 23 || !sp_char(&t, ':') ||
+	if ((h = sp_digits(&t, 2)) < 0 || h > 23 || !sp_char(&t, ':') ||
 	    (mi = sp_digits(&t, 2)) < 0 || mi > 59 || !sp_char(&t, ':') ||
 	    (s = sp_digits(&t, 2)) < 0 || s > 60)
 		return false;
@@ -156,6 +154,21 @@ static bool sp_rfc3339(struct cur *c)
 		if (nf == 0 || nf > 6)
 			return false;
 	}
+	*c = t;
+	return true;
+}
+
+/* RFC 3339 as RFC 5424 restricts it: YYYY-MM-DDTHH:MM:SS[.1-6 digits](Z|+-HH:MM).
+ * Relays (rsyslog's forward format) put it in 3164 lines too. */
+static bool sp_rfc3339(struct cur *c)
+{
+	struct cur t = *c;
+	int mo, d, h, mi;
+
+	if (sp_digits(&t, 4) < 0 || !sp_char(&t, '-') || (mo = sp_digits(&t, 2)) < 1 || mo > 12 ||
+	    !sp_char(&t, '-') || (d = sp_digits(&t, 2)) < 1 || d > 31 || !sp_char(&t, 'T') ||
+	    !sp_clock(&t))
+		return false;
 	if (!sp_char(&t, 'Z')) {
 		if (sp_at_end(&t) || (*t.p != '+' && *t.p != '-'))
 			return false;
@@ -175,7 +188,7 @@ static bool sp_bsd_time(struct cur *c)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct cur t = *c;
-	int d, h, mi, s;
+	int d;
 	bool ok = false;
 
 	if (t.end - t.p < 3)
@@ -199,20 +212,8 @@ static bool sp_bsd_time(struct cur *c)
 	if (t.end - t.p >= 5 && sp_isdigit(t.p[0]) && sp_isdigit(t.p[1]) && sp_isdigit(t.p[2]) &&
 	    sp_isdigit(t.p[3]) && t.p[4] == ' ')
 		t.p += 5;
-	if ((h = sp_digits(&t, 2)) < 0 || h > 23 || !sp_char(&t, ':') ||
-	    (mi = sp_digits(&t, 2)) < 0 || mi > 59 || !sp_char(&t, ':') ||
-	    (s = sp_digits(&t, 2)) < 0 || s > 60)
+	if (!sp_clock(&t))
 		return false;
-	if (sp_char(&t, '.')) {
-		size_t nf = 0;
-
-		while (t.p < t.end && sp_isdigit(*t.p) && nf < 7) {
-			t.p++;
-			nf++;
-		}
-		if (nf == 0 || nf > 6)
-			return false;
-	}
 	*c = t;
 	return true;
 }
