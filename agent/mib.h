@@ -72,6 +72,17 @@ bool mib_scalar_instance(const oid *name, size_t len, const oid *group, size_t g
 bool mib_scalar_next(const oid *name, size_t len, const oid *group, size_t glen, unsigned first,
 		     unsigned last, unsigned *sub);
 
+/* A scalar group's place in the MIB and how to read one of its scalars. */
+struct mib_scalar_group {
+	const oid *oid;
+	size_t oid_len;
+	unsigned first, last;
+	void (*get_one)(netsnmp_variable_list *vb, unsigned sub);
+};
+/* Answers a GET or GETNEXT of request r in group g; false for other modes. */
+bool mib_scalar_group_read(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r,
+			   const struct mib_scalar_group *g);
+
 /* GETNEXT answer: sets vb's name to prefix.sub1[.sub2[.sub3[.sub4]]] (nsub
  * sub-ids). Returns false, and marks vb "nothing after this here", unless
  * that name is strictly after the question vb holds: the caller then sets

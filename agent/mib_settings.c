@@ -64,6 +64,10 @@ static int settings_check(const netsnmp_variable_list *vb, unsigned *sub, int64_
 	return SNMP_ERR_NOERROR;
 }
 
+static const struct mib_scalar_group settings_group = {
+	settings_oid, SETTINGS_OID_LEN, SETTINGS_FIRST, SETTINGS_LAST, settings_get_one,
+};
+
 int mib_settings_handler(MIB_HANDLER_ARGS)
 {
 	(void)handler;
@@ -73,31 +77,11 @@ int mib_settings_handler(MIB_HANDLER_ARGS)
 		if (r->processed)
 			continue;
 		unsigned sub;
-		bool exact;
 		int64_t value;
 		int err;
+		if (mib_scalar_group_read(reqinfo, r, &settings_group))
+			continue;
 		switch (reqinfo->mode) {
-		case MODE_GET:
-			if (!mib_scalar_instance(vb->name, vb->name_length, settings_oid, SETTINGS_OID_LEN,
-						 SETTINGS_FIRST, SETTINGS_LAST, &sub, &exact))
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-			else if (!exact)
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-			else
-				settings_get_one(vb, sub);
-			break;
-		case MODE_GETNEXT:
-			if (!mib_scalar_next(vb->name, vb->name_length, settings_oid, SETTINGS_OID_LEN,
-					     SETTINGS_FIRST, SETTINGS_LAST, &sub)) {
-				mib_no_next(r);
-				break;
-			}
-			{
-				const oid inst[] = { sub, 0 };
-				if (mib_set_name(vb, settings_oid, SETTINGS_OID_LEN, inst, 2))
-					settings_get_one(vb, sub);
-			}
-			break;
 		case MODE_SET_RESERVE1:
 		case MODE_SET_RESERVE2:
 			err = settings_check(vb, &sub, &value);

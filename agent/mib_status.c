@@ -44,6 +44,8 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 	}
 }
 
+static const struct mib_scalar_group status_group = { status_oid, STATUS_OID_LEN, 1, ST_LAST, status_get_one };
+
 int mib_status_handler(MIB_HANDLER_ARGS)
 {
 	(void)handler;
@@ -54,27 +56,9 @@ int mib_status_handler(MIB_HANDLER_ARGS)
 		bool exact;
 		if (r->processed)
 			continue;
+		if (mib_scalar_group_read(reqinfo, r, &status_group))
+			continue;
 		switch (reqinfo->mode) {
-		case MODE_GET:
-			if (!mib_scalar_instance(vb->name, vb->name_length, status_oid, STATUS_OID_LEN, 1, ST_LAST,
-						 &sub, &exact))
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-			else if (!exact)
-				netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-			else
-				status_get_one(vb, sub);
-			break;
-		case MODE_GETNEXT:
-			if (!mib_scalar_next(vb->name, vb->name_length, status_oid, STATUS_OID_LEN, 1, ST_LAST, &sub)) {
-				mib_no_next(r);
-				break;
-			}
-			{
-				const oid inst[] = { sub, 0 };
-				if (mib_set_name(vb, status_oid, STATUS_OID_LEN, inst, 2))
-					status_get_one(vb, sub);
-			}
-			break;
 		case MODE_SET_RESERVE1:
 			/* Existing objects are read-only; anything else can never exist. */
 			if (mib_scalar_instance(vb->name, vb->name_length, status_oid, STATUS_OID_LEN, 1, ST_LAST,

@@ -238,3 +238,33 @@ bool mib_is_check_phase(int mode)
 {
 	return mode == MODE_SET_RESERVE1 || mode == MODE_SET_RESERVE2;
 }
+
+bool mib_scalar_group_read(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r,
+			   const struct mib_scalar_group *g)
+{
+	netsnmp_variable_list *vb = r->requestvb;
+	unsigned sub;
+	bool exact;
+
+	if (reqinfo->mode == MODE_GET) {
+		if (!mib_scalar_instance(vb->name, vb->name_length, g->oid, g->oid_len, g->first, g->last, &sub,
+					 &exact))
+			netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
+		else if (!exact)
+			netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
+		else
+			g->get_one(vb, sub);
+		return true;
+	}
+	if (reqinfo->mode == MODE_GETNEXT) {
+		if (!mib_scalar_next(vb->name, vb->name_length, g->oid, g->oid_len, g->first, g->last, &sub)) {
+			mib_no_next(r);
+			return true;
+		}
+		const oid inst[] = { sub, 0 };
+		if (mib_set_name(vb, g->oid, g->oid_len, inst, 2))
+			g->get_one(vb, sub);
+		return true;
+	}
+	return false;
+}
