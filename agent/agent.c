@@ -194,7 +194,21 @@ static void agent_read_cb(evutil_socket_t fd, short what, void *arg)
 	NETSNMP_LARGE_FD_ZERO(&ag.readset);
 	NETSNMP_LARGE_FD_SET(fd, &ag.readset);
 	ag.busy = true;
-	snmp_read2(&ag.readset);
+	if (agentx_direct_owns(fd)) {
+		/* The AgentX socket: GETNEXTs of the tables are answered in
+		 * agentx_direct_read; net-snmp reads only when something is its. */
+		bool net_snmp_read = false;
+		while (agentx_direct_owns(fd) && agentx_direct_read()) {
+			snmp_read2(&ag.readset);
+			net_snmp_read = true;
+		}
+		if (!net_snmp_read) {
+			ag.busy = false;
+			return; /* net-snmp's state is as it was: nothing to refresh */
+		}
+	} else {
+		snmp_read2(&ag.readset);
+	}
 	netsnmp_check_outstanding_agent_requests();
 	ag.busy = false;
 	agent_poll_refresh();
