@@ -195,16 +195,9 @@ static void agent_read_cb(evutil_socket_t fd, short what, void *arg)
 	NETSNMP_LARGE_FD_SET(fd, &ag.readset);
 	ag.busy = true;
 	if (agentx_direct_owns(fd)) {
-		/* The AgentX socket: GETNEXTs of the tables are answered in
-		 * agentx_direct_read; net-snmp reads only when something is its. */
-		bool net_snmp_read = false;
-		while (agentx_direct_owns(fd) && agentx_direct_read()) {
-			snmp_read2(&ag.readset);
-			net_snmp_read = true;
-		}
-		if (!net_snmp_read) {
+		if (!agentx_direct_serve(&ag.readset)) {
 			ag.busy = false;
-			return; /* net-snmp's state is as it was: nothing to refresh */
+			return; /* all answered: net-snmp's state is as it was */
 		}
 	} else {
 		snmp_read2(&ag.readset);

@@ -81,7 +81,7 @@ static bool direct_next(const struct agentx_range *r, struct agentx_out *out)
 	netsnmp_request_info req = { .requestvb = &vb };
 	mib_u32_table_getnext(&req, &mib_loop->model, t);
 	bool ok = vb.type != ASN_NULL &&
-		  (r->end.len == 0 || snmp_oid_compare(vb.name, vb.name_length, r->end.sub, r->end.len) < 0) &&
+		  (agentx_wire_oid_is_null(&r->end) || snmp_oid_compare(vb.name, vb.name_length, r->end.sub, r->end.len) < 0) &&
 		  agentx_wire_varbind(out, &vb);
 	snmp_free_var_internals(&vb);
 	return ok;
@@ -237,7 +237,9 @@ bool agentx_direct_owns(int fd)
 	return rx.s && !rx.closed && fd == rx.sock;
 }
 
-bool agentx_direct_read(void)
+/* Reads the socket and answers the GETNEXTs it can. True when net-snmp
+ * must read now: a packet that is its own, or the end of the connection. */
+static bool direct_read(void)
 {
 	if (!rx.s || rx.closed)
 		return false;
@@ -253,6 +255,18 @@ bool agentx_direct_read(void)
 		rx.off += plen;
 	}
 	return true; /* net-snmp has a packet partway */
+}
+
+bool agentx_direct_serve(netsnmp_large_fd_set *readset)
+{
+	bool net_snmp_read = false;
+	/* direct_read is true only with bytes or the end for net-snmp to take,
+	 * so every snmp_read2 makes progress. */
+	while (rx.s && !rx.closed && direct_read()) {
+		snmp_read2(readset);
+		net_snmp_read = true;
+	}
+	return net_snmp_read;
 }
 
 void agentx_direct_attach(netsnmp_session *s)

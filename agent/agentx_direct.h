@@ -5,6 +5,7 @@
 
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/library/large_fd_set.h>
 
 #include <stdbool.h>
 
@@ -17,9 +18,9 @@ void agentx_direct_attach(netsnmp_session *s);
 /* Whether fd is the fronted session's socket. */
 bool agentx_direct_owns(int fd);
 
-/* Reads the fronted socket and answers the GETNEXTs it can. True when
- * net-snmp must read now (snmp_read2 on the socket): a packet that is its
- * own, or the end of the connection. */
-bool agentx_direct_read(void);
+/* Serves the fronted socket, which is readable: answers the GETNEXTs it
+ * can and lets net-snmp read the rest (snmp_read2 on readset, which holds
+ * that socket). Returns whether net-snmp read anything. */
+bool agentx_direct_serve(netsnmp_large_fd_set *readset);
 
 #endif

@@ -74,6 +74,11 @@ int agentx_wire_getnext(const struct agentx_header *h, const uint8_t *payload, s
 	return count;
 }
 
+bool agentx_wire_oid_is_null(const struct agentx_oid *o)
+{
+	return o->len == 0 || (o->len == 2 && o->sub[0] == 0 && o->sub[1] == 0);
+}
+
 static void put(struct agentx_out *o, const void *p, size_t n)
 {
 	if (o->overflow || o->cap - o->len < n) {

@@ -48,6 +48,10 @@ size_t agentx_wire_header(const uint8_t *p, struct agentx_header *h);
 int agentx_wire_getnext(const struct agentx_header *h, const uint8_t *payload, struct agentx_range *r,
 			int max);
 
+/* Whether a search range's end is unbounded: the null OID, or 0.0, which
+ * net-snmp's master and parser use for it. */
+bool agentx_wire_oid_is_null(const struct agentx_oid *o);
+
 /* A Response under construction in a caller's buffer. */
 struct agentx_out {
 	uint8_t *buf;
