@@ -63,7 +63,7 @@ static void agent_notify_status(void *ctx, const struct device *d, enum managed_
 	agent_poll_refresh();
 }
 
-static void agent_notify_job(void *ctx, const struct job *j, enum job_state job_state,
+static void agent_notify_job(void *ctx, const struct job *j, enum job_state job_state, const char *summary,
 			     const struct device *d)
 {
 	(void)ctx;
@@ -80,7 +80,7 @@ static void agent_notify_job(void *ctx, const struct job *j, enum job_state job_
 	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_STATE, j->id, ASN_INTEGER, &state,
 		   sizeof(state));
 	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_SUMMARY, j->id, ASN_OCTET_STR,
-		   j->summary, strlen(j->summary));
+		   summary, strlen(summary));
 	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_DEVICE_COUNT, j->id, ASN_UNSIGNED,
 		   &count, sizeof(count));
 	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_FIRST_DEVICE, j->id, ASN_UNSIGNED,

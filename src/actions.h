@@ -25,6 +25,10 @@ struct action {
 	uint32_t job;
 	enum managed_status old_status, new_status;
 	enum job_state job_state;
+	/* ACT_JOB_CHANGED: the job's summary when it changed state; a job
+	 * scheduled and started in one pass has moved on by the time the loop
+	 * notifies. */
+	char job_summary[RS_SUMMARY_MAX];
 };
 
 struct actions {

@@ -148,7 +148,7 @@ static void perform(struct loop *l)
 		case ACT_JOB_CHANGED: {
 			struct job *j = model_job_by_id(&l->model, a->job);
 			if (j)
-				notify_job_changed(j, a->job_state, d);
+				notify_job_changed(j, a->job_state, a->job_summary, d);
 			break;
 		}
 		case ACT_START_FETCH:

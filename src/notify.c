@@ -30,11 +30,12 @@ void notify_status_changed(const struct device *d, enum managed_status old_st, e
 			sinks[i].status_changed(sinks[i].ctx, d, old_st, new_st);
 }
 
-void notify_job_changed(const struct job *j, enum job_state state, const struct device *first_device)
+void notify_job_changed(const struct job *j, enum job_state state, const char *summary,
+			const struct device *first_device)
 {
 	log_info("job %u (%s) %s: %s: %s", j->id, job_type_name(j->type),
-		 first_device ? first_device->name : "-", job_state_name(state), j->summary);
+		 first_device ? first_device->name : "-", job_state_name(state), summary);
 	for (int i = 0; i < nsinks; i++)
 		if (sinks[i].job_changed)
-			sinks[i].job_changed(sinks[i].ctx, j, state, first_device);
+			sinks[i].job_changed(sinks[i].ctx, j, state, summary, first_device);
 }

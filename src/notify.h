@@ -10,9 +10,11 @@
 struct notify_sink {
 	void (*status_changed)(void *ctx, const struct device *d, enum managed_status old_st,
 			       enum managed_status new_st);
-	/* state is the one the job changed to: by the time the loop notifies, a
-	 * job created and started in one pass is already inProgress. */
-	void (*job_changed)(void *ctx, const struct job *j, enum job_state state, const struct device *d);
+	/* state and summary are the job's as it changed: by the time the loop
+	 * notifies, a job created and started in one pass is already
+	 * inProgress, with another summary. */
+	void (*job_changed)(void *ctx, const struct job *j, enum job_state state, const char *summary,
+			    const struct device *d);
 	void *ctx;
 };
 
@@ -20,6 +22,7 @@ int notify_add_sink(const struct notify_sink *sink);
 void notify_clear_sinks(void);
 void notify_status_changed(const struct device *d, enum managed_status old_st,
 			   enum managed_status new_st);
-void notify_job_changed(const struct job *j, enum job_state state, const struct device *first_device);
+void notify_job_changed(const struct job *j, enum job_state state, const char *summary,
+			const struct device *first_device);
 
 #endif

@@ -32,6 +32,7 @@ static void job_changed(struct job *j, struct actions *out)
 {
 	struct action a = { .kind = ACT_JOB_CHANGED, .job = j->id, .job_state = j->state,
 			    .device = j->ntasks ? j->tasks[0].device : 0 };
+	snprintf(a.job_summary, sizeof(a.job_summary), "%s", j->summary);
 	actions_push(out, &a);
 	push(out, ACT_SAVE_JOB, j->id, 0);
 }

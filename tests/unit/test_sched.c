@@ -169,6 +169,28 @@ static void test_R2_W_zero_starts_at_once(void **state)
 	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
 }
 
+/* A job scheduled and started in one pass reports each change with the
+ * summary it had then: the "scheduled" notification does not carry the
+ * "fetching" summary the job has by the time the loop sends it. */
+static void test_R2_job_changes_carry_their_own_summary(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.auto_resync_wait_secs = 0;
+	commit(f, 1, T0);
+	const struct action *changes[4];
+	size_t n = 0;
+	for (size_t i = 0; i < f->out.n && n < 4; i++)
+		if (f->out.v[i].kind == ACT_JOB_CHANGED)
+			changes[n++] = &f->out.v[i];
+	assert_int_equal(n, 2);
+	assert_int_equal(changes[0]->job_state, JOB_SCHEDULED);
+	assert_non_null(strstr(changes[0]->job_summary, "scheduled"));
+	assert_int_equal(changes[1]->job_state, JOB_IN_PROGRESS);
+	assert_non_null(strstr(changes[1]->job_summary, "fetching"));
+	const struct job *j = model_job_by_id(&f->m, changes[0]->job);
+	assert_string_equal(j->summary, changes[1]->job_summary);
+}
+
 static void test_R2_commits_on_two_devices_are_independent(void **state)
 {
 	struct fx *f = *state;
@@ -597,6 +619,7 @@ int main(int argc, char **argv)
 		T(test_R2_commit_schedules_job_due_after_W),
 		T(test_R2_many_commits_in_window_give_one_job),
 		T(test_R2_W_zero_starts_at_once),
+		T(test_R2_job_changes_carry_their_own_summary),
 		T(test_R2_commits_on_two_devices_are_independent),
 		T(test_R3_due_while_running_is_delayed_by_I_again_and_again),
 		T(test_R3_manual_resync_while_auto_runs_waits),
