@@ -20,7 +20,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; echo "--- resyncd log"; tail -n 40 "$work/resyncd.log" 2>/dev/null; exit 1; }
+# fail MESSAGE: the tails of the files in $work named by FAIL_LOGS (default resyncd.log) shown.
+FAIL_LOGS=resyncd.log
+fail() {
+	local f
+	echo "FAIL: $*"
+	for f in $FAIL_LOGS; do [ -f "$work/$f" ] && { echo "--- $f"; tail -n 40 "$work/$f"; }; done
+	exit 1
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 free_udp_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # wait_for DESCRIPTION COMMAND...: polls COMMAND until it succeeds or WAIT_SECS pass.
@@ -38,6 +45,18 @@ field() { dump | awk -F'\t' -v n="$1" -v c="$2" '$1 == "device" && $3 == n { pri
 # is NAME COLUMN VALUE: evaluated afresh at each poll.
 is() { [ "$(field "$1" "$2")" = "$3" ]; }
 log_has() { grep -q -- "$1" "$work/resyncd.log"; }
+# stop_resyncd: SIGTERM to resyncd ($pid), SIGKILL if it is still there 10 s
+# later (a resyncd spinning inside net-snmp never reaches its handler), so a
+# hang fails the test instead of blocking it.
+stop_resyncd() {
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || true
+	local end=$((SECONDS + 10))
+	while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
 
 # --- real net-snmp and rsyslog daemons around resyncd --------------------------------
 # Each is started on private ports with its files in $work and stopped by PID
@@ -52,6 +71,14 @@ stop_daemons() {
 	for p in "${daemon_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${daemon_pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	daemon_pids=()
+}
+# stop_daemon PID: one tracked daemon stopped now (to restart it) and no longer tracked.
+stop_daemon() {
+	local p left=()
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	for p in "${daemon_pids[@]}"; do [ "$p" = "$1" ] || left+=("$p"); done
+	daemon_pids=("${left[@]}")
 }
 # udp_listening PORT: something has bound 127.0.0.1:PORT/udp (no probe datagram).
 udp_listening() { [ -n "$(ss -Hnlu "src 127.0.0.1:$1")" ]; }

@@ -8,87 +8,51 @@
 # whole agent) end with the right number of objects in increasing OID order
 # (snmpwalk fails on "OID not increasing"), snmptable reads each table, and
 # the agent still answers afterwards. Every client call runs under timeout.
-set -euo pipefail
-
-SRC=${RESYNCD_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${RESYNCD_BUILD_DIR:-$SRC/build}
-RESYNCD=$BUILD/resyncd
+. "$(dirname "$0")/lib.sh" walk
 for t in snmpwalk snmpbulkwalk snmpset snmpget snmptable timeout; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
-
-T=$(mktemp -d /tmp/resyncd-walk.XXXXXX)
-PID=
-# A resyncd spinning inside net-snmp never reaches its SIGTERM handler:
-# give it 10 s, then SIGKILL, so a hang fails the test instead of blocking it.
-stop_resyncd() {
-	[ -n "$PID" ] || return 0
-	kill "$PID" 2>/dev/null || true
-	local deadline=$((SECONDS + 10))
-	while kill -0 "$PID" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-	kill -9 "$PID" 2>/dev/null || true
-	wait "$PID" 2>/dev/null || true
-	PID=
-}
-cleanup() {
-	stop_resyncd
-	if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
+# A hung resyncd ignores SIGTERM: stop_resyncd SIGKILLs it after 10 s.
+trap 'stop_resyncd; cleanup' EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-	echo "FAIL: $*"
-	[ -f "$T/resyncd.log" ] && { echo "--- resyncd.log"; tail -n 30 "$T/resyncd.log"; }
-	[ -n "$PID" ] && ps -o pid,pcpu,stat,time -p "$PID" || true
-	exit 1
-}
-
-udp_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-tcp_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-export SNMP_PERSISTENT_DIR=$T/persist
+export SNMP_PERSISTENT_DIR=$work/persist
 mkdir -p "$SNMP_PERSISTENT_DIR"
-# Debian ships no IETF MIB modules: mibs/stubs stands in for them.
-OPTS=(-v2c -c walk -t 3 -r 1 -M "$SRC/mibs:$SRC/mibs/stubs:/usr/share/snmp/mibs" -m RESYNCD-MIB)
-DEAD_PORT=$(tcp_port) # nothing listens: each resync fails at once
+DEAD_PORT=$(free_port) # nothing listens: each resync fails at once
+
+# snmp SECS TOOL ARGS...: TOOL against resyncd's agent (community walk), killed
+# after SECS (exit 124). Only RESYNCD-MIB is loaded: no noise on stderr.
+snmp() {
+	local secs=$1 tool=$2
+	shift 2
+	timeout "$secs" "$tool" -v2c -c walk -t 3 -r 1 -M "$SRC/mibs:$SRC/mibs/stubs:/usr/share/snmp/mibs" -m RESYNCD-MIB \
+		"$SNMP_AGENT" "$@"
+}
+get() { snmp 10 snmpget -Oqv "$@"; }
+answers() { get RESYNCD-MIB::resyncdDeviceCount.0 >/dev/null 2>&1; }
+cpu() { ps -o pid=,pcpu=,stat=,time= -p "$pid" || true; }
 
 start_resyncd() { # name, devices (libconfig list body)
 	local snmp_port
-	snmp_port=$(udp_port)
-	mkdir -p "$T/$1"
-	cat >"$T/$1/resyncd.conf" <<CONF
-state_dir = "$T/$1/state";
-listen = { relp = "127.0.0.1:$(tcp_port)"; udp = "127.0.0.1:$(udp_port)"; };
+	snmp_port=$(free_udp_port)
+	mkdir -p "$work/$1"
+	cat >"$work/$1/resyncd.conf" <<CONF
+state_dir = "$work/$1/state";
+listen = { relp = "127.0.0.1:$(free_port)"; udp = "127.0.0.1:$(free_udp_port)"; };
 snmp = { mode = "master"; listen = "udp:127.0.0.1:$snmp_port"; community = "walk"; };
 devices = ( $2 );
 CONF
-	"$RESYNCD" -f -c "$T/$1/resyncd.conf" 2>"$T/resyncd.log" &
-	PID=$!
-	AGENT=127.0.0.1:$snmp_port
-	wait_for 30 "the SNMP agent" sh -c "timeout 10 snmpget ${OPTS[*]} -Oqv $AGENT RESYNCD-MIB::resyncdDeviceCount.0 >/dev/null 2>&1"
+	"$RESYNCD" -f -c "$work/$1/resyncd.conf" 2>"$work/resyncd.log" &
+	pid=$!
+	SNMP_AGENT=127.0.0.1:$snmp_port
+	wait_for "the SNMP agent" answers
 }
-
-wait_for() { # seconds, description, command...
-	local deadline=$((SECONDS + $1)) what=$2
-	shift 2
-	until "$@"; do
-		[ $SECONDS -lt $deadline ] || fail "timed out waiting for $what"
-		sleep 0.2
-	done
-}
-
-get() { timeout 10 snmpget "${OPTS[@]}" -Oqv "$AGENT" "$@"; }
 
 # One walk with tool $1 of OID $2: must end, in order, with $3 RESYNCD-MIB objects.
 walk_ok() {
 	local out rc=0 n
-	out=$(timeout 20 "$1" "${OPTS[@]}" "$AGENT" "$2" 2>&1) || rc=$?
-	[ $rc -eq 0 ] || fail "$1 $2 exited $rc (124: hung): $(tail -n 3 <<<"$out")"
+	out=$(snmp 20 "$1" "$2" 2>&1) || rc=$?
+	[ $rc -eq 0 ] || fail "$1 $2 exited $rc (124: hung): $(tail -n 3 <<<"$out") [resyncd: $(cpu)]"
 	grep -q 'not increasing' <<<"$out" && fail "$1 $2: $(grep 'not increasing' <<<"$out")"
 	n=$(grep '^RESYNCD-MIB::' <<<"$out" | grep -vc 'No more variables' || true)
 	[ "$n" -eq "$3" ] || fail "$1 $2: $n objects, want $3"
@@ -108,8 +72,8 @@ check_walks() { # label, objects in RESYNCD-MIB, device rows, job rows
 		rows=${table#*:}
 		table=${table%:*}
 		rc=0
-		out=$(timeout 20 snmptable "${OPTS[@]}" -Cb -Cf '|' -CH "$AGENT" "RESYNCD-MIB::$table" 2>&1) || rc=$?
-		[ $rc -eq 0 ] || fail "snmptable $table exited $rc (124: hung)"
+		out=$(snmp 20 snmptable -Cb -Cf '|' -CH "RESYNCD-MIB::$table" 2>&1) || rc=$?
+		[ $rc -eq 0 ] || fail "snmptable $table exited $rc (124: hung) [resyncd: $(cpu)]"
 		if [ "$rows" -eq 0 ]; then
 			grep -q 'No entries' <<<"$out" || fail "snmptable $table: want no entries, got: $out"
 		else
@@ -125,21 +89,18 @@ start_resyncd full "
   { name = \"r2\"; address = \"127.0.0.3\"; port = $DEAD_PORT; },
   { name = \"r3\"; address = \"127.0.0.4\"; port = $DEAD_PORT; }"
 for i in 1 2; do
-	timeout 10 snmpset "${OPTS[@]}" "$AGENT" "RESYNCD-MIB::resyncdDeviceAction.$i" i 2 >/dev/null ||
-		fail "resync of device $i refused"
+	snmp 10 snmpset "RESYNCD-MIB::resyncdDeviceAction.$i" i 2 >/dev/null || fail "resync of device $i refused"
 done
 finished() { [ "$(get RESYNCD-MIB::resyncdJobsFailed.0)" = 2 ]; }
-wait_for 30 "2 failed jobs" finished
+wait_for "2 failed jobs" finished
 # settings 9 + status 23 + 19 device columns - index + 14 job columns - id + 2 per job task
 check_walks "3 devices, 2 jobs" $((9 + 23 + 3 * 18 + 2 * 13 + 2 * 2)) 3 2
 
-timeout 10 snmpset "${OPTS[@]}" "$AGENT" RESYNCD-MIB::resyncdDeviceRowStatus.2 i 6 >/dev/null ||
-	fail "destroy of device 2 refused"
+snmp 10 snmpset RESYNCD-MIB::resyncdDeviceRowStatus.2 i 6 >/dev/null || fail "destroy of device 2 refused"
 check_walks "device 2 removed" $((9 + 23 + 2 * 18 + 2 * 13 + 2 * 2)) 2 2
 
 for i in 1 3; do
-	timeout 10 snmpset "${OPTS[@]}" "$AGENT" "RESYNCD-MIB::resyncdDeviceRowStatus.$i" i 6 >/dev/null ||
-		fail "destroy of device $i refused"
+	snmp 10 snmpset "RESYNCD-MIB::resyncdDeviceRowStatus.$i" i 6 >/dev/null || fail "destroy of device $i refused"
 done
 check_walks "no devices left, jobs kept" $((9 + 23 + 2 * 13 + 2 * 2)) 0 2
 stop_resyncd
