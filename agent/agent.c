@@ -286,8 +286,6 @@ int agent_start(struct loop *l, const struct config *cfg)
 		if (cfg->agentx_socket[0])
 			netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
 					      cfg->agentx_socket);
-		netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
-				   AGENT_PING_SECS);
 		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_CONNECTION_WARNINGS, 1);
 		snprintf(ag.where, sizeof(ag.where), "%s",
 			 cfg->agentx_socket[0] ? cfg->agentx_socket : "/var/agentx/master");
@@ -296,6 +294,10 @@ int agent_start(struct loop *l, const struct config *cfg)
 		log_err("snmp: cannot initialise the agent");
 		return -1;
 	}
+	/* After init_agent, which sets net-snmp's default of 15 s: the
+	 * interval of the reconnect attempts and of the liveness pings. */
+	if (!ag.master)
+		netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, AGENT_PING_SECS);
 	if (ag.master) {
 		/* rwcommunity and the VACM check that enforces it. */
 		init_vacm_conf();
