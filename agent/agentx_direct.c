@@ -209,21 +209,32 @@ static size_t handable(size_t size)
 }
 
 /* net-snmp's transport receive for the fronted session: the bytes in
- * rx.buf first, then the socket itself (when net-snmp reads on its own,
- * e.g. waiting for a registration's response). 0 tells net-snmp the
- * connection ended. */
+ * rx.buf first; with none there, the socket itself, straight into
+ * net-snmp's buffer. The latter is how net-snmp reads on its own (waiting
+ * for the answer to a ping or a registration): bytes read on its behalf
+ * must all be its, or a packet left in rx.buf would sit unseen by the
+ * select() it waits in. 0 tells net-snmp the connection ended. */
 static int direct_recv(netsnmp_transport *t, void *buf, int size, void **opaque, int *olength)
 {
 	(void)t;
 	*opaque = NULL;
 	*olength = 0;
-	if (rx.off == rx.len)
-		fill();
+	if (rx.off == rx.len && !rx.eof) {
+		ssize_t n;
+		do
+			n = recv(rx.sock, buf, size > 0 ? (size_t)size : 0, MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n > 0) {
+			handed(buf, (size_t)n);
+			return (int)n;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -1;
+		rx.eof = true;
+	}
 	size_t n = handable(size > 0 ? (size_t)size : 0);
 	if (n == 0) {
-		if (!rx.eof)
-			return -1;
-		rx.closed = true;
+		rx.closed = true; /* net-snmp closes the session now */
 		return 0;
 	}
 	memcpy(buf, rx.buf + rx.off, n);

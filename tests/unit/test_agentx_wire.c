@@ -505,6 +505,40 @@ static void test_direct_passes_the_rest_to_net_snmp_in_order(void **state)
 	expect_no_answer();
 }
 
+/* net-snmp reading on its own (as while it waits for a ping's answer)
+ * takes everything it reads: nothing is left in resyncd's buffer where its
+ * select() cannot see it, and the packets after it are still answered. */
+static void test_direct_net_snmp_own_read_takes_all(void **state)
+{
+	(void)state;
+	netsnmp_pdu *get = pdu_new(AGENTX_MSG_GET, AGENTX_FLAG_NETWORK_BYTE_ORDER);
+	snmp_add_null_var(get, col2row1, OID_LENGTH(col2row1));
+	size_t l1, l2;
+	u_char *b1 = build(get, &l1);
+	netsnmp_pdu *next = getnext_pdu(AGENTX_FLAG_NETWORK_BYTE_ORDER, col2, OID_LENGTH(col2));
+	u_char *b2 = build(next, &l2);
+	u_char both[1024];
+	memcpy(both, b1, l1);
+	memcpy(both + l1, b2, l2);
+	assert_int_equal(send(peer, both, l1 + l2, 0), (ssize_t)(l1 + l2));
+	netsnmp_large_fd_set set;
+	netsnmp_large_fd_set_init(&set, FD_SETSIZE);
+	NETSNMP_LARGE_FD_SET(sock, &set);
+	snmp_read2(&set); /* net-snmp's own read, not agentx_direct_serve */
+	netsnmp_large_fd_set_cleanup(&set);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.commands[0], AGENTX_MSG_GET);
+	assert_int_equal(seen.commands[1], AGENTX_PDU_GETNEXT);
+	assert_false(serve()); /* nothing was held back */
+	send_pdu(getnext_pdu(AGENTX_FLAG_NETWORK_BYTE_ORDER, col2row1, OID_LENGTH(col2row1)));
+	assert_false(serve());
+	expect_answer(col2row5, OID_LENGTH(col2row5), "r5.lab");
+	free(b1);
+	free(b2);
+	snmp_free_pdu(get);
+	snmp_free_pdu(next);
+}
+
 static void test_direct_end_of_connection_reaches_net_snmp(void **state)
 {
 	(void)state;
@@ -527,6 +561,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_direct_answers_table_getnext, direct_setup, direct_teardown),
 		cmocka_unit_test_setup_teardown(test_direct_packet_in_pieces, direct_setup, direct_teardown),
 		cmocka_unit_test_setup_teardown(test_direct_passes_the_rest_to_net_snmp_in_order, direct_setup,
+						direct_teardown),
+		cmocka_unit_test_setup_teardown(test_direct_net_snmp_own_read_takes_all, direct_setup,
 						direct_teardown),
 		cmocka_unit_test_setup_teardown(test_direct_end_of_connection_reaches_net_snmp, direct_setup,
 						direct_teardown),
