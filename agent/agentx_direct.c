@@ -18,7 +18,7 @@
  * ranges, a non-default context, the master's own responses, and the end
  * of the connection.
  *
- * How the two share one stream socket: every byte is read into rx.buf, and
+ * How the two share one stream socket: every byte is read into rx_buf, and
  * net-snmp's transport receive (direct_recv) is served from there. A packet
  * is either answered here whole, or handed to net-snmp from its first byte;
  * rx tracks the packet boundaries of what net-snmp was given, so the fast
@@ -45,8 +45,7 @@ static struct {
 	netsnmp_session *s; /* the session fronted; NULL: none */
 	netsnmp_session *declined; /* a session left to net-snmp (not a Unix socket) */
 	int sock;
-	uint8_t *buf;       /* rx_buf */
-	size_t off, len;    /* buf[off..len): received, not yet consumed */
+	size_t off, len;    /* rx_buf[off..len): received, not yet consumed */
 	bool eof;           /* the connection ended (recv gave 0 or an error) */
 	bool closed;        /* ... and net-snmp was told so */
 	/* Framing of what net-snmp was handed: the header bytes of a packet it
@@ -171,27 +170,35 @@ static bool at_boundary(void)
 	return !rx.lost && rx.hdr_have == 0 && rx.body_left == 0;
 }
 
-/* Reads what the socket has into rx.buf, without blocking. */
+/* One non-blocking recv into p. The end of the connection (0, or an
+ * error other than "nothing yet") sets rx.eof. */
+static ssize_t recv_some(void *p, size_t n)
+{
+	ssize_t k;
+	do
+		k = recv(rx.sock, p, n, MSG_DONTWAIT);
+	while (k < 0 && errno == EINTR);
+	if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+		rx.eof = true;
+	return k;
+}
+
+/* Reads what the socket has into rx_buf. */
 static void fill(void)
 {
 	if (rx.off > 0) {
-		memmove(rx.buf, rx.buf + rx.off, rx.len - rx.off);
+		memmove(rx_buf, rx_buf + rx.off, rx.len - rx.off);
 		rx.len -= rx.off;
 		rx.off = 0;
 	}
 	if (rx.eof || rx.len == RX_CAP)
 		return;
-	ssize_t n;
-	do
-		n = recv(rx.sock, rx.buf + rx.len, RX_CAP - rx.len, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = recv_some(rx_buf + rx.len, RX_CAP - rx.len);
 	if (n > 0)
 		rx.len += (size_t)n;
-	else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-		rx.eof = true;
 }
 
-/* The number of bytes net-snmp may take from rx.buf now: what is there,
+/* The number of bytes net-snmp may take from rx_buf now: what is there,
  * but not past the end of the packet it is reading, so that the next
  * packet can still be answered here. */
 static size_t handable(size_t size)
@@ -204,15 +211,15 @@ static size_t handable(size_t size)
 	size_t to_end = rx.body_left;
 	struct agentx_header h;
 	if (at_boundary() && rx.len - rx.off >= AGENTX_HEADER_LEN)
-		to_end = agentx_wire_header(rx.buf + rx.off, &h);
+		to_end = agentx_wire_header(rx_buf + rx.off, &h);
 	return to_end && n > to_end ? to_end : n;
 }
 
 /* net-snmp's transport receive for the fronted session: the bytes in
- * rx.buf first; with none there, the socket itself, straight into
+ * rx_buf first; with none there, the socket itself, straight into
  * net-snmp's buffer. The latter is how net-snmp reads on its own (waiting
  * for the answer to a ping or a registration): bytes read on its behalf
- * must all be its, or a packet left in rx.buf would sit unseen by the
+ * must all be its, or a packet left in rx_buf would sit unseen by the
  * select() it waits in. 0 tells net-snmp the connection ended. */
 static int direct_recv(netsnmp_transport *t, void *buf, int size, void **opaque, int *olength)
 {
@@ -220,25 +227,21 @@ static int direct_recv(netsnmp_transport *t, void *buf, int size, void **opaque,
 	*opaque = NULL;
 	*olength = 0;
 	if (rx.off == rx.len && !rx.eof) {
-		ssize_t n;
-		do
-			n = recv(rx.sock, buf, size > 0 ? (size_t)size : 0, MSG_DONTWAIT);
-		while (n < 0 && errno == EINTR);
+		ssize_t n = recv_some(buf, size > 0 ? (size_t)size : 0);
 		if (n > 0) {
 			handed(buf, (size_t)n);
 			return (int)n;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return -1;
-		rx.eof = true;
+		if (!rx.eof)
+			return -1; /* nothing yet, as net-snmp's own receive says */
 	}
 	size_t n = handable(size > 0 ? (size_t)size : 0);
 	if (n == 0) {
 		rx.closed = true; /* net-snmp closes the session now */
 		return 0;
 	}
-	memcpy(buf, rx.buf + rx.off, n);
-	handed(rx.buf + rx.off, n);
+	memcpy(buf, rx_buf + rx.off, n);
+	handed(rx_buf + rx.off, n);
 	rx.off += n;
 	return (int)n;
 }
@@ -258,10 +261,10 @@ static bool direct_read(void)
 	while (at_boundary()) {
 		size_t avail = rx.len - rx.off;
 		struct agentx_header h;
-		size_t plen = avail >= AGENTX_HEADER_LEN ? agentx_wire_header(rx.buf + rx.off, &h) : 0;
+		size_t plen = avail >= AGENTX_HEADER_LEN ? agentx_wire_header(rx_buf + rx.off, &h) : 0;
 		if (avail < AGENTX_HEADER_LEN || (plen && plen <= RX_CAP && avail < plen))
 			return rx.eof; /* the rest is still to come */
-		if (!plen || plen > RX_CAP || !direct_answer(rx.buf + rx.off, plen))
+		if (!plen || plen > RX_CAP || !direct_answer(rx_buf + rx.off, plen))
 			return true;   /* net-snmp's: not AgentX, too big to hold, or not ours */
 		rx.off += plen;
 	}
@@ -273,7 +276,7 @@ bool agentx_direct_serve(netsnmp_large_fd_set *readset)
 	bool net_snmp_read = false;
 	/* direct_read is true only with bytes or the end for net-snmp to take,
 	 * so every snmp_read2 makes progress. */
-	while (rx.s && !rx.closed && direct_read()) {
+	while (direct_read()) {
 		snmp_read2(readset);
 		net_snmp_read = true;
 	}
@@ -289,7 +292,7 @@ void agentx_direct_attach(netsnmp_session *s)
 	 * receive tells whether this one is fronted already. */
 	if (s == rx.s && (!s || (t && t->f_recv == direct_recv)))
 		return;
-	rx = (typeof(rx)){ .sock = -1, .buf = rx_buf, .declined = s };
+	rx = (typeof(rx)){ .sock = -1, .declined = s };
 	if (!s)
 		return;
 	if (!t || !t->f_recv || !t->domain ||
