@@ -381,15 +381,23 @@ static int direct_teardown(void **state)
 	return 0;
 }
 
-/* What the fronted socket does with the bytes written so far. */
-static bool serve(void)
+/* The session's socket read as resyncd's loop reads it (direct: through
+ * agentx_direct_serve, which returns whether net-snmp read) or as net-snmp
+ * reads it on its own (snmp_read2; returns true). */
+static bool read_sock(bool direct)
 {
 	netsnmp_large_fd_set set;
 	netsnmp_large_fd_set_init(&set, FD_SETSIZE);
 	NETSNMP_LARGE_FD_SET(sock, &set);
-	bool r = agentx_direct_serve(&set);
+	bool r = direct ? agentx_direct_serve(&set) : (snmp_read2(&set), true);
 	netsnmp_large_fd_set_cleanup(&set);
 	return r;
+}
+
+/* What the fronted socket does with the bytes written so far. */
+static bool serve(void)
+{
+	return read_sock(true);
 }
 
 static void send_pdu(netsnmp_pdu *pdu)
@@ -430,6 +438,26 @@ static const oid col2[] = { RESYNCD_DEVICE_TABLE_OID, 1, 2 };
 static const oid col2row1[] = { RESYNCD_DEVICE_TABLE_OID, 1, 2, 1 };
 static const oid col2row5[] = { RESYNCD_DEVICE_TABLE_OID, 1, 2, 5 };
 
+/* A GET of r1's name, then a GETNEXT from the start of that column, in one
+ * write. */
+static void send_get_then_getnext(void)
+{
+	netsnmp_pdu *get = pdu_new(AGENTX_MSG_GET, AGENTX_FLAG_NETWORK_BYTE_ORDER);
+	snmp_add_null_var(get, col2row1, OID_LENGTH(col2row1));
+	netsnmp_pdu *next = getnext_pdu(AGENTX_FLAG_NETWORK_BYTE_ORDER, col2, OID_LENGTH(col2));
+	size_t l1, l2;
+	u_char *b1 = build(get, &l1), *b2 = build(next, &l2);
+	u_char both[1024];
+	assert_true(l1 + l2 <= sizeof(both));
+	memcpy(both, b1, l1);
+	memcpy(both + l1, b2, l2);
+	assert_int_equal(send(peer, both, l1 + l2, 0), (ssize_t)(l1 + l2));
+	free(b1);
+	free(b2);
+	snmp_free_pdu(get);
+	snmp_free_pdu(next);
+}
+
 static void test_direct_answers_table_getnext(void **state)
 {
 	(void)state;
@@ -466,25 +494,12 @@ static void test_direct_passes_the_rest_to_net_snmp_in_order(void **state)
 	(void)state;
 	/* A GET, then a GETNEXT, in one write: net-snmp gets the GET, the
 	 * GETNEXT is answered here. */
-	netsnmp_pdu *get = pdu_new(AGENTX_MSG_GET, AGENTX_FLAG_NETWORK_BYTE_ORDER);
-	snmp_add_null_var(get, col2row1, OID_LENGTH(col2row1));
-	size_t l1, l2;
-	u_char *b1 = build(get, &l1);
-	netsnmp_pdu *next = getnext_pdu(AGENTX_FLAG_NETWORK_BYTE_ORDER, col2, OID_LENGTH(col2));
-	u_char *b2 = build(next, &l2);
-	u_char both[1024];
-	memcpy(both, b1, l1);
-	memcpy(both + l1, b2, l2);
-	assert_int_equal(send(peer, both, l1 + l2, 0), (ssize_t)(l1 + l2));
+	send_get_then_getnext();
 	assert_true(serve());
 	assert_int_equal(seen.n, 1);
 	assert_int_equal(seen.ops[0], NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE);
 	assert_int_equal(seen.commands[0], AGENTX_MSG_GET);
 	expect_answer(col2row1, OID_LENGTH(col2row1), "r1.lab");
-	free(b1);
-	free(b2);
-	snmp_free_pdu(get);
-	snmp_free_pdu(next);
 
 	/* Not answerable here: past the table's last row, an including range,
 	 * an answer beyond the range's end. Each reaches net-snmp. */
@@ -511,21 +526,8 @@ static void test_direct_passes_the_rest_to_net_snmp_in_order(void **state)
 static void test_direct_net_snmp_own_read_takes_all(void **state)
 {
 	(void)state;
-	netsnmp_pdu *get = pdu_new(AGENTX_MSG_GET, AGENTX_FLAG_NETWORK_BYTE_ORDER);
-	snmp_add_null_var(get, col2row1, OID_LENGTH(col2row1));
-	size_t l1, l2;
-	u_char *b1 = build(get, &l1);
-	netsnmp_pdu *next = getnext_pdu(AGENTX_FLAG_NETWORK_BYTE_ORDER, col2, OID_LENGTH(col2));
-	u_char *b2 = build(next, &l2);
-	u_char both[1024];
-	memcpy(both, b1, l1);
-	memcpy(both + l1, b2, l2);
-	assert_int_equal(send(peer, both, l1 + l2, 0), (ssize_t)(l1 + l2));
-	netsnmp_large_fd_set set;
-	netsnmp_large_fd_set_init(&set, FD_SETSIZE);
-	NETSNMP_LARGE_FD_SET(sock, &set);
-	snmp_read2(&set); /* net-snmp's own read, not agentx_direct_serve */
-	netsnmp_large_fd_set_cleanup(&set);
+	send_get_then_getnext();
+	read_sock(false); /* net-snmp's own read, not agentx_direct_serve */
 	assert_int_equal(seen.n, 2);
 	assert_int_equal(seen.commands[0], AGENTX_MSG_GET);
 	assert_int_equal(seen.commands[1], AGENTX_PDU_GETNEXT);
@@ -533,10 +535,6 @@ static void test_direct_net_snmp_own_read_takes_all(void **state)
 	send_pdu(getnext_pdu(AGENTX_FLAG_NETWORK_BYTE_ORDER, col2row1, OID_LENGTH(col2row1)));
 	assert_false(serve());
 	expect_answer(col2row5, OID_LENGTH(col2row5), "r5.lab");
-	free(b1);
-	free(b2);
-	snmp_free_pdu(get);
-	snmp_free_pdu(next);
 }
 
 static void test_direct_end_of_connection_reaches_net_snmp(void **state)
