@@ -14,7 +14,7 @@ work=$(mktemp -d "/tmp/resyncd-$1.XXXXXX")
 pid=
 
 cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; fi
+	stop_resyncd
 	if [ -d "$work/sim" ]; then "$DEVSIM" stop "$work/sim" >/dev/null 2>&1 || true; fi
 	[ "${KEEP:-}" ] || rm -rf "$work"
 }

@@ -12,8 +12,7 @@
 for t in snmpwalk snmpbulkwalk snmpset snmpget snmptable timeout; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
-# A hung resyncd ignores SIGTERM: stop_resyncd SIGKILLs it after 10 s.
-trap 'stop_resyncd; cleanup' EXIT
+# A hung resyncd ignores SIGTERM: lib.sh's cleanup (stop_resyncd) SIGKILLs it after 10 s.
 trap 'exit 1' INT TERM
 
 export SNMP_PERSISTENT_DIR=$work/persist
