@@ -347,7 +347,7 @@ static int dev_apply(struct dev_row *row, const char *who)
 		if (row->has_port)
 			d->ssh_port = (uint16_t)row->port;
 		if (row->has_cred)
-			snprintf(d->credential, sizeof(d->credential), "%s", row->credential);
+			model_istr_set(&d->credential, row->credential, RS_NAME_MAX);
 		log_info("device %s: address %s, ssh port %u, credential '%s' set by %s", d->name, d->address,
 			 d->ssh_port, d->credential, who);
 		if (loop_save_device(l, d) < 0)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,13 +26,20 @@ void config_defaults(struct config *c)
 	settings_defaults(&c->settings);
 }
 
+void config_drop_devices(struct config *c)
+{
+	HASH_CLEAR(hh, c->by_name);
+	free(c->devices);
+	c->devices = NULL;
+	c->ndevices = 0;
+}
+
 void config_free(struct config *c)
 {
+	config_drop_devices(c);
 	free(c->creds);
-	free(c->devices);
 	c->creds = NULL;
-	c->devices = NULL;
-	c->ncreds = c->ndevices = 0;
+	c->ncreds = 0;
 }
 
 struct ctx {
@@ -305,6 +313,9 @@ static int read_devices(struct ctx *x, const config_setting_t *root, struct conf
 			return bad(x, e, "unknown credential set for this device: %s", d->credential);
 		if (config_device(c, d->name))
 			return bad(x, e, "device %s is defined twice", d->name);
+		for (size_t k = 0; d->name[k]; k++)
+			d->key[k] = (char)tolower((unsigned char)d->name[k]);
+		HASH_ADD_STR(c->by_name, key, d);
 		c->ndevices++;
 	}
 	return 0;
@@ -350,8 +361,14 @@ const struct credential *config_credential(const struct config *c, const char *n
 
 const struct config_device *config_device(const struct config *c, const char *name)
 {
-	for (size_t i = 0; i < c->ndevices; i++)
-		if (!strcasecmp(c->devices[i].name, name))
-			return &c->devices[i];
-	return NULL;
+	char key[RS_NAME_MAX];
+	size_t k = 0;
+	for (; name[k] && k < sizeof(key) - 1; k++)
+		key[k] = (char)tolower((unsigned char)name[k]);
+	if (name[k])
+		return NULL; /* longer than any name the file may hold */
+	key[k] = '\0';
+	struct config_device *d = NULL;
+	HASH_FIND_STR(c->by_name, key, d);
+	return d;
 }

@@ -18,12 +18,16 @@ struct credential {
 	char password[128];
 };
 
+/* A device of the file: read, checked, handed to inventory_sync(), then
+ * dropped (config_drop_devices) so the model holds the only copy. */
 struct config_device {
 	char name[RS_NAME_MAX];
 	char address[RS_ADDR_MAX];
 	uint16_t port;
 	char credential[RS_NAME_MAX];
 	bool trust_on_first_use;
+	char key[RS_NAME_MAX];           /* lower-case name */
+	UT_hash_handle hh;               /* config.by_name */
 };
 
 #define CONFIG_TRAP_SINKS_MAX 8
@@ -50,6 +54,7 @@ struct config {
 	size_t ncreds;
 	struct config_device *devices;
 	size_t ndevices;
+	struct config_device *by_name;   /* uthash on key: lookups stay O(1) at 100,000 devices */
 	struct settings settings;        /* defaults overlaid with the file's values */
 	bool settings_given[SET_COUNT];
 };
@@ -58,6 +63,8 @@ void config_defaults(struct config *c);
 /* Reads and checks path. On error returns -1 and err says "file:line: reason". */
 int config_load(const char *path, struct config *c, char *err, size_t errlen);
 void config_free(struct config *c);
+/* Frees the device list once the model has it; config_device() then finds nothing. */
+void config_drop_devices(struct config *c);
 const struct credential *config_credential(const struct config *c, const char *name);
 const struct config_device *config_device(const struct config *c, const char *name);
 

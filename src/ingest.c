@@ -171,8 +171,8 @@ int ingest_apply(struct loop *l, const struct ingest_msg *im)
 	if (im->verdict == INGEST_COMMIT_REQUEST) {
 		m->ingest.other_events++;
 		/* Kept for the next commit notification (sched_commit takes them). */
-		strlcpy(d->pending_user, im->user, sizeof(d->pending_user));
-		strlcpy(d->pending_comment, im->comment, sizeof(d->pending_comment));
+		model_istr_set(&d->pending_user, im->user, RS_USER_MAX);
+		model_str_set(&d->pending_comment, im->comment, RS_COMMENT_MAX);
 		log_debug("device %s: commit requested by %s%s%s", d->name,
 			  im->user[0] ? im->user : "(unknown)", im->comment[0] ? ": " : "", im->comment);
 		return loop_save_device(l, d);

@@ -1,4 +1,8 @@
-/* inventory.c: reconciles configured devices with the model. */
+/* inventory.c: reconciles configured devices with the model.
+ *
+ * At 100,000 devices this must stay linear: lookups go through the model's
+ * and the configuration's hashes, and additions are persisted in batches of
+ * INVENTORY_BATCH per transaction instead of one synchronous commit each. */
 #include "inventory.h"
 
 #include <stdio.h>
@@ -7,6 +11,9 @@
 #include "config.h"
 #include "log.h"
 #include "loop.h"
+
+#define INVENTORY_BATCH 2000 /* devices per transaction: bounds locks and log per commit */
+#define INVENTORY_LOG_ADDS 20 /* added devices logged one by one; the rest in a sum */
 
 static int update(struct loop *l, struct device *d, const struct config_device *cd)
 {
@@ -19,34 +26,56 @@ static int update(struct loop *l, struct device *d, const struct config_device *
 	if (d->ssh_port != cd->port || strcmp(d->credential, cd->credential) ||
 	    d->trust_on_first_use != cd->trust_on_first_use || !d->from_config) {
 		d->ssh_port = cd->port;
-		snprintf(d->credential, sizeof(d->credential), "%s", cd->credential);
+		model_istr_set(&d->credential, cd->credential, RS_NAME_MAX);
 		d->trust_on_first_use = cd->trust_on_first_use;
 		d->from_config = true;
 		changed = 1;
 	}
 	if (changed) {
 		l->model.devices_last_change = loop_now(l);
-		loop_save_device(l, d);
+		struct action a = { .kind = ACT_SAVE_DEVICE, .device = d->index };
+		actions_push(&l->actions, &a);
 	}
 	return changed;
+}
+
+/* Persists what the batch collected in one transaction. */
+static void flush(struct loop *l)
+{
+	l->batching = false;
+	loop_apply(l);
+	l->batching = true;
 }
 
 int inventory_sync(struct loop *l, const struct config *cfg)
 {
 	int changes = 0;
+	size_t added = 0;
+	bool was_batching = l->batching;
+	l->batching = true;
 	for (size_t i = 0; i < cfg->ndevices; i++) {
 		const struct config_device *cd = &cfg->devices[i];
 		struct device *d = model_device_by_name(&l->model, cd->name);
-		if (!d) {
-			d = loop_add_device(l, 0, cd->name, cd->address, cd->port, cd->credential, "configuration");
-			if (!d) {
-				log_err("device %s: cannot add it", cd->name);
-				continue;
-			}
+		if (d) {
+			changes += update(l, d, cd);
+		} else if ((d = loop_new_device(l, 0, cd->name, cd->address, cd->port, cd->credential))) {
+			d->trust_on_first_use = cd->trust_on_first_use;
+			d->from_config = true;
+			if (++added <= INVENTORY_LOG_ADDS)
+				log_info("device %s: added as index %u (%s) by configuration", d->name, d->index,
+					 d->address);
 			changes++;
+		} else {
+			log_err("device %s: cannot add it", cd->name);
 		}
-		changes += update(l, d, cd);
+		if (l->actions.n >= INVENTORY_BATCH)
+			flush(l);
 	}
+	if (added > INVENTORY_LOG_ADDS)
+		log_info("%zu more devices added by configuration", added - INVENTORY_LOG_ADDS);
+	flush(l);
+	/* Removal notifies about the device's jobs while it still exists: unbatched. */
+	l->batching = was_batching;
 	struct device *d = model_device_next(&l->model, 0);
 	while (d) {
 		struct device *next = model_device_next(&l->model, d->index);

@@ -488,17 +488,26 @@ int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const ch
 	return 0;
 }
 
-struct device *loop_add_device(struct loop *l, uint32_t index, const char *name, const char *address,
-			       uint16_t port, const char *credential, const char *who)
+struct device *loop_new_device(struct loop *l, uint32_t index, const char *name, const char *address,
+			       uint16_t port, const char *credential)
 {
 	struct device *d = model_device_add(&l->model, index, name, address, loop_now(l));
 	if (!d)
 		return NULL;
 	if (port)
 		d->ssh_port = port;
-	snprintf(d->credential, sizeof(d->credential), "%s", credential ? credential : "");
+	model_istr_set(&d->credential, credential, RS_NAME_MAX);
 	struct action a = { .kind = ACT_SAVE_DEVICE, .device = d->index };
 	actions_push(&l->actions, &a);
+	return d;
+}
+
+struct device *loop_add_device(struct loop *l, uint32_t index, const char *name, const char *address,
+			       uint16_t port, const char *credential, const char *who)
+{
+	struct device *d = loop_new_device(l, index, name, address, port, credential);
+	if (!d)
+		return NULL;
 	log_info("device %s: added as index %u (%s) by %s", d->name, d->index, d->address, who ? who : "unknown");
 	loop_apply(l);
 	return d;

@@ -71,6 +71,10 @@ int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const ch
 struct device *loop_add_device(struct loop *l, uint32_t index, const char *name,
 			       const char *address, uint16_t port, const char *credential,
 			       const char *who);
+/* loop_add_device without its log line and without applying: the caller
+ * adds many (inventory_sync) and applies them in few transactions. */
+struct device *loop_new_device(struct loop *l, uint32_t index, const char *name,
+			       const char *address, uint16_t port, const char *credential);
 int loop_remove_device(struct loop *l, uint32_t index, const char *who);
 int loop_save_device(struct loop *l, struct device *d);
 struct job *loop_manual_resync(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);

@@ -8,6 +8,8 @@
 #include <string.h>
 
 
+static void device_free(struct device *d);
+
 int device_cmp(const struct device *a, const struct device *b)
 {
 	return a->index < b->index ? -1 : a->index > b->index;
@@ -55,7 +57,7 @@ void model_free(struct model *m)
 	HASH_CLEAR(hh_short, m->by_short);
 	RB_FOREACH_SAFE(d, device_tree, &m->devices, dn) {
 		RB_REMOVE(device_tree, &m->devices, d);
-		free(d);
+		device_free(d);
 	}
 	m->ndevices = 0;
 }
@@ -146,6 +148,125 @@ enum setting_error settings_set(struct settings *s, enum setting_id id, int64_t 
 	return SETERR_OK;
 }
 
+/* ---- device strings ----------------------------------------------------- */
+
+/* What an empty field points at; never freed. */
+static const char empty_str[] = "";
+
+/* Interned strings: one reference-counted copy per distinct value. */
+struct istr {
+	UT_hash_handle hh;
+	uint32_t refs;
+	char s[];
+};
+static struct istr *istr_pool;
+
+static struct istr *istr_of(const char *s)
+{
+	return (struct istr *)(void *)(s - offsetof(struct istr, s));
+}
+
+static void istr_release(const char *s)
+{
+	if (!s || s == empty_str)
+		return;
+	struct istr *e = istr_of(s);
+	if (--e->refs == 0) {
+		HASH_DEL(istr_pool, e);
+		free(e);
+	}
+}
+
+static void own_release(const char *s)
+{
+	if (s && s != empty_str)
+		free((void *)s);
+}
+
+int model_str_set(const char **field, const char *value, size_t max)
+{
+	size_t len = value && max ? strnlen(value, max - 1) : 0;
+	const char *copy = empty_str;
+	if (len) {
+		char *p = malloc(len + 1);
+		if (!p)
+			return -1;
+		memcpy(p, value, len);
+		p[len] = '\0';
+		copy = p;
+	}
+	own_release(*field);
+	*field = copy;
+	return 0;
+}
+
+int model_istr_set(const char **field, const char *value, size_t max)
+{
+	size_t len = value && max ? strnlen(value, max - 1) : 0;
+	const char *shared = empty_str;
+	if (len) {
+		struct istr *e = NULL;
+		HASH_FIND(hh, istr_pool, value, len, e);
+		if (e && e->s[len] != '\0')
+			e = NULL; /* cannot happen: keys are whole strings */
+		if (!e) {
+			e = malloc(sizeof(*e) + len + 1);
+			if (!e)
+				return -1;
+			e->refs = 0;
+			memcpy(e->s, value, len);
+			e->s[len] = '\0';
+			HASH_ADD_KEYPTR(hh, istr_pool, e->s, len, e);
+		}
+		e->refs++;
+		shared = e->s;
+	}
+	istr_release(*field);
+	*field = shared;
+	return 0;
+}
+
+/* Every string field of struct device, by kind: initialised to "" with the
+ * device and freed with it. */
+#define DEVICE_STR(f) offsetof(struct device, f)
+static const size_t device_str_fields[] = {
+	DEVICE_STR(name), DEVICE_STR(address), DEVICE_STR(last_commit_comment), DEVICE_STR(pending_comment),
+};
+static const size_t device_istr_fields[] = {
+	DEVICE_STR(credential), DEVICE_STR(last_commit_user), DEVICE_STR(last_resync_reason),
+	DEVICE_STR(pending_user),
+};
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char **device_field(struct device *d, size_t offset)
+{
+	return (const char **)(void *)((char *)d + offset);
+}
+
+static struct device *device_new(void)
+{
+	struct device *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < NFIELDS(device_str_fields); i++)
+		*device_field(d, device_str_fields[i]) = empty_str;
+	for (size_t i = 0; i < NFIELDS(device_istr_fields); i++)
+		*device_field(d, device_istr_fields[i]) = empty_str;
+	d->name_key = empty_str;
+	return d;
+}
+
+static void device_free(struct device *d)
+{
+	if (d->name_key != d->name)
+		own_release(d->name_key);
+	for (size_t i = 0; i < NFIELDS(device_str_fields); i++)
+		own_release(*device_field(d, device_str_fields[i]));
+	for (size_t i = 0; i < NFIELDS(device_istr_fields); i++)
+		istr_release(*device_field(d, device_istr_fields[i]));
+	free(d);
+}
+
 /* ---- devices ----------------------------------------------------------- */
 
 static void name_key(char *dst, const char *name)
@@ -154,6 +275,18 @@ static void name_key(char *dst, const char *name)
 	for (; name[i] && i < RS_NAME_MAX - 1; i++)
 		dst[i] = (char)tolower((unsigned char)name[i]);
 	dst[i] = '\0';
+}
+
+/* The lower-case key of d's name, sharing the name when it has no capitals. */
+static int device_set_key(struct device *d)
+{
+	char key[RS_NAME_MAX];
+	name_key(key, d->name);
+	if (!strcmp(key, d->name)) {
+		d->name_key = d->name;
+		return 0;
+	}
+	return model_str_set(&d->name_key, key, sizeof(key));
 }
 
 /* The short name of an FQDN, unless the host is an IPv4 literal. */
@@ -179,18 +312,20 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 		index = m->next_device_index;
 	if (model_device_by_index(m, index))
 		return NULL;
-	struct device *d = calloc(1, sizeof(*d));
+	struct device *d = device_new();
 	if (!d)
 		return NULL;
 	d->index = index;
-	strlcpy(d->name, name, sizeof(d->name));
-	name_key(d->name_key, name);
+	if (model_str_set(&d->name, name, RS_NAME_MAX) < 0 || device_set_key(d) < 0) {
+		device_free(d);
+		return NULL;
+	}
 	d->ssh_port = 830;
 	d->managed_status = MS_UNKNOWN;
 	d->conn_status = CONN_UNKNOWN;
 	d->last_resync_result = RESULT_NONE;
 	RB_INSERT(device_tree, &m->devices, d);
-	HASH_ADD(hh_name, m->by_name, name_key, strlen(d->name_key), d);
+	HASH_ADD_KEYPTR(hh_name, m->by_name, d->name_key, strlen(d->name_key), d);
 	size_t slen = short_name_len(d->name_key);
 	struct device *same_short = NULL;
 	HASH_FIND(hh_short, m->by_short, d->name_key, slen, same_short);
@@ -212,19 +347,26 @@ int model_device_set_address(struct model *m, struct device *d, const char *addr
 {
 	if (strlen(address) >= RS_ADDR_MAX)
 		return -1;
+	if (strcmp(address, d->address) == 0)
+		return 0;
+	const char *copy = empty_str;
+	if (model_str_set(&copy, address, RS_ADDR_MAX) < 0)
+		return -1;
+	/* Out of the hash first: its key is the string about to be freed. */
 	if (d->address[0]) {
 		struct device *cur = NULL;
 		HASH_FIND(hh_addr, m->by_addr, d->address, strlen(d->address), cur);
 		if (cur == d)
 			HASH_DELETE(hh_addr, m->by_addr, d);
 	}
-	strlcpy(d->address, address, sizeof(d->address));
+	own_release(d->address);
+	d->address = copy;
 	/* Two devices may share an address (behind NAT): the first one keeps it. */
 	struct device *other = NULL;
 	if (*address)
 		HASH_FIND(hh_addr, m->by_addr, d->address, strlen(d->address), other);
 	if (*address && !other)
-		HASH_ADD(hh_addr, m->by_addr, address, strlen(d->address), d);
+		HASH_ADD_KEYPTR(hh_addr, m->by_addr, d->address, strlen(d->address), d);
 	return 0;
 }
 
@@ -240,7 +382,7 @@ int model_device_remove(struct model *m, uint32_t index)
 	RB_REMOVE(device_tree, &m->devices, d);
 	m->status_count[d->managed_status]--;
 	m->ndevices--;
-	free(d);
+	device_free(d);
 	return 0;
 }
 

@@ -90,46 +90,63 @@ enum setting_id {
 /* Why a settings value is refused; maps to SNMP wrongValue/wrongType. */
 enum setting_error { SETERR_OK = 0, SETERR_UNKNOWN, SETERR_RANGE };
 
+/* Strings of a device are sized to their content (a device record is about a
+ * third of what fixed buffers cost; 100,000 devices fit in well under 64 MB).
+ * Each field always points at a NUL-terminated string, never NULL: readers use
+ * it as a plain C string. Writers go through model_str_set() (the device's own
+ * copy: name, address, comments) or model_istr_set() (interned and shared:
+ * credential names, users, resync reasons, which repeat across devices). A
+ * new string field is added to device_str_fields[] or device_istr_fields[]
+ * in model.c so it is initialised and freed with the device. The RS_*_MAX
+ * limits still bound their lengths. */
 struct device {
 	uint32_t index;                  /* stable, > 0; the MIB row index */
-	char name[RS_NAME_MAX];
-	char address[RS_ADDR_MAX];       /* management address, textual */
 	uint16_t ssh_port;
-	char credential[RS_NAME_MAX];    /* name of a credential set in the config */
 	bool trust_on_first_use;
 	bool from_config;                /* defined in resyncd.conf (else added over SNMP) */
+	const char *name;                /* own (model_device_add) */
+	const char *address;             /* own (model_device_set_address): management address, textual */
+	const char *credential;          /* interned: name of a credential set in the config */
 
 	enum managed_status managed_status;
 	enum conn_status conn_status;
 
 	rs_time_t last_commit_time;
-	char last_commit_user[RS_USER_MAX];
-	char last_commit_comment[RS_COMMENT_MAX];
+	const char *last_commit_user;    /* interned, < RS_USER_MAX */
+	const char *last_commit_comment; /* own, < RS_COMMENT_MAX */
 	uint64_t commit_count;
 
 	rs_time_t last_resync_time;
 	enum resync_result last_resync_result;
-	char last_resync_reason[RS_REASON_MAX];
 	uint32_t config_version;         /* newest stored configuration version */
+	const char *last_resync_reason;  /* interned, < RS_REASON_MAX */
 
 	/* Scheduling state (persisted so J5 can restore it). */
 	uint32_t scheduled_auto_job;     /* the not-yet-started auto job, or 0 */
 	uint32_t running_job;            /* job whose fetch runs on this device, or 0 */
 	rs_time_t fetch_started;         /* when the running fetch started */
-	bool commit_during_fetch;        /* R4: a commit arrived after it started */
 	rs_time_t last_fetch_ok_start;   /* start of the newest successful fetch */
+	bool commit_during_fetch;        /* R4: a commit arrived after it started */
+	bool in_short;
 
 	/* Pending UI_COMMIT user/comment, attached to the next commit notification. */
-	char pending_user[RS_USER_MAX];
-	char pending_comment[RS_COMMENT_MAX];
+	const char *pending_user;        /* interned */
+	const char *pending_comment;     /* own */
 
 	RB_ENTRY(device) by_index;
 	UT_hash_handle hh_name;          /* lower-case name */
 	UT_hash_handle hh_addr;
 	UT_hash_handle hh_short;         /* FQDN-named devices, on their short name */
-	bool in_short;
-	char name_key[RS_NAME_MAX];
+	const char *name_key;            /* lower-case name: name itself when it has no capitals */
 };
+
+/* Sets a device string field to its own copy of value (NULL = empty),
+ * truncated to max - 1 bytes like the fixed buffer it replaces. -1: out of
+ * memory, the field is left as it was. */
+int model_str_set(const char **field, const char *value, size_t max);
+/* The same for an interned field: equal strings share one reference-counted
+ * copy (loop thread only, like the model). */
+int model_istr_set(const char **field, const char *value, size_t max);
 
 /* One device's share of a job: a fetch task with its own due time (R3). */
 enum task_state { TASK_PENDING = 1, TASK_RUNNING, TASK_OK, TASK_FAILED, TASK_SKIPPED, TASK_CANCELLED };

@@ -289,12 +289,11 @@ void sched_commit(struct model *m, struct device *d, const struct commit_info *c
 {
 	const char *user = ci && ci->user && *ci->user ? ci->user : d->pending_user;
 	const char *comment = ci && ci->comment && *ci->comment ? ci->comment : d->pending_comment;
-	char u[RS_USER_MAX], c[RS_COMMENT_MAX];
-	snprintf(u, sizeof(u), "%s", user);
-	snprintf(c, sizeof(c), "%s", comment);
-	memcpy(d->last_commit_user, u, sizeof(u));
-	memcpy(d->last_commit_comment, c, sizeof(c));
-	d->pending_user[0] = d->pending_comment[0] = '\0';
+	/* user and comment may be the pending fields: copied before those clear. */
+	model_istr_set(&d->last_commit_user, user, RS_USER_MAX);
+	model_str_set(&d->last_commit_comment, comment, RS_COMMENT_MAX);
+	model_istr_set(&d->pending_user, NULL, RS_USER_MAX);
+	model_str_set(&d->pending_comment, NULL, RS_COMMENT_MAX);
 	d->last_commit_time = now;
 	d->commit_count++;
 	if (d->running_job)
@@ -344,8 +343,8 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 		d->conn_status = conn;
 		d->last_resync_time = now;
 		d->last_resync_result = ok ? RESULT_SUCCESS : RESULT_FAILURE;
-		snprintf(d->last_resync_reason, sizeof(d->last_resync_reason), "%s",
-			 reason && *reason ? reason : (ok ? "configuration fetched" : "failed"));
+		model_istr_set(&d->last_resync_reason,
+			       reason && *reason ? reason : (ok ? "configuration fetched" : "failed"), RS_REASON_MAX);
 		if (ok)
 			d->last_fetch_ok_start = d->fetch_started;
 		t->state = ok ? TASK_OK : TASK_FAILED;
@@ -403,7 +402,7 @@ static void task_cancel(struct model *m, struct task *t, rs_time_t now, struct a
 			set_status(m, d, MS_OUT_OF_SYNC, now, out);
 			d->last_resync_time = now;
 			d->last_resync_result = RESULT_FAILURE;
-			snprintf(d->last_resync_reason, sizeof(d->last_resync_reason), "cancelled");
+			model_istr_set(&d->last_resync_reason, "cancelled", RS_REASON_MAX);
 		}
 	} else {
 		return;
@@ -507,7 +506,7 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 				continue;
 			d->last_resync_result = RESULT_FAILURE;
 			d->last_resync_time = now;
-			snprintf(d->last_resync_reason, sizeof(d->last_resync_reason), "interrupted by restart");
+			model_istr_set(&d->last_resync_reason, "interrupted by restart", RS_REASON_MAX);
 			if (d->managed_status == MS_SYNCHRONIZING || m->settings.system_of_record == SOR_NETWORK)
 				set_status(m, d, MS_OUT_OF_SYNC, now, out);
 			if (!d->scheduled_auto_job) {

@@ -182,38 +182,55 @@ static int valid_enum(unsigned v, unsigned max)
 	return v >= 1 && v <= max;
 }
 
-/* Decodes into *d (fields only, no tree links). */
-static int decode_device(struct rbuf *r, struct device *d)
+/* A string into a device field, bounded like r_str. */
+static void r_field(struct rbuf *r, const char **field, size_t max, int interned)
 {
+	char buf[RS_COMMENT_MAX > RS_REASON_MAX ? RS_COMMENT_MAX : RS_REASON_MAX];
+	r_str(r, buf, max < sizeof(buf) ? max : sizeof(buf));
+	if ((interned ? model_istr_set : model_str_set)(field, buf, max) < 0)
+		r->err = 1;
+}
+
+/* Decodes a device record into a new row of m; a bad record adds nothing. */
+static int load_device(struct rbuf *r, void *ctx)
+{
+	struct model *m = ctx;
+	char name[RS_NAME_MAX], address[RS_ADDR_MAX];
 	if (r_u8(r) != REC_FORMAT)
 		return -1;
-	d->index = r_u32(r);
-	r_str(r, d->name, sizeof(d->name));
-	r_str(r, d->address, sizeof(d->address));
+	uint32_t index = r_u32(r);
+	r_str(r, name, sizeof(name));
+	r_str(r, address, sizeof(address));
+	struct device *d = r->err ? NULL : model_device_add(m, index, name, address, 0);
+	if (!d)
+		return -1;
 	d->ssh_port = r_u16(r);
-	r_str(r, d->credential, sizeof(d->credential));
+	r_field(r, &d->credential, RS_NAME_MAX, 1);
 	d->trust_on_first_use = r_u8(r);
-	d->managed_status = (enum managed_status)r_u8(r);
+	enum managed_status st = (enum managed_status)r_u8(r);
 	d->conn_status = (enum conn_status)r_u8(r);
 	d->last_commit_time = (rs_time_t)r_u64(r);
-	r_str(r, d->last_commit_user, sizeof(d->last_commit_user));
-	r_str(r, d->last_commit_comment, sizeof(d->last_commit_comment));
+	r_field(r, &d->last_commit_user, RS_USER_MAX, 1);
+	r_field(r, &d->last_commit_comment, RS_COMMENT_MAX, 0);
 	d->commit_count = r_u64(r);
 	d->last_resync_time = (rs_time_t)r_u64(r);
 	d->last_resync_result = (enum resync_result)r_u8(r);
-	r_str(r, d->last_resync_reason, sizeof(d->last_resync_reason));
+	r_field(r, &d->last_resync_reason, RS_REASON_MAX, 1);
 	d->config_version = r_u32(r);
 	d->scheduled_auto_job = r_u32(r);
 	d->running_job = r_u32(r);
 	d->fetch_started = (rs_time_t)r_u64(r);
 	d->commit_during_fetch = r_u8(r);
 	d->last_fetch_ok_start = (rs_time_t)r_u64(r);
-	r_str(r, d->pending_user, sizeof(d->pending_user));
-	r_str(r, d->pending_comment, sizeof(d->pending_comment));
+	r_field(r, &d->pending_user, RS_USER_MAX, 1);
+	r_field(r, &d->pending_comment, RS_COMMENT_MAX, 0);
 	d->from_config = r_u8(r);
-	if (r->err || !valid_enum(d->managed_status, MS_COUNT) || !valid_enum(d->conn_status, CONN_DOWN) ||
-	    !valid_enum(d->last_resync_result, RESULT_FAILURE))
+	if (r->err || !valid_enum(st, MS_COUNT) || !valid_enum(d->conn_status, CONN_DOWN) ||
+	    !valid_enum(d->last_resync_result, RESULT_FAILURE)) {
+		model_device_remove(m, index);
 		return -1;
+	}
+	model_device_set_status(m, d, st, 0);
 	return 0;
 }
 
@@ -564,42 +581,6 @@ static int each(struct store *s, DB *db, int (*fn)(struct rbuf *r, void *ctx), v
 		ret = fail(s, "cursor", rc);
 	c->close(c);
 	return ret;
-}
-
-static int load_device(struct rbuf *r, void *ctx)
-{
-	struct model *m = ctx;
-	struct device tmp;
-	memset(&tmp, 0, sizeof(tmp));
-	if (decode_device(r, &tmp) < 0)
-		return -1;
-	struct device *d = model_device_add(m, tmp.index, tmp.name, tmp.address, 0);
-	if (!d)
-		return -1;
-	/* Copy the persisted fields over the fresh row, keeping its links. */
-	enum managed_status st = tmp.managed_status;
-	d->ssh_port = tmp.ssh_port;
-	memcpy(d->credential, tmp.credential, sizeof(d->credential));
-	d->trust_on_first_use = tmp.trust_on_first_use;
-	d->conn_status = tmp.conn_status;
-	d->last_commit_time = tmp.last_commit_time;
-	memcpy(d->last_commit_user, tmp.last_commit_user, sizeof(d->last_commit_user));
-	memcpy(d->last_commit_comment, tmp.last_commit_comment, sizeof(d->last_commit_comment));
-	d->commit_count = tmp.commit_count;
-	d->last_resync_time = tmp.last_resync_time;
-	d->last_resync_result = tmp.last_resync_result;
-	memcpy(d->last_resync_reason, tmp.last_resync_reason, sizeof(d->last_resync_reason));
-	d->config_version = tmp.config_version;
-	d->scheduled_auto_job = tmp.scheduled_auto_job;
-	d->running_job = tmp.running_job;
-	d->fetch_started = tmp.fetch_started;
-	d->commit_during_fetch = tmp.commit_during_fetch;
-	d->last_fetch_ok_start = tmp.last_fetch_ok_start;
-	memcpy(d->pending_user, tmp.pending_user, sizeof(d->pending_user));
-	memcpy(d->pending_comment, tmp.pending_comment, sizeof(d->pending_comment));
-	d->from_config = tmp.from_config;
-	model_device_set_status(m, d, st, 0);
-	return 0;
 }
 
 static int load_job(struct rbuf *r, void *ctx)

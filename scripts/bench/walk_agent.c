@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		if (!d)
 			return 1;
 		d->ssh_port = 830;
-		snprintf(d->credential, sizeof(d->credential), "lab");
+		model_istr_set(&d->credential, "lab", RS_NAME_MAX);
 	}
 	if (agent_start(&l, &cfg) < 0)
 		return 1;

@@ -215,20 +215,17 @@ static char *run_diff(const char *dir, const char *dev, int argc, char **argv, i
 static void test_diff_command(void **state)
 {
 	struct fixture *f = *state;
-	struct device d;
+	struct model m;
 	uint32_t v;
 	int status;
 	char *out;
 	char *v1[] = { "1" }, *v13[] = { "1", "3" }, *bad[] = { "x" }, *none[] = { "9" };
 
-	memset(&d, 0, sizeof(d));
-	d.index = 11;
-	snprintf(d.name, sizeof(d.name), "r11");
-	snprintf(d.address, sizeof(d.address), "127.0.0.12");
-	d.managed_status = MS_UNKNOWN;
-	d.conn_status = CONN_UNKNOWN;
-	d.last_resync_result = RESULT_NONE;
-	assert_int_equal(store_put_device(f->s, &d), 0);
+	model_init(&m);
+	struct device *d = model_device_add(&m, 11, "r11", "127.0.0.12", 0);
+	assert_non_null(d);
+	assert_int_equal(store_put_device(f->s, d), 0);
+	model_free(&m);
 	put(f->s, 11, "system {\n    host-name r11;\n}\n", RS_SECS(1000), 0, &v, NULL);
 	put(f->s, 11, "system {\n    host-name r11;\n    location lab;\n}\n", RS_SECS(2000), 0, &v, NULL);
 	put(f->s, 11, "system {\n    host-name r11b;\n    location lab;\n}\n", RS_SECS(3000), 0, &v, NULL);

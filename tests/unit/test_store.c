@@ -31,8 +31,8 @@ static void test_store_round_trip_devices_jobs_settings(void **state)
 	model_init(&m);
 	struct device *d = model_device_add(&m, 7, "r7.lab", "2001:db8::7", 1);
 	d->managed_status = MS_OUT_OF_SYNC;
-	snprintf(d->last_commit_user, sizeof(d->last_commit_user), "alice");
-	snprintf(d->last_commit_comment, sizeof(d->last_commit_comment), "bgp: new peer");
+	model_istr_set(&d->last_commit_user, "alice", RS_USER_MAX);
+	model_str_set(&d->last_commit_comment, "bgp: new peer", RS_COMMENT_MAX);
 	d->commit_count = 42;
 	d->from_config = true;
 	uint32_t devs[] = { 7 };
@@ -177,7 +177,10 @@ static void test_store_survives_sigkill_mid_stream(void **state)
 				struct device *d = model_device_add(&m, i, name, "192.0.2.1", 1);
 				d->commit_count = i;
 				/* A long comment makes records span pages. */
-				memset(d->last_commit_comment, 'a' + (char)(i % 26), RS_COMMENT_MAX - 1);
+				char comment[RS_COMMENT_MAX];
+				memset(comment, 'a' + (char)(i % 26), RS_COMMENT_MAX - 1);
+				comment[RS_COMMENT_MAX - 1] = '\0';
+				model_str_set(&d->last_commit_comment, comment, sizeof(comment));
 				if (store_begin(s) || store_put_device(s, d) || store_commit(s))
 					_exit(3);
 				if (write(fds[1], &i, sizeof(i)) != sizeof(i))
