@@ -9,6 +9,9 @@
 
 
 static void device_free(struct device *d);
+static void key_name(const struct device *d, const char **key, size_t *len);
+static void key_short(const struct device *d, const char **key, size_t *len);
+static void key_addr(const struct device *d, const char **key, size_t *len);
 
 int device_cmp(const struct device *a, const struct device *b)
 {
@@ -40,6 +43,9 @@ void model_init(struct model *m)
 	memset(m, 0, sizeof(*m));
 	settings_defaults(&m->settings);
 	RB_INIT(&m->devices);
+	devhash_init(&m->by_name, key_name);
+	devhash_init(&m->by_addr, key_addr);
+	devhash_init(&m->by_short, key_short);
 	RB_INIT(&m->jobs);
 	RB_INIT(&m->timers);
 	m->next_device_index = 1;
@@ -52,9 +58,9 @@ void model_free(struct model *m)
 	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn)
 		model_job_free(m, j);
 	struct device *d, *dn;
-	HASH_CLEAR(hh_name, m->by_name);
-	HASH_CLEAR(hh_addr, m->by_addr);
-	HASH_CLEAR(hh_short, m->by_short);
+	devhash_free(&m->by_name);
+	devhash_free(&m->by_addr);
+	devhash_free(&m->by_short);
 	RB_FOREACH_SAFE(d, device_tree, &m->devices, dn) {
 		RB_REMOVE(device_tree, &m->devices, d);
 		device_free(d);
@@ -207,8 +213,6 @@ int model_istr_set(const char **field, const char *value, size_t max)
 	if (len) {
 		struct istr *e = NULL;
 		HASH_FIND(hh, istr_pool, value, len, e);
-		if (e && e->s[len] != '\0')
-			e = NULL; /* cannot happen: keys are whole strings */
 		if (!e) {
 			e = malloc(sizeof(*e) + len + 1);
 			if (!e)
@@ -301,6 +305,25 @@ static size_t short_name_len(const char *host)
 	return strlen(host);
 }
 
+/* The keys of the model's three hashes. */
+static void key_name(const struct device *d, const char **key, size_t *len)
+{
+	*key = d->name_key;
+	*len = strlen(d->name_key);
+}
+
+static void key_short(const struct device *d, const char **key, size_t *len)
+{
+	*key = d->name_key;
+	*len = short_name_len(d->name_key);
+}
+
+static void key_addr(const struct device *d, const char **key, size_t *len)
+{
+	*key = d->address;
+	*len = strlen(d->address);
+}
+
 struct device *model_device_add(struct model *m, uint32_t index, const char *name,
 				const char *address, rs_time_t now)
 {
@@ -316,7 +339,8 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 	if (!d)
 		return NULL;
 	d->index = index;
-	if (model_str_set(&d->name, name, RS_NAME_MAX) < 0 || device_set_key(d) < 0) {
+	if (model_str_set(&d->name, name, RS_NAME_MAX) < 0 || device_set_key(d) < 0 ||
+	    devhash_add(&m->by_name, d) < 0) {
 		device_free(d);
 		return NULL;
 	}
@@ -325,14 +349,10 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 	d->conn_status = CONN_UNKNOWN;
 	d->last_resync_result = RESULT_NONE;
 	RB_INSERT(device_tree, &m->devices, d);
-	HASH_ADD_KEYPTR(hh_name, m->by_name, d->name_key, strlen(d->name_key), d);
 	size_t slen = short_name_len(d->name_key);
-	struct device *same_short = NULL;
-	HASH_FIND(hh_short, m->by_short, d->name_key, slen, same_short);
-	if (slen < strlen(d->name_key) && !same_short) {
-		HASH_ADD_KEYPTR(hh_short, m->by_short, d->name_key, slen, d);
-		d->in_short = true;
-	}
+	/* Out of memory here only costs the short-name match of this device. */
+	if (slen < strlen(d->name_key) && !devhash_find(&m->by_short, d->name_key, slen))
+		devhash_add(&m->by_short, d);
 	if (address && *address)
 		model_device_set_address(m, d, address);
 	if (index >= m->next_device_index)
@@ -353,20 +373,12 @@ int model_device_set_address(struct model *m, struct device *d, const char *addr
 	if (model_str_set(&copy, address, RS_ADDR_MAX) < 0)
 		return -1;
 	/* Out of the hash first: its key is the string about to be freed. */
-	if (d->address[0]) {
-		struct device *cur = NULL;
-		HASH_FIND(hh_addr, m->by_addr, d->address, strlen(d->address), cur);
-		if (cur == d)
-			HASH_DELETE(hh_addr, m->by_addr, d);
-	}
+	devhash_del(&m->by_addr, d);
 	own_release(d->address);
 	d->address = copy;
 	/* Two devices may share an address (behind NAT): the first one keeps it. */
-	struct device *other = NULL;
-	if (*address)
-		HASH_FIND(hh_addr, m->by_addr, d->address, strlen(d->address), other);
-	if (*address && !other)
-		HASH_ADD_KEYPTR(hh_addr, m->by_addr, d->address, strlen(d->address), d);
+	if (*address && !model_device_by_addr(m, address) && devhash_add(&m->by_addr, d) < 0)
+		return -1;
 	return 0;
 }
 
@@ -376,9 +388,8 @@ int model_device_remove(struct model *m, uint32_t index)
 	if (!d)
 		return -1;
 	model_device_set_address(m, d, "");
-	HASH_DELETE(hh_name, m->by_name, d);
-	if (d->in_short)
-		HASH_DELETE(hh_short, m->by_short, d);
+	devhash_del(&m->by_name, d);
+	devhash_del(&m->by_short, d);
 	RB_REMOVE(device_tree, &m->devices, d);
 	m->status_count[d->managed_status]--;
 	m->ndevices--;
@@ -406,17 +417,12 @@ struct device *model_device_by_name(struct model *m, const char *name)
 	if (strlen(name) >= RS_NAME_MAX)
 		return NULL;
 	name_key(key, name);
-	struct device *d = NULL;
-	HASH_FIND(hh_name, m->by_name, key, strlen(key), d);
-	return d;
+	return devhash_find(&m->by_name, key, strlen(key));
 }
 
 struct device *model_device_by_addr(struct model *m, const char *address)
 {
-	struct device *d = NULL;
-	if (address && *address)
-		HASH_FIND(hh_addr, m->by_addr, address, strlen(address), d);
-	return d;
+	return address && *address ? devhash_find(&m->by_addr, address, strlen(address)) : NULL;
 }
 
 struct device *model_device_match(struct model *m, const char *host, const char *sender_addr)
@@ -438,7 +444,7 @@ struct device *model_device_match(struct model *m, const char *host, const char 
 			/* Short name in the message, device named by its FQDN. */
 			char key[RS_NAME_MAX];
 			name_key(key, host);
-			HASH_FIND(hh_short, m->by_short, key, strlen(key), d);
+			d = devhash_find(&m->by_short, key, strlen(key));
 		}
 		if (!d)
 			d = model_device_by_addr(m, host);

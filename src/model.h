@@ -12,6 +12,8 @@
 #include <sys/tree.h>
 #include <uthash.h>
 
+#include "devhash.h"
+
 typedef int64_t rs_time_t; /* microseconds since the epoch; 0 = never */
 #define RS_USEC_PER_SEC 1000000LL
 #define RS_SECS(s) ((rs_time_t)(s) * RS_USEC_PER_SEC)
@@ -127,16 +129,12 @@ struct device {
 	rs_time_t fetch_started;         /* when the running fetch started */
 	rs_time_t last_fetch_ok_start;   /* start of the newest successful fetch */
 	bool commit_during_fetch;        /* R4: a commit arrived after it started */
-	bool in_short;
 
 	/* Pending UI_COMMIT user/comment, attached to the next commit notification. */
 	const char *pending_user;        /* interned */
 	const char *pending_comment;     /* own */
 
 	RB_ENTRY(device) by_index;
-	UT_hash_handle hh_name;          /* lower-case name */
-	UT_hash_handle hh_addr;
-	UT_hash_handle hh_short;         /* FQDN-named devices, on their short name */
 	const char *name_key;            /* lower-case name: name itself when it has no capitals */
 };
 
@@ -196,9 +194,9 @@ struct job_counters {
 struct model {
 	struct settings settings;
 	struct device_tree devices;
-	struct device *by_name;          /* uthash on name_key */
-	struct device *by_addr;          /* uthash on address */
-	struct device *by_short;         /* uthash on the lower-case short name of FQDNs */
+	struct devhash by_name;          /* on name_key */
+	struct devhash by_addr;          /* on address: the first device of an address */
+	struct devhash by_short;         /* on the short name of FQDN names: the first device of it */
 	uint32_t ndevices;
 	uint32_t next_device_index;
 	uint32_t status_count[MS_COUNT + 1];

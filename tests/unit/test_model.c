@@ -106,6 +106,84 @@ static void test_device_next_walks_in_index_order(void **state)
 	model_free(&m);
 }
 
+/* The hashes under churn: 20,000 devices added, two in three removed, the
+ * rest re-addressed; every lookup still finds exactly the live device (the
+ * open-addressing table's deletion must keep later entries reachable). */
+static void test_device_lookups_survive_add_remove_churn(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	struct model m;
+	model_init(&m);
+	char name[40], addr[40];
+	for (uint32_t i = 1; i <= N; i++) {
+		snprintf(name, sizeof(name), "Dev%u.churn.example.net", i);
+		snprintf(addr, sizeof(addr), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+		assert_non_null(model_device_add(&m, i, name, addr, 1));
+	}
+	for (uint32_t i = 1; i <= N; i++)
+		if (i % 3)
+			assert_int_equal(model_device_remove(&m, i), 0);
+	for (uint32_t i = 3; i <= N; i += 3) {
+		snprintf(addr, sizeof(addr), "2001:db8::%x", i);
+		assert_int_equal(model_device_set_address(&m, model_device_by_index(&m, i), addr), 0);
+	}
+	assert_int_equal(m.ndevices, N / 3);
+	for (uint32_t i = 1; i <= N; i++) {
+		snprintf(name, sizeof(name), "dev%u.CHURN.example.net", i);
+		struct device *d = model_device_by_name(&m, name);
+		snprintf(name, sizeof(name), "DEV%u", i);
+		struct device *s = model_device_match(&m, name, NULL);
+		snprintf(addr, sizeof(addr), "2001:db8::%x", i);
+		struct device *a = model_device_by_addr(&m, addr);
+		snprintf(addr, sizeof(addr), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+		assert_null(model_device_by_addr(&m, addr));
+		if (i % 3) {
+			assert_null(d);
+			assert_null(s);
+			assert_null(a);
+		} else {
+			assert_non_null(d);
+			assert_int_equal(d->index, i);
+			assert_ptr_equal(s, d);
+			assert_ptr_equal(a, d);
+		}
+	}
+	model_free(&m);
+}
+
+/* Device strings: own copies bounded like the fixed buffers they replaced,
+ * interned ones shared, and both empty (never NULL) on a new device. */
+static void test_device_strings_sized_and_shared(void **state)
+{
+	(void)state;
+	struct model m;
+	model_init(&m);
+	struct device *a = model_device_add(&m, 0, "a", "192.0.2.1", 1);
+	struct device *b = model_device_add(&m, 0, "b", "192.0.2.2", 1);
+	assert_string_equal(a->credential, "");
+	assert_string_equal(a->last_commit_comment, "");
+	assert_string_equal(a->last_resync_reason, "");
+	assert_int_equal(model_istr_set(&a->credential, "lab", RS_NAME_MAX), 0);
+	assert_int_equal(model_istr_set(&b->credential, "lab", RS_NAME_MAX), 0);
+	assert_ptr_equal(a->credential, b->credential);
+	assert_int_equal(model_istr_set(&a->credential, "other", RS_NAME_MAX), 0);
+	assert_string_equal(b->credential, "lab");
+	char longer[RS_COMMENT_MAX + 20];
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	assert_int_equal(model_str_set(&a->last_commit_comment, longer, RS_COMMENT_MAX), 0);
+	assert_int_equal(strlen(a->last_commit_comment), RS_COMMENT_MAX - 1);
+	/* A field set from itself keeps its value. */
+	assert_int_equal(model_str_set(&a->last_commit_comment, a->last_commit_comment, RS_COMMENT_MAX), 0);
+	assert_int_equal(strlen(a->last_commit_comment), RS_COMMENT_MAX - 1);
+	assert_int_equal(model_istr_set(&b->last_commit_user, b->credential, RS_USER_MAX), 0);
+	assert_int_equal(model_istr_set(&b->credential, NULL, RS_NAME_MAX), 0);
+	assert_string_equal(b->credential, "");
+	assert_string_equal(b->last_commit_user, "lab");
+	model_free(&m);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +191,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_settings_ranges_refuse_and_change_nothing),
 		cmocka_unit_test(test_device_lookup_by_name_fqdn_and_address),
 		cmocka_unit_test(test_device_next_walks_in_index_order),
+		cmocka_unit_test(test_device_lookups_survive_add_remove_churn),
+		cmocka_unit_test(test_device_strings_sized_and_shared),
 	};
 	return testutil_run_tests(argc, argv, tests);
 }
