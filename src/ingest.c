@@ -183,6 +183,7 @@ int ingest_apply(struct loop *l, const struct ingest_msg *im)
 		.user = im->user[0] ? im->user : NULL,
 		.comment = im->comment[0] ? im->comment : NULL,
 		.by_manager = mgr && *mgr && strcmp(user, mgr) == 0,
+		.rollback = strcmp(im->tag, "UI_COMMIT_NOT_CONFIRMED") == 0,
 	};
 	log_info("device %s: %s%s%s", d->name, im->tag, user[0] ? " by " : "", user);
 	return loop_commit(l, d, &ci);

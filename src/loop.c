@@ -380,8 +380,10 @@ static int loop_file_settings(struct loop *l, const struct config *cfg)
 
 int loop_reload_settings(struct loop *l, const struct config *cfg)
 {
+	enum system_of_record sor = l->model.settings.system_of_record;
 	if (loop_file_settings(l, cfg) == 0)
 		return 0;
+	sched_sor_changed(&l->model, sor, loop_now(l), &l->actions);
 	struct action a = { .kind = ACT_SAVE_SETTINGS };
 	actions_push(&l->actions, &a);
 	if (l->workers)
@@ -399,6 +401,7 @@ int loop_restore(struct loop *l)
 		if (rc < 0)
 			log_err("store: %s", store_error(l->store));
 	}
+	enum system_of_record sor = l->model.settings.system_of_record;
 	if (!have_settings || loop_file_settings(l, l->config) > 0) {
 		struct action a = { .kind = ACT_SAVE_SETTINGS };
 		actions_push(&l->actions, &a);
@@ -407,6 +410,8 @@ int loop_restore(struct loop *l)
 		worker_pool_resize(l->workers, l->model.settings.max_concurrent_resyncs);
 	l->model.devices_last_change = loop_now(l);
 	sched_restore(&l->model, loop_now(l), &l->actions);
+	if (have_settings) /* S5: the file switched the mode while resyncd was down */
+		sched_sor_changed(&l->model, sor, loop_now(l), &l->actions);
 	loop_apply(l);
 	return rc;
 }
@@ -483,6 +488,8 @@ int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const ch
 		 (long long)value, who ? who : "unknown");
 	if (id == SET_MAX_CONCURRENT_RESYNCS && l->workers)
 		worker_pool_resize(l->workers, (unsigned)value);
+	if (id == SET_SYSTEM_OF_RECORD)
+		sched_sor_changed(&l->model, (enum system_of_record)old, loop_now(l), &l->actions);
 	sched_tick(&l->model, loop_now(l), &l->actions); /* a larger limit may free slots */
 	loop_apply(l);
 	return 0;

@@ -40,6 +40,7 @@ enum job_type {
 	JOB_DEPLOY = 4,
 	JOB_DATA_CAPTURE = 5,
 };
+#define JOB_TYPE_LAST JOB_DATA_CAPTURE
 
 enum job_state {
 	JOB_SCHEDULED = 1,
@@ -129,6 +130,20 @@ struct device {
 	rs_time_t fetch_started;         /* when the running fetch started */
 	rs_time_t last_fetch_ok_start;   /* start of the newest successful fetch */
 	bool commit_during_fetch;        /* R4: a commit arrived after it started */
+
+	/* The manager's copy (SPEC S3): the newest intended version, when it
+	 * was staged, and the SHA-256 of the intended file it was last read
+	 * from (an accept replaces the copy without the file changing). */
+	uint32_t intended_version;       /* 0 = none */
+	rs_time_t intended_time;
+	unsigned char intended_file_sha[32];
+	/* The status a device had when its accept or deploy started: a failed
+	 * one puts it back (S4). */
+	enum managed_status status_before;
+	/* A deploy that failed after its commit confirmed leaves the device to
+	 * roll back by itself; that rollback's notification, until this time,
+	 * is the manager's own doing, not a device change (S4). */
+	rs_time_t rollback_expected_until;
 
 	/* Pending UI_COMMIT user/comment, attached to the next commit notification. */
 	const char *pending_user;        /* interned */

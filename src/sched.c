@@ -150,11 +150,12 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 		j->state = JOB_SUCCESS;
 		m->jobc.succeeded++;
 		/* A redundant (skipped) task wrote its own summary. */
+		const char *what = j->type == JOB_DEPLOY ? "deployed" : "fetched";
 		if (j->ntasks > 1)
-			snprintf(j->summary, sizeof(j->summary), "%u of %u devices fetched", ok, j->ntasks);
+			snprintf(j->summary, sizeof(j->summary), "%u of %u devices %s", ok, j->ntasks, what);
 		else if (!skipped)
-			snprintf(j->summary, sizeof(j->summary), "%s: configuration fetched",
-				 device_name(m, j->tasks[0].device));
+			snprintf(j->summary, sizeof(j->summary), "%s: configuration %s",
+				 device_name(m, j->tasks[0].device), what);
 	}
 	job_changed(j, out);
 
@@ -200,14 +201,18 @@ static void task_start(struct model *m, struct task *t, struct device *d, rs_tim
 	d->running_job = j->id;
 	d->fetch_started = now;
 	d->commit_during_fetch = false;
+	d->status_before = d->managed_status;
 	m->running_fetches++;
 	if (j->state == JOB_SCHEDULED) {
 		j->state = JOB_IN_PROGRESS;
 		j->actual_start = now;
-		snprintf(j->summary, sizeof(j->summary), "fetching configuration");
+		snprintf(j->summary, sizeof(j->summary), "%s",
+			 j->type == JOB_DEPLOY ? "deploying configuration" : "fetching configuration");
 		job_changed(j, out);
 	}
-	set_status(m, d, fsm_on_fetch_start(d->managed_status), now, out);
+	/* A deploy does not fetch: the device keeps its status until it ends (S4). */
+	if (j->type != JOB_DEPLOY)
+		set_status(m, d, fsm_on_fetch_start(d->managed_status), now, out);
 	push(out, ACT_SAVE_DEVICE, 0, d->index);
 	push(out, ACT_START_FETCH, j->id, d->index);
 }
@@ -226,6 +231,16 @@ static void task_due(struct model *m, struct task *t, rs_time_t now, struct acti
 	struct device *d = model_device_by_index(m, t->device);
 	if (!d) {
 		t->state = TASK_SKIPPED;
+		job_progress(m, j, now, out);
+		return;
+	}
+	if (j->type == JOB_AUTO_RESYNC && m->settings.system_of_record == SOR_MANAGER) {
+		/* S1: scheduled before the switch to manager mode; not run. */
+		clear_scheduled_auto(d, j);
+		t->state = TASK_SKIPPED;
+		snprintf(j->summary, sizeof(j->summary), "%s: not run, the manager is the system of record",
+			 d->name);
+		push(out, ACT_SAVE_DEVICE, 0, d->index);
 		job_progress(m, j, now, out);
 		return;
 	}
@@ -284,6 +299,19 @@ rs_time_t sched_next_due(const struct model *m)
 	return t ? t->due : 0;
 }
 
+/* Schedules an auto job for d due at `due` unless one is scheduled (R2). */
+static void schedule_auto(struct model *m, struct device *d, rs_time_t due, const char *why,
+			  struct actions *out)
+{
+	if (d->scheduled_auto_job)
+		return;
+	struct job *j = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1, due, out);
+	if (j) {
+		d->scheduled_auto_job = j->id;
+		snprintf(j->summary, sizeof(j->summary), "%s", why);
+	}
+}
+
 void sched_commit(struct model *m, struct device *d, const struct commit_info *ci, rs_time_t now,
 		  struct actions *out)
 {
@@ -296,10 +324,16 @@ void sched_commit(struct model *m, struct device *d, const struct commit_info *c
 	model_str_set(&d->pending_comment, NULL, RS_COMMENT_MAX);
 	d->last_commit_time = now;
 	d->commit_count++;
-	if (d->running_job)
-		d->commit_during_fetch = true; /* R4 */
 
 	bool by_manager = ci && ci->by_manager;
+	if (ci && ci->rollback && d->rollback_expected_until && now <= d->rollback_expected_until) {
+		/* The device undid a deploy's unconfirmed commit: back to what it
+		 * had, as the failed deploy said (S4). */
+		by_manager = true;
+		d->rollback_expected_until = 0;
+	}
+	if (d->running_job && !by_manager)
+		d->commit_during_fetch = true; /* R4 */
 	set_status(m, d, fsm_on_commit(m->settings.system_of_record, d->managed_status, by_manager), now, out);
 	push(out, ACT_SAVE_DEVICE, 0, d->index);
 
@@ -307,15 +341,11 @@ void sched_commit(struct model *m, struct device *d, const struct commit_info *c
 		return;
 	if (!m->settings.auto_resync_enabled)          /* R5 */
 		return;
-	if (d->scheduled_auto_job)                      /* R2: the scheduled one covers it */
-		return;
-	struct job *j = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1,
-				now + RS_SECS(m->settings.auto_resync_wait_secs), out);
-	if (j) {
-		d->scheduled_auto_job = j->id;
-		snprintf(j->summary, sizeof(j->summary), "scheduled after commit by %s",
-			 *d->last_commit_user ? d->last_commit_user : "unknown user");
-	}
+	char why[RS_SUMMARY_MAX];
+	snprintf(why, sizeof(why), "scheduled after commit by %s",
+		 *d->last_commit_user ? d->last_commit_user : "unknown user");
+	/* R2: a scheduled one covers it */
+	schedule_auto(m, d, now + RS_SECS(m->settings.auto_resync_wait_secs), why, out);
 	/* W = 0: due now. */
 	sched_tick(m, now, out);
 }
@@ -324,6 +354,49 @@ void sched_manager_changed(struct model *m, struct device *d, rs_time_t now, str
 {
 	set_status(m, d, fsm_on_manager_change(d->managed_status), now, out);
 	push(out, ACT_SAVE_DEVICE, 0, d->index);
+}
+
+struct job *sched_deploy(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
+			 rs_time_t now, struct actions *out)
+{
+	if (n == 0)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct device *d = model_device_by_index(m, devices[i]);
+		if (!d || !d->intended_version)
+			return NULL;
+	}
+	struct job *j = new_job(m, JOB_DEPLOY, user, devices, n, now, out);
+	sched_tick(m, now, out);
+	return j;
+}
+
+void sched_expect_rollback(struct model *m, struct device *d, rs_time_t until, struct actions *out)
+{
+	(void)m;
+	d->rollback_expected_until = until;
+	push(out, ACT_SAVE_DEVICE, 0, d->index);
+}
+
+void sched_sor_changed(struct model *m, enum system_of_record from, rs_time_t now, struct actions *out)
+{
+	enum system_of_record to = m->settings.system_of_record;
+	if (from == to)
+		return;
+	struct device *d;
+	RB_FOREACH(d, device_tree, &m->devices) {
+		enum managed_status st = fsm_on_sor_change(to, d->managed_status);
+		/* A running fetch ends from the status it started at, seen in the new mode. */
+		d->status_before = fsm_on_sor_change(to, d->status_before);
+		if (st == d->managed_status)
+			continue;
+		set_status(m, d, st, now, out);
+		push(out, ACT_SAVE_DEVICE, 0, d->index);
+		if (to == SOR_NETWORK && m->settings.auto_resync_enabled) /* S5: R2 applies again */
+			schedule_auto(m, d, now + RS_SECS(m->settings.auto_resync_wait_secs),
+				      "scheduled after the switch to network as system of record", out);
+	}
+	sched_tick(m, now, out);
 }
 
 void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok, enum conn_status conn,
@@ -348,7 +421,12 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 		if (ok)
 			d->last_fetch_ok_start = d->fetch_started;
 		t->state = ok ? TASK_OK : TASK_FAILED;
-		set_status(m, d, fsm_on_fetch_end(d->managed_status, ok, d->commit_during_fetch), now, out);
+		enum managed_status st =
+			j->type == JOB_DEPLOY
+				? fsm_on_deploy_end(d->managed_status, ok, d->commit_during_fetch)
+				: fsm_on_fetch_end(m->settings.system_of_record, d->status_before, ok,
+						   d->commit_during_fetch);
+		set_status(m, d, st, now, out);
 		d->commit_during_fetch = false;
 		push(out, ACT_SAVE_DEVICE, 0, d->index);
 		job_progress(m, j, now, out);
@@ -495,7 +573,11 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 		}
 		if (j->state != JOB_IN_PROGRESS)
 			continue;
-		/* J5: interrupted. Its unfinished devices are resynced again. */
+		/* J5: interrupted. Its unfinished devices are resynced again: in
+		 * network mode by an auto job each; in manager mode by one job of
+		 * the kind it was (accept, deploy), never an automatic one (S5). */
+		bool manager = m->settings.system_of_record == SOR_MANAGER;
+		uint32_t *again_devs = manager ? calloc(j->ntasks, sizeof(*again_devs)) : NULL, nagain = 0;
 		for (uint32_t i = 0; i < j->ntasks; i++) {
 			struct task *t = &j->tasks[i];
 			if (task_final(t))
@@ -507,25 +589,35 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 			d->last_resync_result = RESULT_FAILURE;
 			d->last_resync_time = now;
 			model_istr_set(&d->last_resync_reason, "interrupted by restart", RS_REASON_MAX);
-			if (d->managed_status == MS_SYNCHRONIZING || m->settings.system_of_record == SOR_NETWORK)
-				set_status(m, d, MS_OUT_OF_SYNC, now, out);
-			if (!d->scheduled_auto_job) {
-				struct job *again = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1, now, out);
-				if (again) {
-					d->scheduled_auto_job = again->id;
-					snprintf(again->summary, sizeof(again->summary),
-						 "resync after job %u was interrupted by restart", j->id);
-				}
-			}
 			push(out, ACT_SAVE_DEVICE, 0, d->index);
+			if (manager) {
+				if (d->managed_status == MS_SYNCHRONIZING)
+					set_status(m, d, fsm_on_fetch_end(SOR_MANAGER, d->status_before, false, false),
+						   now, out);
+				if (again_devs)
+					again_devs[nagain++] = d->index;
+				continue;
+			}
+			set_status(m, d, MS_OUT_OF_SYNC, now, out);
+			char why[RS_SUMMARY_MAX];
+			snprintf(why, sizeof(why), "resync after job %u was interrupted by restart", j->id);
+			schedule_auto(m, d, now, why, out);
 		}
+		if (nagain && j->type != JOB_AUTO_RESYNC) {
+			struct job *again = new_job(m, j->type, j->user, again_devs, nagain, now, out);
+			if (again)
+				snprintf(again->summary, sizeof(again->summary),
+					 "re-run of job %u, interrupted by restart", j->id);
+		}
+		free(again_devs);
 		job_finish(m, j, now, out);
 		snprintf(j->summary, sizeof(j->summary), "interrupted by restart");
 	}
 	/* A device left synchronizing without a job (should not happen) is stale. */
 	RB_FOREACH(d, device_tree, &m->devices)
 		if (d->managed_status == MS_SYNCHRONIZING)
-			set_status(m, d, MS_OUT_OF_SYNC, now, out);
+			set_status(m, d, fsm_on_fetch_end(m->settings.system_of_record, d->status_before, false, false),
+				   now, out);
 }
 
 void sched_device_removed(struct model *m, uint32_t device, rs_time_t now, struct actions *out)

@@ -13,6 +13,7 @@ struct commit_info {
 	const char *user;     /* may be NULL */
 	const char *comment;  /* may be NULL */
 	bool by_manager;      /* made by resyncd's own deploy (S2, S4) */
+	bool rollback;        /* an unconfirmed commit was rolled back (UI_COMMIT_NOT_CONFIRMED) */
 };
 
 /* R1/R2/S1/S2: a commit notification for device d at time now. */
@@ -55,5 +56,17 @@ void sched_device_removed(struct model *m, uint32_t device, rs_time_t now, struc
 
 /* S3: the manager's copy of the configuration changed (staged). */
 void sched_manager_changed(struct model *m, struct device *d, rs_time_t now, struct actions *out);
+
+/* S4: one deploy job over devices, each of which must have an intended
+ * configuration (NULL otherwise, nothing changes). */
+struct job *sched_deploy(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
+			 rs_time_t now, struct actions *out);
+/* S4: a deploy of d failed after its commit confirmed reached the device, so
+ * the device rolls it back by itself by `until`: that rollback's commit
+ * notification is the manager's own, not a device change. */
+void sched_expect_rollback(struct model *m, struct device *d, rs_time_t until, struct actions *out);
+
+/* S5: systemOfRecord changed from `from` to the model's current value. */
+void sched_sor_changed(struct model *m, enum system_of_record from, rs_time_t now, struct actions *out);
 
 #endif

@@ -175,6 +175,12 @@ static void encode_device(struct wbuf *w, const struct device *d)
 	w_str(w, d->pending_user);
 	w_str(w, d->pending_comment);
 	w_u8(w, d->from_config);
+	/* The manager's copy (SPEC S3/S4); records written before end here. */
+	w_u32(w, d->intended_version);
+	w_u64(w, (uint64_t)d->intended_time);
+	w_bytes(w, d->intended_file_sha, sizeof(d->intended_file_sha));
+	w_u8(w, (uint8_t)d->status_before);
+	w_u64(w, (uint64_t)d->rollback_expected_until);
 }
 
 static int valid_enum(unsigned v, unsigned max)
@@ -225,6 +231,18 @@ static int load_device(struct rbuf *r, void *ctx)
 	r_field(r, &d->pending_user, RS_USER_MAX, 1);
 	r_field(r, &d->pending_comment, RS_COMMENT_MAX, 0);
 	d->from_config = r_u8(r);
+	if (!r->err && r->p < r->end) { /* written by a release with the manager's copy */
+		d->intended_version = r_u32(r);
+		d->intended_time = (rs_time_t)r_u64(r);
+		if (r_need(r, sizeof(d->intended_file_sha))) {
+			memcpy(d->intended_file_sha, r->p, sizeof(d->intended_file_sha));
+			r->p += sizeof(d->intended_file_sha);
+		}
+		d->status_before = (enum managed_status)r_u8(r);
+		d->rollback_expected_until = (rs_time_t)r_u64(r);
+	}
+	if (!valid_enum(d->status_before, MS_COUNT))
+		d->status_before = st;
 	if (r->err || !valid_enum(st, MS_COUNT) || !valid_enum(d->conn_status, CONN_DOWN) ||
 	    !valid_enum(d->last_resync_result, RESULT_FAILURE)) {
 		model_device_remove(m, index);
@@ -274,7 +292,7 @@ static int decode_job(struct rbuf *r, struct job *j)
 	r_str(r, j->user, sizeof(j->user));
 	j->recurrence_secs = r_u32(r);
 	j->ntasks = r_u32(r);
-	if (r->err || !valid_enum(j->type, JOB_DATA_CAPTURE) || !valid_enum(j->state, JOB_CANCELLED) ||
+	if (r->err || !valid_enum(j->type, JOB_TYPE_LAST) || !valid_enum(j->state, JOB_CANCELLED) ||
 	    (size_t)(r->end - r->p) < (size_t)j->ntasks * 13)
 		return -1;
 	j->tasks = calloc(j->ntasks ? j->ntasks : 1, sizeof(*j->tasks));

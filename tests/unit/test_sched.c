@@ -465,6 +465,209 @@ static void test_S3_manager_change_transitions(void **state)
 		assert_int_equal(fsm_on_manager_change(rows[i].from), rows[i].to);
 }
 
+
+static struct job *only_job_of(struct fx *f, enum job_type type)
+{
+	struct job *j, *found = NULL;
+	RB_FOREACH(j, job_tree, &f->m.jobs)
+		if (j->type == type)
+			found = j;
+	return found;
+}
+
+/* A restart as after store_load: fresh timers and counters. */
+static void restart(struct fx *f, rs_time_t t)
+{
+	f->m.running_fetches = 0;
+	RB_INIT(&f->m.timers);
+	struct job *j;
+	RB_FOREACH(j, job_tree, &f->m.jobs)
+		for (uint32_t i = 0; i < j->ntasks; i++)
+			j->tasks[i].in_timer = false;
+	actions_clear(&f->out);
+	sched_restore(&f->m, t, &f->out);
+}
+
+static void manager_mode_in_sync(struct fx *f)
+{
+	f->m.settings.system_of_record = SOR_MANAGER;
+	for (uint32_t i = 1; i <= 3; i++) {
+		model_device_set_status(&f->m, dev(f, i), MS_IN_SYNC, T0);
+		dev(f, i)->intended_version = 1;
+	}
+}
+
+static void test_S1_auto_job_scheduled_before_the_switch_is_not_run(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t job = dev(f, 1)->scheduled_auto_job;
+	f->m.settings.system_of_record = SOR_MANAGER;
+	sched_sor_changed(&f->m, SOR_NETWORK, T0 + 1, &f->out);
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 1), 0);
+	assert_int_equal(model_job_by_id(&f->m, job)->state, JOB_SUCCESS);
+	assert_int_equal(dev(f, 1)->scheduled_auto_job, 0);
+	assert_int_equal(dev(f, 1)->managed_status, MS_DEVICE_CHANGED);
+}
+
+static void test_S4_accept_ends_in_sync(void **state)
+{
+	struct fx *f = *state;
+	manager_mode_in_sync(f);
+	commit(f, 1, T0);
+	assert_int_equal(dev(f, 1)->managed_status, MS_DEVICE_CHANGED);
+	uint32_t d = 1;
+	struct job *j = sched_manual_resync(&f->m, &d, 1, "op", T0 + 1, &f->out);
+	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
+	done(f, j->id, 1, true, T0 + 2);
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	assert_int_equal(j->state, JOB_SUCCESS);
+}
+
+static void test_S4_commit_during_accept_ends_device_changed(void **state)
+{
+	struct fx *f = *state;
+	manager_mode_in_sync(f);
+	commit(f, 1, T0);
+	uint32_t d = 1;
+	struct job *j = sched_manual_resync(&f->m, &d, 1, "op", T0 + 1, &f->out);
+	commit(f, 1, T0 + 2);
+	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
+	done(f, j->id, 1, true, T0 + 3);
+	/* The copy predates that commit: still changed on the device, and S1
+	 * schedules nothing. */
+	assert_int_equal(dev(f, 1)->managed_status, MS_DEVICE_CHANGED);
+	assert_int_equal(njobs_of(f, JOB_AUTO_RESYNC), 0);
+}
+
+static void test_S4_failed_accept_keeps_the_divergence(void **state)
+{
+	struct fx *f = *state;
+	manager_mode_in_sync(f);
+	model_device_set_status(&f->m, dev(f, 1), MS_MANAGER_AND_DEVICE_CHANGED, T0);
+	uint32_t d = 1;
+	struct job *j = sched_manual_resync(&f->m, &d, 1, "op", T0 + 1, &f->out);
+	done(f, j->id, 1, false, T0 + 2);
+	assert_int_equal(dev(f, 1)->managed_status, MS_MANAGER_AND_DEVICE_CHANGED);
+	assert_int_equal(j->state, JOB_FAILURE);
+}
+
+static void test_S4_deploy_is_one_job_and_ends_in_sync(void **state)
+{
+	struct fx *f = *state;
+	manager_mode_in_sync(f);
+	sched_manager_changed(&f->m, dev(f, 1), T0, &f->out);
+	sched_manager_changed(&f->m, dev(f, 2), T0, &f->out);
+	uint32_t devs[] = { 1, 2 };
+	actions_clear(&f->out);
+	struct job *j = sched_deploy(&f->m, devs, 2, "op", T0 + 1, &f->out);
+	assert_non_null(j);
+	assert_int_equal(j->type, JOB_DEPLOY);
+	assert_int_equal(j->ntasks, 2);
+	assert_int_equal(actions_count(&f->out, ACT_START_FETCH), 2);
+	/* A deploy fetches nothing first: the status stays until it ends. */
+	assert_int_equal(dev(f, 1)->managed_status, MS_MANAGER_CHANGED);
+	/* Its own commit notification is no device change. */
+	struct commit_info own = { .user = "resyncd", .by_manager = true };
+	sched_commit(&f->m, dev(f, 1), &own, T0 + 2, &f->out);
+	assert_int_equal(dev(f, 1)->managed_status, MS_MANAGER_CHANGED);
+	done(f, j->id, 1, true, T0 + 3);
+	done(f, j->id, 2, false, T0 + 3);
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	/* S4: a failed deploy leaves the device's status as it was. */
+	assert_int_equal(dev(f, 2)->managed_status, MS_MANAGER_CHANGED);
+	assert_int_equal(j->state, JOB_FAILURE);
+}
+
+static void test_S4_deploy_needs_an_intended_configuration(void **state)
+{
+	struct fx *f = *state;
+	manager_mode_in_sync(f);
+	dev(f, 2)->intended_version = 0;
+	uint32_t devs[] = { 1, 2 };
+	assert_null(sched_deploy(&f->m, devs, 2, "op", T0, &f->out));
+	assert_int_equal(f->m.njobs, 0);
+}
+
+static void test_S4_rollback_of_a_failed_deploy_is_no_device_change(void **state)
+{
+	struct fx *f = *state;
+	manager_mode_in_sync(f);
+	sched_manager_changed(&f->m, dev(f, 1), T0, &f->out);
+	uint32_t d = 1;
+	struct job *j = sched_deploy(&f->m, &d, 1, "op", T0, &f->out);
+	sched_expect_rollback(&f->m, dev(f, 1), T0 + RS_SECS(120), &f->out);
+	done(f, j->id, 1, false, T0 + 1);
+	struct commit_info rb = { .rollback = true };
+	sched_commit(&f->m, dev(f, 1), &rb, T0 + RS_SECS(60), &f->out);
+	assert_int_equal(dev(f, 1)->managed_status, MS_MANAGER_CHANGED);
+	/* Only that one: a later rollback is the device's own. */
+	sched_commit(&f->m, dev(f, 1), &rb, T0 + RS_SECS(70), &f->out);
+	assert_int_equal(dev(f, 1)->managed_status, MS_MANAGER_AND_DEVICE_CHANGED);
+}
+
+static void test_S5_manager_to_network_resyncs_diverged_devices(void **state)
+{
+	struct fx *f = *state;
+	manager_mode_in_sync(f);
+	model_device_set_status(&f->m, dev(f, 1), MS_DEVICE_CHANGED, T0);
+	model_device_set_status(&f->m, dev(f, 2), MS_MANAGER_AND_DEVICE_CHANGED, T0);
+	f->m.settings.system_of_record = SOR_NETWORK;
+	actions_clear(&f->out);
+	sched_sor_changed(&f->m, SOR_MANAGER, T0, &f->out);
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(dev(f, 2)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(dev(f, 3)->managed_status, MS_IN_SYNC);
+	assert_int_equal(actions_count(&f->out, ACT_STATUS_CHANGED), 2);
+	assert_int_equal(njobs_of(f, JOB_AUTO_RESYNC), 2);
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(starts_for(f, 2), 1);
+}
+
+static void test_S5_network_to_manager_out_of_sync_becomes_device_changed(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	model_device_set_status(&f->m, dev(f, 2), MS_IN_SYNC, T0);
+	f->m.settings.system_of_record = SOR_MANAGER;
+	sched_sor_changed(&f->m, SOR_NETWORK, T0 + 1, &f->out);
+	assert_int_equal(dev(f, 1)->managed_status, MS_DEVICE_CHANGED);
+	assert_int_equal(dev(f, 2)->managed_status, MS_IN_SYNC);
+}
+
+static void test_S5_J5_manager_mode_reruns_accept_and_deploy_as_they_were(void **state)
+{
+	struct fx *f = *state;
+	manager_mode_in_sync(f);
+	commit(f, 1, T0);
+	sched_manager_changed(&f->m, dev(f, 2), T0, &f->out);
+	uint32_t d1 = 1, d2 = 2;
+	struct job *accept = sched_manual_resync(&f->m, &d1, 1, "op", T0, &f->out);
+	struct job *deploy = sched_deploy(&f->m, &d2, 1, "op", T0, &f->out);
+	uint32_t accept_id = accept->id, deploy_id = deploy->id;
+	restart(f, T0 + RS_SECS(5));
+	assert_int_equal(model_job_by_id(&f->m, accept_id)->state, JOB_FAILURE);
+	assert_int_equal(model_job_by_id(&f->m, deploy_id)->state, JOB_FAILURE);
+	/* Back to the divergence each had, and no automatic resync (S1). */
+	assert_int_equal(dev(f, 1)->managed_status, MS_DEVICE_CHANGED);
+	assert_int_equal(dev(f, 2)->managed_status, MS_MANAGER_CHANGED);
+	assert_int_equal(njobs_of(f, JOB_AUTO_RESYNC), 0);
+	struct job *again_accept = only_job_of(f, JOB_MANUAL_RESYNC);
+	struct job *again_deploy = only_job_of(f, JOB_DEPLOY);
+	assert_true(again_accept->id > deploy_id && again_deploy->id > deploy_id);
+	assert_string_equal(again_accept->user, "op");
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(5));
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(starts_for(f, 2), 1);
+	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
+	assert_int_equal(dev(f, 2)->managed_status, MS_MANAGER_CHANGED);
+}
+
 /* ---- J1-J5 --------------------------------------------------------------- */
 
 static void test_J1_cancel_scheduled_job(void **state)
@@ -636,6 +839,16 @@ int main(int argc, char **argv)
 		T(test_R3_max_concurrent_resyncs_is_respected),
 		T(test_S1_S2_manager_mode_commit_changes_status_without_resync),
 		T(test_S3_manager_change_transitions),
+		T(test_S1_auto_job_scheduled_before_the_switch_is_not_run),
+		T(test_S4_accept_ends_in_sync),
+		T(test_S4_commit_during_accept_ends_device_changed),
+		T(test_S4_failed_accept_keeps_the_divergence),
+		T(test_S4_deploy_is_one_job_and_ends_in_sync),
+		T(test_S4_deploy_needs_an_intended_configuration),
+		T(test_S4_rollback_of_a_failed_deploy_is_no_device_change),
+		T(test_S5_manager_to_network_resyncs_diverged_devices),
+		T(test_S5_network_to_manager_out_of_sync_becomes_device_changed),
+		T(test_S5_J5_manager_mode_reruns_accept_and_deploy_as_they_were),
 		T(test_J1_cancel_scheduled_job),
 		T(test_J1_cancel_in_progress_stops_session_leaves_out_of_sync),
 		T(test_J2_retry_makes_job_for_failed_devices_only),

@@ -35,6 +35,11 @@ static void test_store_round_trip_devices_jobs_settings(void **state)
 	model_str_set(&d->last_commit_comment, "bgp: new peer", RS_COMMENT_MAX);
 	d->commit_count = 42;
 	d->from_config = true;
+	d->intended_version = 3;
+	d->intended_time = 777;
+	memset(d->intended_file_sha, 0xab, sizeof(d->intended_file_sha));
+	d->status_before = MS_MANAGER_CHANGED;
+	d->rollback_expected_until = 888;
 	uint32_t devs[] = { 7 };
 	struct job *j = model_job_new(&m, JOB_MANUAL_RESYNC, "bob", devs, 1, 12345);
 	snprintf(j->summary, sizeof(j->summary), "scheduled");
@@ -62,6 +67,11 @@ static void test_store_round_trip_devices_jobs_settings(void **state)
 	assert_string_equal(d->last_commit_comment, "bgp: new peer");
 	assert_int_equal(d->commit_count, 42);
 	assert_true(d->from_config);
+	assert_int_equal(d->intended_version, 3);
+	assert_true(d->intended_time == 777);
+	assert_int_equal(d->intended_file_sha[31], 0xab);
+	assert_int_equal(d->status_before, MS_MANAGER_CHANGED);
+	assert_true(d->rollback_expected_until == 888);
 	j = model_job_by_id(&m, 1);
 	assert_non_null(j);
 	assert_string_equal(j->user, "bob");
