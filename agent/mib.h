@@ -45,13 +45,16 @@ bool mib_table_next_pos(const oid *name, size_t len, const oid *table, size_t tl
 
 /* A table indexed by one uint32 (devices, jobs). next() returns the first
  * row whose index is > after (one RB-tree step) and sets *index, or NULL;
- * get_col() fills vb with one column of that row. */
+ * get_col() fills vb with one column of that row. A table whose column
+ * numbers have gaps (numbers given to objects of another release) says
+ * which exist with has_col (NULL: all from first_col to last_col). */
 struct mib_u32_table {
 	const oid *oid;
 	size_t oid_len;
 	unsigned first_col, last_col;
 	const void *(*next)(struct model *m, uint32_t after, uint32_t *index);
 	void (*get_col)(netsnmp_variable_list *vb, const void *row, unsigned col);
+	bool (*has_col)(unsigned col);
 };
 
 /* The device and job tables (agentx_direct.c answers their GETNEXTs too). */

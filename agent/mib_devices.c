@@ -63,8 +63,15 @@ static void dev_get_col(netsnmp_variable_list *vb, const struct device *d, unsig
 		return;
 	case DEV_ACTION: mib_set_int(vb, DEV_ACTION_NONE); return;
 	case DEV_ROW_STATUS: mib_set_int(vb, RS_ACTIVE); return;
+	case DEV_INTENDED_VERSION: mib_set_uint(vb, ASN_UNSIGNED, d->intended_version); return;
+	case DEV_INTENDED_TIME: mib_set_datetime(vb, d->intended_time); return;
 	default: return;
 	}
+}
+
+static bool dev_has_col(unsigned col)
+{
+	return col <= DEV_ROW_STATUS || col >= DEV_INTENDED_VERSION;
 }
 
 static void dev_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
@@ -74,7 +81,7 @@ static void dev_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 	const oid *idx;
 	size_t idxlen;
 	if (!mib_table_instance(vb->name, vb->name_length, dev_table_oid, DEV_TABLE_OID_LEN, &col, &idx,
-				&idxlen) || col < DEV_FIRST_COL || col > DEV_LAST_COL) {
+				&idxlen) || col < DEV_FIRST_COL || col > DEV_LAST_COL || !dev_has_col(col)) {
 		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
 		return;
 	}
@@ -102,7 +109,7 @@ static void dev_get_row_col(netsnmp_variable_list *vb, const void *row, unsigned
 }
 
 const struct mib_u32_table mib_device_table = {
-	dev_table_oid, DEV_TABLE_OID_LEN, DEV_FIRST_COL, DEV_LAST_COL, dev_next, dev_get_row_col,
+	dev_table_oid, DEV_TABLE_OID_LEN, DEV_FIRST_COL, DEV_LAST_COL, dev_next, dev_get_row_col, dev_has_col,
 };
 
 static void dev_getnext(netsnmp_request_info *r)
@@ -115,7 +122,7 @@ static void dev_getnext(netsnmp_request_info *r)
 /* What one PDU asks of one row. */
 struct dev_row {
 	uint32_t index;
-	netsnmp_request_info *first, *name_r, *type_r, *addr_r, *rs_r;
+	netsnmp_request_info *first, *name_r, *type_r, *addr_r, *rs_r, *action_r;
 	char name[RS_NAME_MAX];
 	char credential[RS_NAME_MAX];
 	const u_char *addr;
@@ -284,6 +291,8 @@ static int dev_plan(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 			row->addr_r = r;
 		else if (col == DEV_ROW_STATUS)
 			row->rs_r = r;
+		else if (col == DEV_ACTION)
+			row->action_r = r;
 	}
 	for (size_t i = 0; i < *nrows; i++) {
 		struct dev_row *row = &rows[i];
@@ -299,11 +308,16 @@ static int dev_plan(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 				bad = row->name_r; /* a name is set once, at creation */
 			else if (row->has_type && !row->has_addr)
 				bad = row->type_r;
+			else if (row->has_action && row->action == DEV_ACTION_DEPLOY &&
+				 (!d->intended_version || m->settings.system_of_record != SOR_MANAGER))
+				bad = row->action_r; /* S4: a deploy needs the manager's copy and mode */
 		} else if (!row->has_rs) {
 			bad = row->first;
 			err = SNMP_ERR_NOCREATION;
 		} else if (row->rs == RS_ACTIVE || (row->rs == RS_DESTROY && others)) {
 			bad = row->rs_r;
+		} else if (row->has_action && row->action == DEV_ACTION_DEPLOY) {
+			bad = row->action_r; /* a new row has no intended configuration */
 		} else if (row->rs == RS_CREATEANDGO) {
 			if (!row->has_name || !row->has_addr)
 				bad = row->rs_r;
@@ -353,13 +367,34 @@ static int dev_apply(struct dev_row *row, const char *who)
 		if (loop_save_device(l, d) < 0)
 			return -1;
 	}
-	if (row->has_action && row->action == DEV_ACTION_RESYNC) {
-		uint32_t index = row->index;
-		log_info("device %s: resync with network requested by %s", d->name, who);
-		if (!loop_manual_resync(l, &index, 1, who))
-			return -1;
-	}
 	return 0;
+}
+
+/* The rows of one PDU that ask for action: one job for all of them (J6). */
+static int dev_action_job(struct dev_row *rows, size_t nrows, long action, const char *who)
+{
+	struct loop *l = mib_loop;
+	uint32_t *devs = calloc(nrows ? nrows : 1, sizeof(*devs)), n = 0;
+	int rc = 0;
+	if (!devs)
+		return -1;
+	for (size_t i = 0; i < nrows; i++)
+		if (rows[i].has_action && rows[i].action == action && !(rows[i].has_rs && rows[i].rs == RS_DESTROY))
+			devs[n++] = rows[i].index;
+	if (n > 0) {
+		bool manager = l->model.settings.system_of_record == SOR_MANAGER;
+		const char *what = action == DEV_ACTION_DEPLOY ? "deploy" : manager ? "accept" : "resync with network";
+		struct device *d = model_device_by_index(&l->model, devs[0]);
+		if (n == 1)
+			log_info("device %s: %s requested by %s", d ? d->name : "?", what, who);
+		else
+			log_info("%u devices: %s requested by %s", n, what, who);
+		struct job *j = action == DEV_ACTION_DEPLOY ? loop_deploy(l, devs, n, who)
+							    : loop_manual_resync(l, devs, n, who);
+		rc = j ? 0 : -1;
+	}
+	free(devs);
+	return rc;
 }
 
 static void dev_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
@@ -385,6 +420,12 @@ static void dev_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 			if (dev_apply(&rows[i], who) < 0) {
 				log_err("snmp: device index %u: change by %s failed", rows[i].index, who);
 				netsnmp_set_request_error(reqinfo, rows[i].first, SNMP_ERR_COMMITFAILED);
+			}
+		static const long actions[] = { DEV_ACTION_RESYNC, DEV_ACTION_DEPLOY };
+		for (size_t k = 0; k < sizeof(actions) / sizeof(actions[0]); k++)
+			if (dev_action_job(rows, nrows, actions[k], who) < 0) {
+				log_err("snmp: device action %ld by %s failed", actions[k], who);
+				netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_COMMITFAILED);
 			}
 	}
 out:

@@ -73,7 +73,7 @@ static void job_get_row_col(netsnmp_variable_list *vb, const void *row, unsigned
 }
 
 const struct mib_u32_table mib_job_table = {
-	job_table_oid, JOB_TABLE_OID_LEN, JOB_FIRST_COL, JOB_LAST_COL, job_next, job_get_row_col,
+	job_table_oid, JOB_TABLE_OID_LEN, JOB_FIRST_COL, JOB_LAST_COL, job_next, job_get_row_col, NULL,
 };
 
 static void job_getnext(netsnmp_request_info *r)

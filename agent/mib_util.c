@@ -220,6 +220,8 @@ void mib_u32_table_getnext(netsnmp_request_info *r, struct model *m, const struc
 			after = (uint32_t)idx[0];
 	}
 	for (; col <= t->last_col; col++, after = 0) {
+		if (t->has_col && !t->has_col(col))
+			continue;
 		uint32_t index;
 		const void *row = t->next(m, after, &index);
 		if (row) {

@@ -70,11 +70,16 @@ enum device_col {
 	DEV_CURRENT_JOB,
 	DEV_ACTION,
 	DEV_ROW_STATUS,
+	/* 20, 21: the fetched configuration's commit time and user (reserved) */
+	DEV_INTENDED_VERSION = 22,
+	DEV_INTENDED_TIME = 23,
 	DEV_FIRST_COL = DEV_NAME,
-	DEV_LAST_COL = DEV_ROW_STATUS,
+	DEV_LAST_COL = DEV_INTENDED_TIME,
 };
 
-enum device_action { DEV_ACTION_NONE = 1, DEV_ACTION_RESYNC = 2 };
+/* resync(2) is "resynchronize with network" in network mode and accept in
+ * manager mode (SPEC S4). */
+enum device_action { DEV_ACTION_NONE = 1, DEV_ACTION_RESYNC = 2, DEV_ACTION_DEPLOY = 3 };
 
 /* RowStatus values: net-snmp's RS_ACTIVE, RS_CREATEANDGO, RS_DESTROY... */
 

@@ -16,7 +16,7 @@
 #include "loop.h"
 #include "store.h"
 
-static int archive_sha256(const char *text, size_t len, unsigned char out[32])
+int archive_sha256(const char *text, size_t len, unsigned char out[32])
 {
 	unsigned int n = 0;
 
@@ -77,16 +77,23 @@ out:
 	return rc;
 }
 
-int archive_forget(struct store *s, uint32_t device)
+static int archive_forget_key(struct store *s, uint32_t key)
 {
 	struct config_meta *list = NULL;
 	size_t n = 0;
-	int rc = store_config_list(s, device, &list, &n);
+	int rc = store_config_list(s, key, &list, &n);
 
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = store_config_del(s, device, list[i].version);
+		rc = store_config_del(s, key, list[i].version);
 	free(list);
 	return rc < 0 ? -1 : 0;
+}
+
+int archive_forget(struct store *s, uint32_t device)
+{
+	if (archive_forget_key(s, device) < 0)
+		return -1;
+	return archive_forget_key(s, ARCHIVE_INTENDED_KEY(device));
 }
 
 int archive_on_config_fetched(struct loop *l, struct device *d, struct fetch_result *r)
@@ -149,23 +156,37 @@ static int archive_parse_version(const char *s, uint32_t *v)
 	return 0;
 }
 
-int archive_diff_main(const char *state_dir, const char *device_name, int argc, char **argv,
-		      FILE *out)
+/* The newest version stored under key, 0 if none (-1 error). */
+static int archive_newest(struct store *s, uint32_t key, uint32_t *version)
+{
+	struct config_meta *list = NULL;
+	size_t n = 0;
+
+	if (store_config_list(s, key, &list, &n) < 0)
+		return -1;
+	*version = n ? list[n - 1].version : 0;
+	free(list);
+	return 0;
+}
+
+int archive_diff_main(const char *state_dir, const char *device_name, bool intended, int argc,
+		      char **argv, FILE *out)
 {
 	struct store *s = NULL;
 	struct model m;
 	struct config_meta *list = NULL, ma, mb;
 	size_t n = 0;
-	char *ta = NULL, *tb = NULL, la[160], lb[160], err[256];
+	char *ta = NULL, *tb = NULL, la[160], lb[160], err[256], name[RS_NAME_MAX + 16];
 	size_t alen = 0, blen = 0;
-	uint32_t va = 0, vb = 0;
+	uint32_t va = 0, vb = 0, ka, kb;
 	struct device *d;
 	int have_settings, status = 1;
 
 	model_init(&m);
-	if (!device_name || argc > 2 || (argc >= 1 && archive_parse_version(argv[0], &va) < 0) ||
+	if (!device_name || argc > (intended ? 0 : 2) || (argc >= 1 && archive_parse_version(argv[0], &va) < 0) ||
 	    (argc == 2 && archive_parse_version(argv[1], &vb) < 0)) {
-		fprintf(stderr, "usage: resyncd --diff DEVICE [V1 [V2]]  (versions are numbers > 0)\n");
+		fprintf(stderr, "usage: resyncd --diff DEVICE [V1 [V2]]  (versions are numbers > 0)\n"
+				"       resyncd --diff DEVICE --intended\n");
 		model_free(&m);
 		return 2;
 	}
@@ -184,25 +205,36 @@ int archive_diff_main(const char *state_dir, const char *device_name, int argc, 
 		fprintf(stderr, "resyncd: no device %s\n", device_name);
 		goto out;
 	}
-	if (store_config_list(s, d->index, &list, &n) < 0) {
+	/* --intended: the last fetched configuration (a) against the manager's
+	 * copy (b), so the diff reads as what a deploy would change. */
+	ka = d->index;
+	kb = intended ? ARCHIVE_INTENDED_KEY(d->index) : d->index;
+	if (store_config_list(s, kb, &list, &n) < 0) {
 		fprintf(stderr, "resyncd: %s\n", store_error(s));
 		goto out;
 	}
 	if (n == 0) {
-		fprintf(stderr, "resyncd: device %s has no stored configuration\n", d->name);
+		fprintf(stderr, "resyncd: device %s has no stored %sconfiguration\n", d->name,
+			intended ? "intended " : "");
 		goto out;
 	}
-	if (argc == 0) {
+	if (intended) {
+		vb = list[n - 1].version;
+		if (archive_newest(s, ka, &va) < 0) {
+			fprintf(stderr, "resyncd: %s\n", store_error(s));
+			goto out;
+		}
+	} else if (argc == 0) {
 		vb = list[n - 1].version;
 		va = n > 1 ? list[n - 2].version : 0; /* 0: against nothing */
 	} else if (argc == 1) {
 		vb = list[n - 1].version;
 	}
-	if (va && store_config_get(s, d->index, va, &ma, &ta, &alen) != 0) {
+	if (va && store_config_get(s, ka, va, &ma, &ta, &alen) != 0) {
 		fprintf(stderr, "resyncd: device %s has no version %" PRIu32 "\n", d->name, va);
 		goto out;
 	}
-	if (store_config_get(s, d->index, vb, &mb, &tb, &blen) != 0) {
+	if (store_config_get(s, kb, vb, &mb, &tb, &blen) != 0) {
 		fprintf(stderr, "resyncd: device %s has no version %" PRIu32 "\n", d->name, vb);
 		goto out;
 	}
@@ -210,7 +242,8 @@ int archive_diff_main(const char *state_dir, const char *device_name, int argc, 
 		archive_label(la, sizeof(la), d->name, &ma);
 	else
 		snprintf(la, sizeof(la), "/dev/null");
-	archive_label(lb, sizeof(lb), d->name, &mb);
+	snprintf(name, sizeof(name), "%s%s", d->name, intended ? " intended" : "");
+	archive_label(lb, sizeof(lb), name, &mb);
 	if (archive_diff_unified(ta ? ta : "", alen, tb, blen, la, lb, 3, out) < 0) {
 		fprintf(stderr, "resyncd: out of memory\n");
 		goto out;

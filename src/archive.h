@@ -6,6 +6,7 @@
 #ifndef RESYNCD_ARCHIVE_H
 #define RESYNCD_ARCHIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,15 @@
 #include "worker.h"
 
 struct loop;
+
+/* The manager's copy (intended versions, SPEC S3) is kept like fetched
+ * versions, under the device index with the top bit set: its own key range,
+ * its own version numbers. Device indexes stay below 2^31. */
+#define ARCHIVE_INTENDED_BIT 0x80000000u
+#define ARCHIVE_INTENDED_KEY(index) ((uint32_t)(index) | ARCHIVE_INTENDED_BIT)
+
+/* SHA-256 of text: 0, or -1 on an OpenSSL error. */
+int archive_sha256(const char *text, size_t len, unsigned char out[32]);
 
 /* Stores text as a new version of device unless it equals the newest one (same
  * SHA-256). Records time, size, lines added/removed against the previous
@@ -29,14 +39,15 @@ int archive_store(struct store *s, uint32_t device, const char *text, size_t len
  * and sets d->config_version; on failure fills r->reason and returns -1. */
 int archive_on_config_fetched(struct loop *l, struct device *d, struct fetch_result *r);
 
-/* Deletes every stored version of a device (device removed). */
+/* Deletes every stored version of a device, fetched and intended (device removed). */
 int archive_forget(struct store *s, uint32_t device);
 
 /* `resyncd --diff DEVICE [V1 [V2]]`: unified diff between two stored versions
  * of the device (by name or address); default the last two, with one version
  * given, that one against the newest. argv holds the optional V1, V2.
- * Returns the exit status: 0 ok, 1 error, 2 usage. */
-int archive_diff_main(const char *state_dir, const char *device_name, int argc, char **argv,
-		      FILE *out);
+ * With `intended` (--intended, no versions): the last fetched version against
+ * the newest intended one. Returns the exit status: 0 ok, 1 error, 2 usage. */
+int archive_diff_main(const char *state_dir, const char *device_name, bool intended, int argc,
+		      char **argv, FILE *out);
 
 #endif

@@ -16,6 +16,7 @@ void config_defaults(struct config *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/resyncd");
 	snprintf(c->known_hosts, sizeof(c->known_hosts), "/var/lib/resyncd/known_hosts");
 	snprintf(c->manager_user, sizeof(c->manager_user), "resyncd");
+	c->deploy_confirm_timeout_secs = 120;
 	snprintf(c->relp_listen, sizeof(c->relp_listen), "127.0.0.1:2514");
 	snprintf(c->udp_listen, sizeof(c->udp_listen), "127.0.0.1:5514");
 	c->max_message_size = 8192;
@@ -321,6 +322,24 @@ static int read_devices(struct ctx *x, const config_setting_t *root, struct conf
 	return 0;
 }
 
+/* deploy { confirm_timeout_secs }: how long a deploy's commit confirmed may
+ * wait for its confirmation before the device rolls it back. */
+static int read_deploy(struct ctx *x, const config_setting_t *root, struct config *c)
+{
+	const config_setting_t *g = config_setting_get_member(root, "deploy");
+	long long v;
+	if (!g)
+		return 0;
+	if (!config_setting_is_group(g))
+		return bad(x, g, "deploy must be a group { ... }");
+	int rc = get_int(x, g, "confirm_timeout_secs", 5, 3600, &v);
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		c->deploy_confirm_timeout_secs = (uint32_t)v;
+	return ONLY_KNOWN(x, g, "deploy.", "confirm_timeout_secs");
+}
+
 int config_load(const char *path, struct config *c, char *err, size_t errlen)
 {
 	config_t cf;
@@ -339,11 +358,12 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	if (get_str(&x, root, "state_dir", c->state_dir, sizeof(c->state_dir)) ||
 	    get_str(&x, root, "known_hosts", c->known_hosts, sizeof(c->known_hosts)) ||
 	    get_str(&x, root, "manager_user", c->manager_user, sizeof(c->manager_user)) ||
-	    read_listen(&x, root, c) || read_snmp(&x, root, c) || read_settings(&x, root, c) ||
+	    get_str(&x, root, "intended_dir", c->intended_dir, sizeof(c->intended_dir)) ||
+	    read_deploy(&x, root, c) || read_listen(&x, root, c) || read_snmp(&x, root, c) || read_settings(&x, root, c) ||
 	    read_credentials(&x, root, c) || read_devices(&x, root, c))
 		goto out;
-	if (ONLY_KNOWN(&x, root, "", "state_dir", "known_hosts", "manager_user", "listen", "snmp", "settings",
-		       "credentials", "devices"))
+	if (ONLY_KNOWN(&x, root, "", "state_dir", "known_hosts", "manager_user", "intended_dir", "deploy",
+		       "listen", "snmp", "settings", "credentials", "devices"))
 		goto out;
 	rc = 0;
 out:

@@ -39,6 +39,8 @@ struct config {
 	char state_dir[256];
 	char known_hosts[256];
 	char manager_user[RS_USER_MAX];  /* resyncd's own SSH user: its commits are not device changes */
+	char intended_dir[256];          /* the manager's copies: <device>.conf / <device>.xml; empty = none */
+	uint32_t deploy_confirm_timeout_secs; /* commit confirmed's timeout during a deploy */
 	char relp_listen[128];           /* "host:port", empty = off */
 	char udp_listen[128];
 	char tcp_listen[128];

@@ -550,6 +550,13 @@ struct job *loop_manual_resync(struct loop *l, const uint32_t *devices, uint32_t
 	return j;
 }
 
+struct job *loop_deploy(struct loop *l, const uint32_t *devices, uint32_t n, const char *who)
+{
+	struct job *j = sched_deploy(&l->model, devices, n, who, loop_now(l), &l->actions);
+	loop_apply(l);
+	return j;
+}
+
 struct job *loop_inventory_resync(struct loop *l, const char *who)
 {
 	struct job *j = sched_inventory_resync(&l->model, who, loop_now(l), &l->actions);

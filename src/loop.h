@@ -79,6 +79,8 @@ int loop_remove_device(struct loop *l, uint32_t index, const char *who);
 int loop_save_device(struct loop *l, struct device *d);
 struct job *loop_manual_resync(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
 struct job *loop_inventory_resync(struct loop *l, const char *who);
+/* S4: one deploy job over devices that each have an intended configuration. */
+struct job *loop_deploy(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
 int loop_cancel_job(struct loop *l, uint32_t job, const char *who);
 struct job *loop_retry_job(struct loop *l, uint32_t job, const char *who);
 

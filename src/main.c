@@ -16,6 +16,7 @@
 #include "classify.h"
 #include "config.h"
 #include "dump.h"
+#include "intended.h"
 #include "inventory.h"
 #include "log.h"
 #include "loop.h"
@@ -34,6 +35,7 @@ static void usage(FILE *out)
 		"       resyncd --check-config [-c FILE]\n"
 		"       resyncd --classify < syslog-lines\n"
 		"       resyncd --diff DEVICE [V1 [V2]] [-c FILE]\n"
+		"       resyncd --diff DEVICE --intended [-c FILE]\n"
 		"       resyncd --dump-state [-c FILE]\n"
 		"\n"
 		"Receives device syslog, recognises configuration commits, resynchronizes\n"
@@ -46,12 +48,14 @@ static void usage(FILE *out)
 		"      --check-config  check the configuration file and exit\n"
 		"      --classify      read syslog lines on stdin, print how resyncd reads them\n"
 		"      --diff DEVICE [V1 [V2]]  unified diff of stored configuration versions\n"
+		"      --intended      with --diff: the last fetched configuration against the\n"
+		"                      intended one (what a deploy would change)\n"
 		"      --dump-state    print stored devices, jobs and settings as TSV\n"
 		"  -V, --version       print the version and exit\n"
 		"  -h, --help          print this help and exit\n");
 }
 
-enum { OPT_CHECK = 256, OPT_CLASSIFY, OPT_DIFF, OPT_DUMP, OPT_STATE_DIR };
+enum { OPT_CHECK = 256, OPT_CLASSIFY, OPT_DIFF, OPT_DUMP, OPT_STATE_DIR, OPT_INTENDED };
 
 static struct config cfg;
 
@@ -73,6 +77,9 @@ static void reload(struct loop *l)
 	cfg.ndevices = fresh.ndevices;
 	cfg.by_name = fresh.by_name;
 	memcpy(cfg.known_hosts, fresh.known_hosts, sizeof(cfg.known_hosts));
+	memcpy(cfg.intended_dir, fresh.intended_dir, sizeof(cfg.intended_dir));
+	memcpy(cfg.manager_user, fresh.manager_user, sizeof(cfg.manager_user));
+	cfg.deploy_confirm_timeout_secs = fresh.deploy_confirm_timeout_secs;
 	cfg.settings = fresh.settings;
 	memcpy(cfg.settings_given, fresh.settings_given, sizeof(cfg.settings_given));
 	int n = inventory_sync(l, &cfg);
@@ -80,6 +87,9 @@ static void reload(struct loop *l)
 	malloc_trim(0);
 	log_info("reload: %d device changes", n);
 	loop_reload_settings(l, &cfg);
+	n = intended_sync(l, cfg.intended_dir);
+	if (n > 0)
+		log_info("reload: %d intended configurations staged", n);
 }
 
 /* One daemon per state directory: a second one would share the store and
@@ -134,13 +144,14 @@ static int run_daemon(int foreground, int debug)
 		return 1;
 	}
 	l.on_reload = reload;
-	l.on_config_fetched = archive_on_config_fetched;
+	l.on_config_fetched = intended_on_config_fetched;
 	loop_restore(&l);
 	inventory_sync(&l, &cfg);
 	config_drop_devices(&cfg); /* the model has them now: no second copy */
 	/* libconfig's parse tree of a large file is freed by now, but glibc keeps
 	 * the pages: give them back (about 60 MB at 100,000 devices). */
 	malloc_trim(0);
+	intended_sync(&l, cfg.intended_dir);
 	int rc = 0;
 	/* The edges: syslog receivers, then the SNMP face. */
 	if (recv_syslog_start(&l, &cfg) < 0 || recv_relp_start(&l, &cfg) < 0)
@@ -174,10 +185,11 @@ int main(int argc, char **argv)
 		{ "diff", no_argument, NULL, OPT_DIFF },
 		{ "dump-state", no_argument, NULL, OPT_DUMP },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "intended", no_argument, NULL, OPT_INTENDED },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *state_dir = NULL;
-	int foreground = 0, debug = 0, mode = 0, c;
+	int foreground = 0, debug = 0, mode = 0, intended = 0, c;
 	while ((c = getopt_long(argc, argv, "c:fdVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -197,6 +209,9 @@ int main(int argc, char **argv)
 			return 0;
 		case OPT_STATE_DIR:
 			state_dir = optarg;
+			break;
+		case OPT_INTENDED:
+			intended = 1;
 			break;
 		case OPT_CHECK:
 		case OPT_CLASSIFY:
@@ -233,7 +248,7 @@ int main(int argc, char **argv)
 		break;
 	case OPT_DIFF:
 		/* --diff DEVICE [V1 [V2]] */
-		rc = archive_diff_main(cfg.state_dir, optind < argc ? argv[optind] : NULL,
+		rc = archive_diff_main(cfg.state_dir, optind < argc ? argv[optind] : NULL, intended,
 				       optind < argc ? argc - optind - 1 : 0, argv + optind + 1, stdout);
 		break;
 	default:

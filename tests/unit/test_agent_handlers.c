@@ -94,6 +94,15 @@ static size_t walk(handler_fn fn, const oid *start, size_t slen, const oid *root
 	return n;
 }
 
+/* The device table's columns (its numbers have gaps). */
+static size_t dev_cols(void)
+{
+	size_t n = 0;
+	for (unsigned c = DEV_FIRST_COL; c <= DEV_LAST_COL; c++)
+		n += !mib_device_table.has_col || mib_device_table.has_col(c);
+	return n;
+}
+
 static void test_device_table_getnext_in_oid_order(void **state)
 {
 	(void)state;
@@ -101,8 +110,8 @@ static void test_device_table_getnext_in_oid_order(void **state)
 	size_t lastlen;
 	/* From before the table (the MIB root) through every column of 3 rows. */
 	size_t n = walk(mib_devices_handler, mib_oid, OID_LENGTH(mib_oid), dev_oid, OID_LENGTH(dev_oid), last, &lastlen);
-	assert_int_equal(n, 3 * (DEV_LAST_COL - DEV_FIRST_COL + 1));
-	assert_int_equal(last[lastlen - 2], DEV_ROW_STATUS);
+	assert_int_equal(n, 3 * dev_cols());
+	assert_int_equal(last[lastlen - 2], DEV_LAST_COL);
 	assert_int_equal(last[lastlen - 1], 9);
 
 	/* The first answer is name.1; after name.1 comes name.5; after name.9, address type of row 1. */
@@ -410,7 +419,7 @@ static size_t walk_all(void)
 
 static size_t objects_expected(void)
 {
-	size_t n = SETTINGS_LAST + ST_LAST + L.model.ndevices * (DEV_LAST_COL - DEV_FIRST_COL + 1);
+	size_t n = SETTINGS_LAST + ST_LAST + L.model.ndevices * dev_cols();
 	for (struct job *j = model_job_next(&L.model, 0); j; j = model_job_next(&L.model, j->id))
 		n += (JOB_LAST_COL - JOB_FIRST_COL + 1) + (size_t)j->ntasks * (JOBDEV_LAST_COL - JOBDEV_FIRST_COL + 1);
 	return n;

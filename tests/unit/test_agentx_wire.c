@@ -503,7 +503,7 @@ static void test_direct_passes_the_rest_to_net_snmp_in_order(void **state)
 
 	/* Not answerable here: past the table's last row, an including range,
 	 * an answer beyond the range's end. Each reaches net-snmp. */
-	static const oid last[] = { RESYNCD_DEVICE_TABLE_OID, 1, 19, 5 };
+	static const oid last[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_LAST_COL, 5 };
 	send_pdu(getnext_pdu(AGENTX_FLAG_NETWORK_BYTE_ORDER, last, OID_LENGTH(last)));
 	assert_true(serve());
 	netsnmp_pdu *incl = pdu_new(AGENTX_PDU_GETNEXT, AGENTX_FLAG_NETWORK_BYTE_ORDER);

@@ -207,7 +207,7 @@ static char *run_diff(const char *dir, const char *dev, int argc, char **argv, i
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	*status = archive_diff_main(dir, dev, argc, argv, f);
+	*status = archive_diff_main(dir, dev, false, argc, argv, f);
 	fclose(f);
 	return buf;
 }
