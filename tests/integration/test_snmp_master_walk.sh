@@ -92,11 +92,13 @@ for i in 1 2; do
 done
 finished() { [ "$(get RESYNCD-MIB::resyncdJobsFailed.0)" = 2 ]; }
 wait_for "2 failed jobs" finished
-# settings 9 + status 23 + 19 device columns - index + 14 job columns - id + 2 per job task
-check_walks "3 devices, 2 jobs" $((9 + 23 + 3 * 18 + 2 * 13 + 2 * 2)) 3 2
+# Device columns 2-19 and 22-23 (20-21 reserved): 20 a row.
+DEV_COLS=20
+# settings 9 + status 23 + device columns + 14 job columns - id + 2 per job task
+check_walks "3 devices, 2 jobs" $((9 + 23 + 3 * DEV_COLS + 2 * 13 + 2 * 2)) 3 2
 
 snmp 10 snmpset RESYNCD-MIB::resyncdDeviceRowStatus.2 i 6 >/dev/null || fail "destroy of device 2 refused"
-check_walks "device 2 removed" $((9 + 23 + 2 * 18 + 2 * 13 + 2 * 2)) 2 2
+check_walks "device 2 removed" $((9 + 23 + 2 * DEV_COLS + 2 * 13 + 2 * 2)) 2 2
 
 for i in 1 3; do
 	snmp 10 snmpset "RESYNCD-MIB::resyncdDeviceRowStatus.$i" i 6 >/dev/null || fail "destroy of device $i refused"
