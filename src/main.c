@@ -22,7 +22,8 @@
 #include "loop.h"
 #include "recv_relp.h"
 #include "recv_syslog.h"
-#include "ssh_netconf.h"
+#include "fetch.h"
+#include "netconf.h"
 #include "store.h"
 #include "version.h"
 
@@ -131,12 +132,12 @@ static int run_daemon(int foreground, int debug)
 		return 1;
 	}
 	fetch_fn fetch = NULL;
-	if (ssh_netconf_global_init() < 0) {
+	if (netconf_global_init() < 0) {
 		log_err("cannot initialise libssh2");
 		store_close(store);
 		return 1;
 	}
-	fetch = ssh_netconf_fetch;
+	fetch = fetch_config;
 	struct loop l;
 	if (loop_init(&l, store, &cfg, fetch) < 0) {
 		log_err("cannot start the event loop");
@@ -166,7 +167,7 @@ static int run_daemon(int foreground, int debug)
 	recv_relp_stop();
 	recv_syslog_stop();
 	loop_free(&l);
-	ssh_netconf_global_cleanup(); /* workers have ended */
+	netconf_global_cleanup(); /* workers have ended */
 	store_close(store);
 	log_info("stopped");
 	return rc;

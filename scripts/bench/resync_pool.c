@@ -1,5 +1,5 @@
 /* resync_pool.c: benchmark driver — fetches simulated devices' configurations
- * through resyncd's own worker pool (worker_pool_new + ssh_netconf_fetch), the
+ * through resyncd's own worker pool (worker_pool_new + fetch_config), the
  * way the loop does, and prints the rate.
  *
  * usage: resync_pool PORT USER KEY KNOWN_HOSTS DEVICES CONCURRENCY ROUNDS
@@ -11,7 +11,8 @@
 
 #include "log.h"
 #include "queue.h"
-#include "ssh_netconf.h"
+#include "fetch.h"
+#include "netconf.h"
 #include "worker.h"
 
 static double bench_now(void)
@@ -38,9 +39,9 @@ int main(int argc, char **argv)
 	rounds = (unsigned)atoi(argv[7]);
 	total = devices * rounds;
 	log_init("resync_pool", 0, 0);
-	if (ssh_netconf_global_init() < 0 || !(results = queue_new()))
+	if (netconf_global_init() < 0 || !(results = queue_new()))
 		return 1;
-	pool = worker_pool_new(threads, ssh_netconf_fetch, results);
+	pool = worker_pool_new(threads, fetch_config, results);
 	if (!pool)
 		return 1;
 	t0 = bench_now();
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
 	t1 = bench_now();
 	worker_pool_free(pool);
 	queue_free(results);
-	ssh_netconf_global_cleanup();
+	netconf_global_cleanup();
 	printf("%u %u %.3f\n", total, ok, t1 - t0);
 	return ok == total ? 0 : 1;
 }

@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ssh_netconf.h"
+#include "fetch.h"
+#include "netconf.h"
 #include "testutil.h"
 
 static char devsim[512];
@@ -39,7 +40,7 @@ static void test_hello_base11(void **state)
 	int b11 = -1;
 
 	(void)state;
-	assert_int_equal(ssh_netconf_parse_hello(h, strlen(h), &b11, err, sizeof(err)), 0);
+	assert_int_equal(netconf_parse_hello(h, strlen(h), &b11, NULL, err, sizeof(err)), 0);
 	assert_int_equal(b11, 1);
 }
 
@@ -51,7 +52,7 @@ static void test_hello_base10_only(void **state)
 	int b11 = -1;
 
 	(void)state;
-	assert_int_equal(ssh_netconf_parse_hello(h, strlen(h), &b11, err, sizeof(err)), 0);
+	assert_int_equal(netconf_parse_hello(h, strlen(h), &b11, NULL, err, sizeof(err)), 0);
 	assert_int_equal(b11, 0);
 }
 
@@ -68,12 +69,12 @@ static void test_hello_refused(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(ssh_netconf_parse_hello(bad[i], strlen(bad[i]), &b11, err, sizeof(err)), -1);
+		assert_int_equal(netconf_parse_hello(bad[i], strlen(bad[i]), &b11, NULL, err, sizeof(err)), -1);
 }
 
 struct reply_case {
 	const char *name, *xml;
-	enum nc_reply want;
+	enum fetch_reply want;
 	const char *text;       /* expected text (OK) or substring of err */
 	int64_t secs;
 	const char *user;
@@ -86,37 +87,37 @@ static const struct reply_case reply_cases[] = {
 	  "xmlns:junos=\"http://xml.juniper.net/junos/21.4R0/junos\" message-id=\"1\">"
 	  "<configuration-text junos:commit-seconds=\"1700000000\" junos:commit-user=\"alice\">\n"
 	  "system {\n    host-name r1;\n}\n&lt;x&gt;\n</configuration-text></rpc-reply>",
-	  NC_REPLY_OK, "system {\n    host-name r1;\n}\n<x>\n", 1700000000, "alice", 0 },
+	  FETCH_REPLY_OK, "system {\n    host-name r1;\n}\n<x>\n", 1700000000, "alice", 0 },
 	{ "attributes without the junos namespace are not commit data",
 	  "<rpc-reply><configuration-text commit-seconds=\"5\" commit-user=\"eve\">a\n"
 	  "</configuration-text></rpc-reply>",
-	  NC_REPLY_OK, "a\n", 0, "", 0 },
+	  FETCH_REPLY_OK, "a\n", 0, "", 0 },
 	{ "standard get-config data",
 	  "<rpc-reply><data><system><host-name>r9</host-name></system></data></rpc-reply>",
-	  NC_REPLY_OK, "<system>\n  <host-name>r9</host-name>\n</system>\n", 0, "", 0 },
+	  FETCH_REPLY_OK, "<system>\n  <host-name>r9</host-name>\n</system>\n", 0, "", 0 },
 	{ "rpc-error with a message",
 	  "<rpc-reply><rpc-error><error-tag>operation-failed</error-tag>"
 	  "<error-severity>error</error-severity><error-message>\n  database\n  locked\n"
 	  "</error-message></rpc-error></rpc-reply>",
-	  NC_REPLY_RPC_ERROR, "NETCONF rpc-error: database locked", 0, "", 0 },
+	  FETCH_REPLY_RPC_ERROR, "NETCONF rpc-error: database locked", 0, "", 0 },
 	{ "rpc-error for an unknown operation asks for the fall-back",
 	  "<rpc-reply><rpc-error><error-tag>operation-not-supported</error-tag>"
 	  "<error-severity>error</error-severity></rpc-error></rpc-reply>",
-	  NC_REPLY_RPC_ERROR, "operation-not-supported", 0, "", 1 },
+	  FETCH_REPLY_RPC_ERROR, "operation-not-supported", 0, "", 1 },
 	{ "a warning does not fail the reply",
 	  "<rpc-reply><rpc-error><error-severity>warning</error-severity>"
 	  "<error-message>statement deprecated</error-message></rpc-error>"
 	  "<configuration-text>ok\n</configuration-text></rpc-reply>",
-	  NC_REPLY_OK, "ok\n", 0, "", 0 },
-	{ "no configuration", "<rpc-reply><ok/></rpc-reply>", NC_REPLY_MALFORMED,
+	  FETCH_REPLY_OK, "ok\n", 0, "", 0 },
+	{ "no configuration", "<rpc-reply><ok/></rpc-reply>", FETCH_REPLY_MALFORMED,
 	  "no configuration", 0, "", 0 },
-	{ "not an rpc-reply", "<hello/>", NC_REPLY_MALFORMED, "instead of <rpc-reply>", 0, "", 0 },
+	{ "not an rpc-reply", "<hello/>", FETCH_REPLY_MALFORMED, "instead of <rpc-reply>", 0, "", 0 },
 	{ "truncated", "<rpc-reply><configuration-text>system {\n  host-",
-	  NC_REPLY_MALFORMED, "malformed reply", 0, "", 0 },
+	  FETCH_REPLY_MALFORMED, "malformed reply", 0, "", 0 },
 	{ "entity expansion refused",
 	  "<!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;\">]>"
 	  "<rpc-reply><configuration-text>&b;&b;&b;</configuration-text></rpc-reply>",
-	  NC_REPLY_MALFORMED, "DOCTYPE", 0, "", 0 },
+	  FETCH_REPLY_MALFORMED, "DOCTYPE", 0, "", 0 },
 };
 
 static void test_config_reply_table(void **state)
@@ -128,13 +129,13 @@ static void test_config_reply_table(void **state)
 		size_t len = 0;
 		int64_t secs = -1;
 		int unsup = -1;
-		enum nc_reply r;
+		enum fetch_reply r;
 
 		print_message("case: %s\n", c->name);
-		r = ssh_netconf_parse_config_reply(c->xml, strlen(c->xml), &text, &len, &secs, user,
+		r = fetch_parse_config_reply(c->xml, strlen(c->xml), &text, &len, &secs, user,
 						   sizeof(user), &unsup, err, sizeof(err));
 		assert_int_equal(r, c->want);
-		if (r == NC_REPLY_OK) {
+		if (r == FETCH_REPLY_OK) {
 			assert_non_null(text);
 			assert_string_equal(text, c->text);
 			assert_int_equal(len, strlen(c->text));
@@ -207,7 +208,7 @@ static int sim_teardown(void **state)
 		testutil_rmrf(tmp);
 		free(tmp);
 	}
-	ssh_netconf_global_cleanup();
+	netconf_global_cleanup();
 	return 0;
 }
 
@@ -234,7 +235,7 @@ static void req_for(struct fetch_request *req, int n)
 static void fetch(struct fetch_request *req, struct fetch_result *res)
 {
 	memset(res, 0xa5, sizeof(*res)); /* the fetch must fill every field */
-	ssh_netconf_fetch(req, res);
+	fetch_config(req, res);
 	print_message("%s: ok=%d conn=%d reason='%s'\n", req->name, res->ok, res->conn, res->reason);
 	assert_int_equal(res->job, req->job);
 	assert_int_equal(res->device, req->device);
@@ -468,7 +469,7 @@ static void *bg_fetch(void *arg)
 {
 	struct bg *b = arg;
 
-	ssh_netconf_fetch(&b->req, &b->res);
+	fetch_config(&b->req, &b->res);
 	b->ended = now_s();
 	return NULL;
 }
