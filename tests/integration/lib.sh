@@ -68,7 +68,8 @@ track_daemon() {
 }
 stop_daemons() {
 	local p
-	for p in "${daemon_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	# SIGCONT too: a daemon a test left stopped (SIGSTOP) would never end.
+	for p in "${daemon_pids[@]}"; do kill "$p" 2>/dev/null || true; kill -CONT "$p" 2>/dev/null || true; done
 	for p in "${daemon_pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	daemon_pids=()
 }
@@ -122,9 +123,9 @@ start_snmpd() {
 	wait_for "snmpd's AgentX socket" test -S "$work/agentx.sock"
 	wait_for "snmpd listening" udp_listening "$1"
 }
-# start_rsyslog_relp IN_PORT RELP_PORT: a private rsyslogd (own config, pid
-# file and work directory, no system inputs) that takes device syslog on
-# IN_PORT/udp and forwards it by RELP to resyncd, as docs/INGESTION.md says.
+# start_rsyslog_relp IN_PORT RELP_PORT: a private rsyslogd ($rsyslog_pid; own
+# config, pid file and work directory, no system inputs) that takes device
+# syslog on IN_PORT/udp and forwards it by RELP to resyncd, as docs/INGESTION.md says.
 start_rsyslog_relp() {
 	mkdir -p "$work/rsyslog"
 	cat > "$work/rsyslog.conf" <<-CONF
@@ -137,6 +138,7 @@ start_rsyslog_relp() {
 	       queue.type="LinkedList" queue.filename="relpq" queue.saveOnShutdown="on")
 	CONF
 	rsyslogd -n -i "$work/rsyslogd.pid" -f "$work/rsyslog.conf" > "$work/rsyslogd.log" 2>&1 &
+	rsyslog_pid=$!
 	track_daemon $!
 	wait_for "rsyslogd's UDP input" udp_listening "$1"
 }

@@ -8,7 +8,8 @@
 #   a) R1/R4: a commit gives exactly the traps outOfSync, synchronizing,
 #      inSync for that device, and one successful autoResync job (job traps
 #      scheduled, inProgress, success);
-#   b) R2/R6: five commits inside one waiting window make one job;
+#   b) R2/R6: five commits inside one waiting window make one job (however
+#      long sending them takes);
 #   c) R1/R3/R4: a commit while the device is synchronizing (devsim fault=slow)
 #      leaves it outOfSync when that job ends, a second job (delayed by I while
 #      the first runs, never overlapping it) brings it inSync;
@@ -162,7 +163,14 @@ echo "ok a) r1: traps outOfSync synchronizing inSync, job ${J[0]} autoResync suc
 snmp_set RESYNCD-MIB::autoResyncWaitSecs.0 u 10 >/dev/null
 expect "autoResyncWaitSecs" "$(get autoResyncWaitSecs.0)" "10 seconds"
 dups=$(get resyncdMsgsDuplicate.0)
+# The window starts when the first commit reaches resyncd, and all five must
+# reach it inside the window however long sending them takes (five devsim
+# commits and senders on a busy machine can take longer than W): rsyslogd is
+# held (SIGSTOP) while they are sent, the kernel keeps the datagrams in its
+# socket buffer, and once released rsyslogd relays them back to back.
+kill -STOP "$rsyslog_pid"
 for _ in 1 2 3 4 5; do commit r2 bob; done
+kill -CONT "$rsyslog_pid"
 commits_are() { [ "$(dev r2 CommitCount)" = "$1" ]; }
 wait_for "r2's five commits" commits_are 5
 mapfile -t J < <(jobs_of r2)
