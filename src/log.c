@@ -6,6 +6,7 @@
 #include <time.h>
 
 static int use_syslog;
+static int errors_to_stderr;
 static int max_prio = LOG_INFO;
 
 void log_init(const char *ident, int to_syslog, int debug)
@@ -16,6 +17,11 @@ void log_init(const char *ident, int to_syslog, int debug)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+void log_errors_to_stderr(int on)
+{
+	errors_to_stderr = on;
+}
+
 void log_msg(int prio, const char *fmt, ...)
 {
 	if (prio > max_prio)
@@ -23,6 +29,16 @@ void log_msg(int prio, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	if (use_syslog) {
+		if (errors_to_stderr && prio <= LOG_WARNING) {
+			va_list copy;
+			va_copy(copy, ap);
+			flockfile(stderr);
+			fputs("resyncd: ", stderr);
+			vfprintf(stderr, fmt, copy);
+			fputc('\n', stderr);
+			funlockfile(stderr);
+			va_end(copy);
+		}
 		vsyslog(prio, fmt, ap);
 	} else {
 		static const char *const names[] = { "emerg", "alert", "crit", "error",

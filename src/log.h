@@ -5,6 +5,9 @@
 #include <syslog.h>
 
 void log_init(const char *ident, int to_syslog, int debug);
+/* With syslog: warnings and errors also go to stderr (while a detaching
+ * daemon starts, so whoever started it sees why it did not). */
+void log_errors_to_stderr(int on);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)

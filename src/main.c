@@ -15,6 +15,7 @@
 #include "archive.h"
 #include "classify.h"
 #include "config.h"
+#include "detach.h"
 #include "dump.h"
 #include "intended.h"
 #include "inventory.h"
@@ -116,10 +117,13 @@ static int claim_state_dir(const char *dir)
 static int run_daemon(int foreground, int debug)
 {
 	log_init("resyncd", !foreground, debug);
-	if (!foreground && daemon(0, 0) < 0) {
+	/* Detached, the parent waits until the daemon runs or has failed to
+	 * start, and exits with its status; until then errors go to stderr too. */
+	if (!foreground && detach_begin() < 0) {
 		fprintf(stderr, "resyncd: cannot detach: %s\n", strerror(errno));
 		return 1;
 	}
+	log_errors_to_stderr(!foreground);
 	signal(SIGPIPE, SIG_IGN);
 	struct store *store;
 	char err[512];
@@ -159,7 +163,12 @@ static int run_daemon(int foreground, int debug)
 		rc = 1;
 	if (rc == 0 && agent_start(&l, &cfg) < 0)
 		rc = 1;
-	log_info("resyncd %s running: %u devices, state in %s", RESYNCD_VERSION, l.model.ndevices, cfg.state_dir);
+	if (rc == 0) {
+		log_info("resyncd %s running: %u devices, state in %s", RESYNCD_VERSION, l.model.ndevices,
+			 cfg.state_dir);
+		log_errors_to_stderr(0);
+		detach_ready();
+	}
 	if (rc == 0 && loop_run(&l) < 0)
 		rc = 1;
 	/* Edges stop in reverse order, before the loop's state goes. */
