@@ -176,7 +176,7 @@ int archive_diff_main(const char *state_dir, const char *device_name, bool inten
 	struct model m;
 	struct config_meta *list = NULL, ma, mb;
 	size_t n = 0;
-	char *ta = NULL, *tb = NULL, la[160], lb[160], err[256], name[RS_NAME_MAX + 16];
+	char *ta = NULL, *tb = NULL, la[160], lb[160], err[1024], name[RS_NAME_MAX + 16];
 	size_t alen = 0, blen = 0;
 	uint32_t va = 0, vb = 0, ka, kb;
 	struct device *d;
@@ -190,7 +190,7 @@ int archive_diff_main(const char *state_dir, const char *device_name, bool inten
 		model_free(&m);
 		return 2;
 	}
-	if (store_open(state_dir, &s, err, sizeof(err)) < 0) {
+	if (store_open_tool(state_dir, &s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "resyncd: %s\n", err);
 		goto out;
 	}

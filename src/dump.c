@@ -8,8 +8,8 @@
 int dump_state(const char *state_dir, FILE *out)
 {
 	struct store *s;
-	char err[256];
-	if (store_open(state_dir, &s, err, sizeof(err)) < 0) {
+	char err[1024];
+	if (store_open_tool(state_dir, &s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "resyncd: %s\n", err);
 		return -1;
 	}
@@ -17,6 +17,8 @@ int dump_state(const char *state_dir, FILE *out)
 	model_init(&m);
 	int have_settings;
 	int rc = store_load(s, &m, &have_settings);
+	if (rc < 0)
+		fprintf(stderr, "resyncd: %s\n", store_error(s));
 	fprintf(out, "#device\tindex\tname\taddress\tmanagedStatus\tconnStatus\tcommitCount\tlastCommitUser"
 		     "\tlastResyncResult\tlastResyncReason\tconfigVersion\tscheduledAutoJob\n");
 	struct device *d;

@@ -398,6 +398,8 @@ int loop_restore(struct loop *l)
 	int have_settings = 0, rc = 0;
 	if (l->store) {
 		rc = store_load(l->store, &l->model, &have_settings);
+		if (rc < -1)
+			return rc; /* damaged: the caller refuses to run, nothing is written */
 		if (rc < 0)
 			log_err("store: %s", store_error(l->store));
 	}

@@ -126,7 +126,7 @@ static int run_daemon(int foreground, int debug)
 	log_errors_to_stderr(!foreground);
 	signal(SIGPIPE, SIG_IGN);
 	struct store *store;
-	char err[512];
+	char err[1024];
 	if (store_open(cfg.state_dir, &store, err, sizeof(err)) < 0) {
 		log_err("cannot open the state directory: %s", err);
 		return 1;
@@ -150,7 +150,13 @@ static int run_daemon(int foreground, int debug)
 	}
 	l.on_reload = reload;
 	l.on_config_fetched = intended_on_config_fetched;
-	loop_restore(&l);
+	if (loop_restore(&l) < -1) { /* a damaged database: running on it would lose or invent state */
+		log_err("cannot read the store: %s", store_error(store));
+		loop_free(&l);
+		ssh_netconf_global_cleanup();
+		store_close(store);
+		return 1;
+	}
 	inventory_sync(&l, &cfg);
 	config_drop_devices(&cfg); /* the model has them now: no second copy */
 	/* libconfig's parse tree of a large file is freed by now, but glibc keeps

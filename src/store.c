@@ -19,7 +19,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "log.h"
 
 #define REC_FORMAT 1
 
@@ -28,7 +31,10 @@ struct store {
 	DB *meta, *devices, *jobs, *settings, *cfgmeta, *cfgtext;
 	DB_TXN *txn;
 	int lock_fd;
-	char err[256];
+	int damaged;                     /* a database could not be read: refuse to run on it */
+	char dir[4096];
+	char err[512];
+	char dberr[256];                 /* libdb's own last message (checksum error: page N ...) */
 };
 
 /* ---- record encoding ----------------------------------------------------- */
@@ -355,35 +361,173 @@ static int fail(struct store *s, const char *what, int rc)
 	return -1;
 }
 
-static int open_db(struct store *s, DB **db, const char *name, u_int32_t oflags)
+/* What an operator does about a damaged database (docs/OPERATIONS.md). */
+#define STORE_DAMAGED_HINT \
+	"stop resyncd and restore the state directory from a backup, or salvage what is readable " \
+	"with db_dump -r and db_load (docs/OPERATIONS.md, 'A damaged store')"
+
+/* A database that cannot be read: the message names the file, libdb's
+ * reason and what to do, and the store is marked damaged. */
+static int damaged(struct store *s, const char *name, int rc)
+{
+	s->damaged = 1;
+	snprintf(s->err, sizeof(s->err), "%s/%s is damaged (%s%s%s): " STORE_DAMAGED_HINT, s->dir, name,
+		 db_strerror(rc), *s->dberr ? ": " : "", s->dberr);
+	return -1;
+}
+
+/* libdb's own messages go to resyncd's log, at most one a minute (a full
+ * disk made it print "No space left on device" twice a second), and the
+ * first of them (a checksum error names its page) is kept for the error
+ * that follows. */
+#define DB_LOG_INTERVAL_SECS 60
+
+static void on_db_error(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	(void)prefix;
+	static time_t last;
+	static unsigned long quiet;
+	struct store *s = env->app_private;
+	if (s && !*s->dberr) /* the first says why; a panic follows it */
+		snprintf(s->dberr, sizeof(s->dberr), "%s", msg);
+	time_t now = time(NULL);
+	if (last && now - last < DB_LOG_INTERVAL_SECS) {
+		quiet++;
+		return;
+	}
+	if (quiet)
+		log_warn("store: libdb: %s (and %lu more libdb messages in the last %d s)", msg, quiet,
+			 DB_LOG_INTERVAL_SECS);
+	else
+		log_warn("store: libdb: %s", msg);
+	last = now;
+	quiet = 0;
+}
+
+/* Every database is opened with page checksums: a page that was overwritten
+ * or torn is an error (DB_RUNRECOVERY) instead of a wild read inside libdb.
+ * libdb ignores the flag for a file made without them (store_upgrade). A
+ * store that has its databases (create = 0) must have them: a missing or
+ * emptied file is refused rather than made again empty. */
+static int open_db(struct store *s, DB **db, const char *name, int create)
 {
 	int rc = db_create(db, s->env, 0);
 	if (rc)
 		return fail(s, name, rc);
-	rc = (*db)->open(*db, NULL, name, NULL, DB_BTREE, oflags | DB_AUTO_COMMIT, 0600);
+	(*db)->set_flags(*db, DB_CHKSUM);
+	rc = (*db)->open(*db, NULL, name, NULL, DB_BTREE, (create ? DB_CREATE : 0) | DB_AUTO_COMMIT, 0600);
+	if (rc == ENOENT)
+		return damaged(s, name, rc);
 	if (rc)
-		return fail(s, name, rc);
+		return rc == DB_RUNRECOVERY || rc == EINVAL ? damaged(s, name, rc) : fail(s, name, rc);
 	return 0;
 }
 
-static int check_format(struct store *s)
+/* The meta key that says every database has page checksums. */
+#define META_CHKSUM "chksum"
+
+static int meta_get(struct store *s, const char *k, uint32_t *v)
 {
-	DBT key = { .data = "format", .size = 6 };
+	DBT key = { .data = (void *)k, .size = (u_int32_t)strlen(k) };
 	DBT val;
-	uint32_t be = htonl(STORE_FORMAT);
 	memset(&val, 0, sizeof(val));
 	int rc = s->meta->get(s->meta, NULL, &key, &val, 0);
-	if (rc == DB_NOTFOUND) {
-		val.data = &be;
-		val.size = sizeof(be);
-		rc = s->meta->put(s->meta, NULL, &key, &val, DB_AUTO_COMMIT);
-		return rc ? fail(s, "meta", rc) : 0;
-	}
+	if (rc == DB_NOTFOUND)
+		return 1;
 	if (rc)
 		return fail(s, "meta", rc);
+	*v = 0;
+	if (val.size == sizeof(*v))
+		*v = ntohl(*(uint32_t *)val.data);
+	return 0;
+}
+
+static int meta_put(struct store *s, const char *k, uint32_t v)
+{
+	uint32_t be = htonl(v);
+	DBT key = { .data = (void *)k, .size = (u_int32_t)strlen(k) };
+	DBT val = { .data = &be, .size = sizeof(be) };
+	int rc = s->meta->put(s->meta, NULL, &key, &val, DB_AUTO_COMMIT);
+	return rc ? fail(s, "meta", rc) : 0;
+}
+
+/* Rewrites one database of a store made before page checksums into a
+ * checksummed copy, then swaps it in (remove + rename in one transaction, so
+ * a crash leaves the old file or the new one, never neither). */
+static int upgrade_db(struct store *s, const char *name)
+{
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%s.upgrade", name);
+	DB *old = NULL, *nw = NULL;
+	DBC *c = NULL;
+	DB_TXN *t = NULL;
+	int rc = db_create(&old, s->env, 0);
+	if (rc == 0)
+		rc = old->open(old, NULL, name, NULL, DB_BTREE, DB_AUTO_COMMIT, 0600);
+	if (rc == ENOENT) { /* not made yet: it will be, with checksums */
+		old->close(old, 0);
+		return 0;
+	}
+	u_int32_t flags = 0;
+	if (rc == 0)
+		rc = old->get_flags(old, &flags);
+	if (rc == 0 && (flags & DB_CHKSUM)) {
+		old->close(old, 0);
+		return 0;
+	}
+	if (rc)
+		goto out;
+	s->env->dbremove(s->env, NULL, tmp, NULL, DB_AUTO_COMMIT); /* a leftover of a crash */
+	if ((rc = db_create(&nw, s->env, 0)) || (rc = nw->set_flags(nw, DB_CHKSUM)) ||
+	    (rc = nw->open(nw, NULL, tmp, NULL, DB_BTREE, DB_CREATE | DB_EXCL | DB_AUTO_COMMIT, 0600)) ||
+	    (rc = s->env->txn_begin(s->env, NULL, &t, 0)) || (rc = old->cursor(old, NULL, &c, 0)))
+		goto out;
+	DBT key, val;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	while ((rc = c->get(c, &key, &val, DB_NEXT)) == 0)
+		if ((rc = nw->put(nw, t, &key, &val, 0)))
+			break;
+	if (rc != DB_NOTFOUND)
+		goto out;
+	c->close(c);
+	c = NULL;
+	rc = t->commit(t, 0);
+	t = NULL;
+	if (rc)
+		goto out;
+	old->close(old, 0);
+	nw->close(nw, 0);
+	old = nw = NULL;
+	if ((rc = s->env->txn_begin(s->env, NULL, &t, 0)) || (rc = s->env->dbremove(s->env, t, name, NULL, 0)) ||
+	    (rc = s->env->dbrename(s->env, t, tmp, NULL, name, 0))) {
+		if (t)
+			t->abort(t);
+		return fail(s, name, rc);
+	}
+	rc = t->commit(t, 0);
+	return rc ? fail(s, name, rc) : 0;
+out:
+	if (c)
+		c->close(c);
+	if (t)
+		t->abort(t);
+	if (nw)
+		nw->close(nw, 0);
+	if (old)
+		old->close(old, 0);
+	return rc == DB_RUNRECOVERY ? damaged(s, name, rc) : fail(s, name, rc);
+}
+
+/* 1: a new store (no format yet), 0: an existing one we can read, -1: not. */
+static int check_format(struct store *s)
+{
 	uint32_t stored = 0;
-	if (val.size == sizeof(stored))
-		stored = ntohl(*(uint32_t *)val.data);
+	int rc = meta_get(s, "format", &stored);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return meta_put(s, "format", STORE_FORMAT) < 0 || meta_put(s, META_CHKSUM, 1) < 0 ? -1 : 1;
 	if (stored == 0 || stored > STORE_FORMAT) {
 		snprintf(s->err, sizeof(s->err),
 			 "store format %u is not readable by this resyncd (reads up to %u)", stored, STORE_FORMAT);
@@ -392,7 +536,22 @@ static int check_format(struct store *s)
 	return 0;
 }
 
-int store_open(const char *dir, struct store **out, char *err, size_t errlen)
+/* A store from before page checksums gets them, database by database, once,
+ * by the daemon (not by a tool, which may run as another user). */
+static int store_upgrade(struct store *s)
+{
+	uint32_t done = 0;
+	int rc = meta_get(s, META_CHKSUM, &done);
+	if (rc < 0 || (rc == 0 && done))
+		return rc < 0 ? -1 : 0;
+	static const char *const names[] = { "devices.db", "jobs.db", "settings.db", "cfgmeta.db", "cfgtext.db" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (upgrade_db(s, names[i]) < 0)
+			return -1;
+	return meta_put(s, META_CHKSUM, 1);
+}
+
+static int open_store(const char *dir, int upgrade, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -400,6 +559,7 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		return -1;
 	}
 	s->lock_fd = -1;
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(s->err, sizeof(s->err), "cannot create state directory %s: %s", dir, strerror(errno));
 		goto fail;
@@ -425,7 +585,8 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		fail(s, "environment", rc);
 		goto fail;
 	}
-	s->env->set_errpfx(s->env, "resyncd store");
+	s->env->app_private = s;
+	s->env->set_errcall(s->env, on_db_error);
 	/* Log files are removed once checkpointed; the store stays small. */
 	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL;
@@ -436,14 +597,15 @@ int store_open(const char *dir, struct store **out, char *err, size_t errlen)
 		fail(s, dir, rc);
 		goto fail;
 	}
+	int fresh;
+	if (open_db(s, &s->meta, "meta.db", 1) || (fresh = check_format(s)) < 0 ||
+	    (owner && upgrade && !fresh && store_upgrade(s) < 0))
+		goto fail;
 	if (owner)
 		flock(s->lock_fd, LOCK_SH); /* converts: others may join now */
-	if (open_db(s, &s->meta, "meta.db", DB_CREATE) || check_format(s) ||
-	    open_db(s, &s->devices, "devices.db", DB_CREATE) ||
-	    open_db(s, &s->jobs, "jobs.db", DB_CREATE) ||
-	    open_db(s, &s->settings, "settings.db", DB_CREATE) ||
-	    open_db(s, &s->cfgmeta, "cfgmeta.db", DB_CREATE) ||
-	    open_db(s, &s->cfgtext, "cfgtext.db", DB_CREATE))
+	if (open_db(s, &s->devices, "devices.db", fresh) || open_db(s, &s->jobs, "jobs.db", fresh) ||
+	    open_db(s, &s->settings, "settings.db", fresh) || open_db(s, &s->cfgmeta, "cfgmeta.db", fresh) ||
+	    open_db(s, &s->cfgtext, "cfgtext.db", fresh))
 		goto fail;
 	*out = s;
 	return 0;
@@ -451,6 +613,16 @@ fail:
 	snprintf(err, errlen, "%s", s->err);
 	store_close(s);
 	return -1;
+}
+
+int store_open(const char *dir, struct store **out, char *err, size_t errlen)
+{
+	return open_store(dir, 1, out, err, errlen);
+}
+
+int store_open_tool(const char *dir, struct store **out, char *err, size_t errlen)
+{
+	return open_store(dir, 0, out, err, errlen);
 }
 
 void store_close(struct store *s)
@@ -595,9 +767,12 @@ static int each(struct store *s, DB *db, int (*fn)(struct rbuf *r, void *ctx), v
 		if (fn(&r, ctx) < 0)
 			ret = -1;
 	}
-	if (rc != DB_NOTFOUND)
-		ret = fail(s, "cursor", rc);
 	c->close(c);
+	if (rc != DB_NOTFOUND) {
+		const char *name = NULL, *dbname = NULL;
+		db->get_dbname(db, &name, &dbname);
+		return damaged(s, name ? name : "a database", rc) - 1;
+	}
 	return ret;
 }
 
@@ -641,14 +816,18 @@ int store_load(struct store *s, struct model *m, int *have_settings)
 			*have_settings = !r.err;
 		}
 	} else if (rc != DB_NOTFOUND) {
-		return fail(s, "settings", rc);
+		return damaged(s, "settings.db", rc) - 1;
 	}
-	int ret = 0;
-	if (each(s, s->devices, load_device, m) < 0) {
+	int ret = 0, rc2;
+	if ((rc2 = each(s, s->devices, load_device, m)) < -1)
+		return -2;
+	if (rc2 < 0) {
 		snprintf(s->err, sizeof(s->err), "some device records could not be read");
 		ret = -1;
 	}
-	if (each(s, s->jobs, load_job, m) < 0) {
+	if ((rc2 = each(s, s->jobs, load_job, m)) < -1)
+		return -2;
+	if (rc2 < 0) {
 		snprintf(s->err, sizeof(s->err), "some job records could not be read");
 		ret = -1;
 	}

@@ -26,8 +26,13 @@ struct config_meta {
 	unsigned char sha256[32];
 };
 
-/* Opens (creating if needed) and runs recovery. On error fills err. */
+/* Opens (creating if needed) and runs recovery. On error fills err; a
+ * damaged database (checksum error, missing or emptied file) is an error
+ * naming the file and what to do. The first opener gives a store made
+ * before page checksums its checksums (a one-time rewrite). */
 int store_open(const char *dir, struct store **out, char *err, size_t errlen);
+/* The same for --dump-state and --diff: never rewrites a database. */
+int store_open_tool(const char *dir, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
 const char *store_error(const struct store *s); /* last error text */
 
@@ -41,7 +46,9 @@ int store_put_job(struct store *s, const struct job *j);
 int store_del_job(struct store *s, uint32_t id);
 int store_put_settings(struct store *s, const struct settings *st);
 
-/* Loads settings (if stored: returns 1 then), devices and jobs into m. */
+/* Loads settings (if stored: *have_settings 1 then), devices and jobs into m.
+ * -1: some records could not be decoded (skipped, store_error says which);
+ * -2: a database is damaged (store_error names it): do not run on it. */
 int store_load(struct store *s, struct model *m, int *have_settings);
 
 /* Configuration archive: text and meta keyed by (device, version). */

@@ -2,6 +2,7 @@
  * crash safety under SIGKILL, and J5 restart through the real loop. */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,124 @@ static void test_store_refuses_newer_format(void **state)
 	char err[256];
 	assert_int_equal(store_open(dir, &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "store format 99"));
+	testutil_rmrf(dir);
+	free(dir);
+}
+
+/* A store with n devices (enough for several pages), closed. */
+static char *store_with_devices(int n)
+{
+	char *dir = testutil_tmpdir();
+	struct store *s = open_or_fail(dir);
+	struct model m;
+	model_init(&m);
+	assert_int_equal(store_begin(s), 0);
+	for (int i = 1; i <= n; i++) {
+		char name[32], addr[32];
+		snprintf(name, sizeof(name), "r%d.lab", i);
+		snprintf(addr, sizeof(addr), "10.0.%d.%d", i / 250, i % 250 + 1);
+		struct device *d = model_device_add(&m, (uint32_t)i, name, addr, 1);
+		snprintf(d->last_resync_reason, sizeof(d->last_resync_reason), "a reason long enough to fill pages");
+		assert_int_equal(store_put_device(s, d), 0);
+	}
+	assert_int_equal(store_commit(s), 0);
+	model_free(&m);
+	store_close(s);
+	return dir;
+}
+
+/* Overwrites pages 1 and 2 (of 4 KiB, libdb's page size here) of a file. */
+static void overwrite_pages(const char *dir, const char *file)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	unsigned char junk[8192];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)(i * 131 + 7);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 4096), (ssize_t)sizeof(junk));
+	close(fd);
+}
+
+/* Opens and loads dir in a child (an unchecked store crashes inside libdb);
+ * returns the child's exit status: 0 loaded, 3 refused with a message
+ * naming file and a backup, else a crash or a silent success. */
+static int open_load_in_child(const char *dir, const char *file, int want_devices)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *s = NULL;
+		char err[1024] = "";
+		struct model m;
+		model_init(&m);
+		int have, rc = store_open(dir, &s, err, sizeof(err)) < 0 ? -2 : 0;
+		if (rc == 0) {
+			rc = store_load(s, &m, &have); /* -1 (records skipped) is not a refusal */
+			snprintf(err, sizeof(err), "%s", store_error(s));
+		}
+		if (rc == 0)
+			_exit(m.ndevices == (uint32_t)want_devices ? 0 : 4);
+		fprintf(stderr, "refused: %s\n", err);
+		_exit(rc != -2 || !strstr(err, file) || !strstr(err, "damaged") || !strstr(err, "backup") ? 5 : 3);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void test_store_overwritten_page_is_refused_naming_the_file(void **state)
+{
+	(void)state;
+	char *dir = store_with_devices(300);
+	assert_int_equal(open_load_in_child(dir, "devices.db", 300), 0);
+	overwrite_pages(dir, "devices.db");
+	assert_int_equal(open_load_in_child(dir, "devices.db", 300), 3);
+	testutil_rmrf(dir);
+	free(dir);
+}
+
+static void test_store_truncated_or_missing_devices_db_is_refused(void **state)
+{
+	(void)state;
+	char *dir = store_with_devices(300);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/devices.db", dir);
+	assert_int_equal(truncate(path, 8192), 0); /* half a file */
+	assert_int_equal(open_load_in_child(dir, "devices.db", 300), 3);
+	assert_int_equal(truncate(path, 0), 0);    /* emptied */
+	assert_int_equal(open_load_in_child(dir, "devices.db", 300), 3);
+	assert_int_equal(unlink(path), 0);         /* gone */
+	assert_int_equal(open_load_in_child(dir, "devices.db", 300), 3);
+	testutil_rmrf(dir);
+	free(dir);
+}
+
+/* A store as format-1 releases made it (no page checksums: db_dump and
+ * db_load rewrite each database so) is read as it is, given checksums by
+ * the daemon's open, and a page overwritten after that is then refused. */
+static void test_store_upgrade_gives_an_old_store_page_checksums(void **state)
+{
+	(void)state;
+	char *dir = store_with_devices(300);
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && for f in devices jobs settings cfgmeta cfgtext; do"
+		 " db_dump -h . $f.db > $f.dump && rm $f.db && db_load -h . $f.db < $f.dump || exit 1; done &&"
+		 " rm meta.db && printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 666f726d6174\n 00000001\nDATA=END\n'"
+		 " | db_load -h . meta.db && rm -f __db.* 2>/dev/null", dir);
+	if (system(cmd) != 0)
+		skip(); /* db_dump/db_load missing: install-deps brings db-util */
+	/* A tool reads the old store without changing it. */
+	struct store *s = NULL;
+	char err[1024];
+	assert_int_equal(store_open_tool(dir, &s, err, sizeof(err)), 0);
+	store_close(s);
+	/* The daemon's open upgrades; every record is still there. */
+	assert_int_equal(open_load_in_child(dir, "devices.db", 300), 0);
+	overwrite_pages(dir, "devices.db");
+	assert_int_equal(open_load_in_child(dir, "devices.db", 300), 3);
 	testutil_rmrf(dir);
 	free(dir);
 }
@@ -395,6 +514,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_store_config_versions),
 		cmocka_unit_test(test_store_refuses_newer_format),
 		cmocka_unit_test(test_store_survives_sigkill_mid_stream),
+		cmocka_unit_test(test_store_overwritten_page_is_refused_naming_the_file),
+		cmocka_unit_test(test_store_truncated_or_missing_devices_db_is_refused),
+		cmocka_unit_test(test_store_upgrade_gives_an_old_store_page_checksums),
 		cmocka_unit_test(test_store_second_opener_joins_live_environment),
 		cmocka_unit_test(test_J5_restart_restores_devices_settings_and_jobs),
 		cmocka_unit_test(test_file_settings_apply_unless_changed_by_snmpset),
