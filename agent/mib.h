@@ -34,6 +34,10 @@ int mib_devices_register(void);
 int mib_jobs_register(void);
 
 /* Registers handler_fn at a subtree; 0 or -1. */
+/* RESERVE2 of a SET: if the store cannot be written now, the SET is refused
+ * with resourceUnavailable before anything changes (true then). */
+bool mib_store_refuses(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests);
+
 int mib_register(const char *name, Netsnmp_Node_Handler *fn, const oid *root, size_t len, int modes);
 
 /* Where a GETNEXT of `name` enters the table whose OID is table[0..tlen).

@@ -355,6 +355,10 @@ static int dev_apply(struct dev_row *row, const char *who)
 		if (!d)
 			return -1;
 	} else if (row->has_addr || row->has_port || row->has_cred) {
+		char old_addr[RS_ADDR_MAX], old_cred[RS_NAME_MAX];
+		uint16_t old_port = d->ssh_port;
+		snprintf(old_addr, sizeof(old_addr), "%s", d->address);
+		snprintf(old_cred, sizeof(old_cred), "%s", d->credential);
 		if (row->has_addr && strcmp(addr, d->address) != 0 &&
 		    model_device_set_address(&l->model, d, addr) < 0)
 			return -1;
@@ -362,10 +366,16 @@ static int dev_apply(struct dev_row *row, const char *who)
 			d->ssh_port = (uint16_t)row->port;
 		if (row->has_cred)
 			model_istr_set(&d->credential, row->credential, RS_NAME_MAX);
+		if (loop_save_device(l, d) < 0) {
+			/* Not stored: back as it was (it would revert at the next start). */
+			if (strcmp(old_addr, d->address) != 0)
+				model_device_set_address(&l->model, d, old_addr);
+			d->ssh_port = old_port;
+			model_istr_set(&d->credential, old_cred, RS_NAME_MAX);
+			return -1;
+		}
 		log_info("device %s: address %s, ssh port %u, credential '%s' set by %s", d->name, d->address,
 			 d->ssh_port, d->credential, who);
-		if (loop_save_device(l, d) < 0)
-			return -1;
 	}
 	return 0;
 }
@@ -413,6 +423,8 @@ static void dev_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 			netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_COMMITFAILED);
 		goto out;
 	}
+	if (mib_store_refuses(reqinfo, requests))
+		goto out;
 	if (reqinfo->mode == MODE_SET_COMMIT) {
 		char who[160];
 		mib_who(reqinfo, who, sizeof(who));

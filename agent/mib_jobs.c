@@ -118,7 +118,7 @@ static void job_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 		netsnmp_set_request_error(reqinfo, r, reqinfo->mode == MODE_SET_COMMIT ? SNMP_ERR_COMMITFAILED : err);
 		return;
 	}
-	if (reqinfo->mode != MODE_SET_COMMIT || action == JOB_ACTION_NONE)
+	if (action == JOB_ACTION_NONE || mib_store_refuses(reqinfo, r) || reqinfo->mode != MODE_SET_COMMIT)
 		return;
 	char who[160];
 	uint32_t id = j->id;

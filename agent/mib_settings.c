@@ -87,6 +87,8 @@ int mib_settings_handler(MIB_HANDLER_ARGS)
 			err = settings_check(vb, &sub, &value);
 			if (err != SNMP_ERR_NOERROR)
 				netsnmp_set_request_error(reqinfo, r, err);
+			else
+				mib_store_refuses(reqinfo, r);
 			break;
 		case MODE_SET_COMMIT: {
 			/* Checked in the reserve phases; re-checked in case the

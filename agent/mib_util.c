@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "loop.h"
+
 struct loop *mib_loop;
 
 int mib_register(const char *name, Netsnmp_Node_Handler *fn, const oid *root, size_t len, int modes)
@@ -234,6 +236,14 @@ void mib_u32_table_getnext(netsnmp_request_info *r, struct model *m, const struc
 			break; /* the table is empty */
 	}
 	mib_no_next(r);
+}
+
+bool mib_store_refuses(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	if (reqinfo->mode != MODE_SET_RESERVE2 || loop_store_writable(mib_loop) == 0)
+		return false;
+	netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_RESOURCEUNAVAILABLE);
+	return true;
 }
 
 bool mib_is_check_phase(int mode)

@@ -187,6 +187,41 @@ int loop_apply(struct loop *l)
 	return rc;
 }
 
+/* For an operator's change that must be durable or not happen: persists,
+ * and only then performs; when persisting fails the actions are dropped
+ * (the caller undoes its model change) and -1 returned. */
+static int apply_durable(struct loop *l)
+{
+	if (l->batching || !l->actions.n)
+		return loop_apply(l);
+	if (persist(l) < 0) {
+		actions_clear(&l->actions);
+		arm_timer(l);
+		return -1;
+	}
+	return loop_apply(l);
+}
+
+int loop_store_writable(struct loop *l)
+{
+	if (!l->store)
+		return 0;
+	/* Rewriting the settings record as it is changes nothing but proves
+	 * that a transaction reaches the disk now. */
+	struct action a = { .kind = ACT_SAVE_SETTINGS };
+	struct actions saved = l->actions;
+	actions_init(&l->actions);
+	actions_push(&l->actions, &a);
+	int rc = persist(l);
+	if (rc == 0 && l->store_failures) {
+		log_info("store: writing again after %u failed attempts", l->store_failures);
+		l->store_failures = 0;
+	}
+	actions_free(&l->actions);
+	l->actions = saved;
+	return rc;
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -514,11 +549,18 @@ struct device *loop_new_device(struct loop *l, uint32_t index, const char *name,
 struct device *loop_add_device(struct loop *l, uint32_t index, const char *name, const char *address,
 			       uint16_t port, const char *credential, const char *who)
 {
+	uint32_t next = l->model.next_device_index;
 	struct device *d = loop_new_device(l, index, name, address, port, credential);
 	if (!d)
 		return NULL;
+	if (apply_durable(l) < 0) {
+		/* Not stored: not added (it would vanish at the next start). */
+		log_err("device %s: not added by %s: the store cannot be written", name, who ? who : "unknown");
+		model_device_remove(&l->model, d->index);
+		l->model.next_device_index = next;
+		return NULL;
+	}
 	log_info("device %s: added as index %u (%s) by %s", d->name, d->index, d->address, who ? who : "unknown");
-	loop_apply(l);
 	return d;
 }
 
@@ -526,7 +568,7 @@ int loop_save_device(struct loop *l, struct device *d)
 {
 	struct action a = { .kind = ACT_SAVE_DEVICE, .device = d->index };
 	actions_push(&l->actions, &a);
-	return loop_apply(l);
+	return apply_durable(l);
 }
 
 int loop_remove_device(struct loop *l, uint32_t index, const char *who)

@@ -68,6 +68,7 @@ int loop_commit(struct loop *l, struct device *d, const struct commit_info *ci);
 int loop_reload_settings(struct loop *l, const struct config *cfg);
 int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const char *who,
 		     const char **why);
+/* NULL if refused, or if it could not be stored (then nothing changed). */
 struct device *loop_add_device(struct loop *l, uint32_t index, const char *name,
 			       const char *address, uint16_t port, const char *credential,
 			       const char *who);
@@ -77,6 +78,9 @@ struct device *loop_new_device(struct loop *l, uint32_t index, const char *name,
 			       const char *address, uint16_t port, const char *credential);
 int loop_remove_device(struct loop *l, uint32_t index, const char *who);
 int loop_save_device(struct loop *l, struct device *d);
+/* 0 if a transaction reaches the disk now (nothing changes), else -1: an
+ * operator's change is refused up front rather than made in memory only. */
+int loop_store_writable(struct loop *l);
 struct job *loop_manual_resync(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
 struct job *loop_inventory_resync(struct loop *l, const char *who);
 /* S4: one deploy job over devices that each have an intended configuration. */

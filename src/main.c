@@ -125,6 +125,9 @@ static int run_daemon(int foreground, int debug)
 	}
 	log_errors_to_stderr(!foreground);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (ulimit -f, prlimit) makes a write fail with EFBIG,
+	 * handled like a full disk, instead of killing the daemon. */
+	signal(SIGXFSZ, SIG_IGN);
 	struct store *store;
 	char err[1024];
 	if (store_open(cfg.state_dir, &store, err, sizeof(err)) < 0) {

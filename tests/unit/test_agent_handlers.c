@@ -4,13 +4,19 @@
  * reserve/commit phases with the SNMP error each bad SET must get. */
 #include "testutil.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "loop.h"
 #include "mib.h"
 #include "notify.h"
 #include "oids.h"
+#include "store.h"
 
 static struct loop L;
 
@@ -315,6 +321,123 @@ static void test_device_rowstatus(void **state)
 	assert_int_equal(model_device_by_index(&L.model, 1)->ssh_port, 830);
 }
 
+/* Where the data of the store's newest log file ends (libdb makes the file
+ * 10 MB long at once; beyond its data it is zeros): a file size limit there
+ * makes every further transaction fail to reach the disk, as a full disk. */
+static off_t newest_log_end(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	assert_non_null(dp);
+	struct dirent *e;
+	char newest[300] = "";
+	while ((e = readdir(dp)))
+		if (strncmp(e->d_name, "log.", 4) == 0 && strcmp(e->d_name, newest) > 0)
+			snprintf(newest, sizeof(newest), "%s", e->d_name);
+	closedir(dp);
+	assert_true(*newest);
+	char path[700];
+	snprintf(path, sizeof(path), "%s/%s", dir, newest);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	unsigned char b[65536];
+	off_t off = 0, end = 0;
+	ssize_t n;
+	while ((n = read(fd, b, sizeof(b))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (b[i])
+				end = off + i + 1;
+		off += n;
+	}
+	close(fd);
+	return end;
+}
+
+static void set_fsize_limit(rlim_t lim)
+{
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = lim;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/* Under a file size limit at the log's end (RLIMIT_FSIZE, as prlimit sets
+ * it on a daemon: writes fail with EFBIG like ENOSPC) every writable object
+ * answers resourceUnavailable and nothing changes in memory; createAndGo and
+ * a column change that fail only at commit are undone; once writing works
+ * again a SET is stored and survives a reopen. */
+static void test_set_that_cannot_be_stored_is_refused(void **state)
+{
+	(void)state;
+	char *dir = testutil_tmpdir();
+	struct store *st = NULL;
+	char err[1024];
+	assert_int_equal(store_open(dir, &st, err, sizeof(err)), 0);
+	struct loop l;
+	assert_int_equal(loop_init(&l, st, NULL, NULL), 0);
+	assert_int_equal(loop_restore(&l), 0);
+	mib_loop = &l;
+	assert_non_null(loop_add_device(&l, 1, "r1.lab", "192.0.2.1", 830, "lab", "test"));
+	signal(SIGXFSZ, SIG_IGN);
+	set_fsize_limit((rlim_t)newest_log_end(dir));
+
+	/* createAndGo and destroy (RowStatus) */
+	assert_int_equal(create_row(7, "r7.lab", "10.0.0.7", true, RS_CREATEANDGO), SNMP_ERR_RESOURCEUNAVAILABLE);
+	assert_null(model_device_by_index(&l.model, 7));
+	assert_null(model_device_by_name(&l.model, "r7.lab"));
+	oid rs1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_ROW_STATUS, 1 };
+	long destroy = RS_DESTROY;
+	assert_int_equal(set1(mib_devices_handler, rs1, OID_LENGTH(rs1), ASN_INTEGER, &destroy, sizeof(destroy)),
+			 SNMP_ERR_RESOURCEUNAVAILABLE);
+	assert_non_null(model_device_by_index(&l.model, 1));
+	/* a column, the action, a setting */
+	oid port1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_SSH_PORT, 1 };
+	unsigned long port = 2222;
+	assert_int_equal(set1(mib_devices_handler, port1, OID_LENGTH(port1), ASN_UNSIGNED, &port, sizeof(port)),
+			 SNMP_ERR_RESOURCEUNAVAILABLE);
+	assert_int_equal(model_device_by_index(&l.model, 1)->ssh_port, 830);
+	oid act1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_ACTION, 1 };
+	long resync = DEV_ACTION_RESYNC;
+	uint32_t jobs = l.model.njobs;
+	assert_int_equal(set1(mib_devices_handler, act1, OID_LENGTH(act1), ASN_INTEGER, &resync, sizeof(resync)),
+			 SNMP_ERR_RESOURCEUNAVAILABLE);
+	assert_int_equal(l.model.njobs, jobs);
+	oid wait[] = { RESYNCD_SETTINGS_OID, 2, 0 };
+	unsigned long w = 45;
+	assert_int_equal(set1(mib_settings_handler, wait, OID_LENGTH(wait), ASN_UNSIGNED, &w, sizeof(w)),
+			 SNMP_ERR_RESOURCEUNAVAILABLE);
+	assert_int_equal(l.model.settings.auto_resync_wait_secs, 20);
+	/* The store failing between the check and the commit: undone. */
+	uint32_t n = l.model.ndevices, next = l.model.next_device_index;
+	assert_null(loop_add_device(&l, 0, "r8.lab", "10.0.0.8", 0, "", "test"));
+	assert_int_equal(l.model.ndevices, n);
+	assert_int_equal(l.model.next_device_index, next);
+	assert_null(model_device_by_name(&l.model, "r8.lab"));
+	struct device *d = model_device_by_index(&l.model, 1);
+	d->ssh_port = 2222;
+	assert_int_equal(loop_save_device(&l, d), -1);
+
+	/* Writing works again: the SET is stored and read back. */
+	set_fsize_limit(RLIM_INFINITY);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(create_row(7, "r7.lab", "10.0.0.7", true, RS_CREATEANDGO), SNMP_ERR_NOERROR);
+	loop_free(&l);
+	store_close(st);
+	assert_int_equal(store_open(dir, &st, err, sizeof(err)), 0);
+	struct model m;
+	model_init(&m);
+	int have;
+	assert_int_equal(store_load(st, &m, &have), 0);
+	assert_int_equal(m.ndevices, 2);
+	assert_non_null(model_device_by_index(&m, 7));
+	assert_int_equal(model_device_by_index(&m, 1)->ssh_port, 830);
+	assert_int_equal(m.settings.auto_resync_wait_secs, 20);
+	model_free(&m);
+	store_close(st);
+	mib_loop = NULL;
+	testutil_rmrf(dir);
+	free(dir);
+}
+
 static void test_job_tables(void **state)
 {
 	(void)state;
@@ -508,6 +631,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_job_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whole_mib_getnext_terminates, setup, teardown),
 		cmocka_unit_test(test_datetime_encoding),
+		cmocka_unit_test(test_set_that_cannot_be_stored_is_refused),
 	};
 	return testutil_run_tests(argc, argv, tests);
 }

@@ -175,7 +175,7 @@ static char *store_with_devices(int n)
 		snprintf(name, sizeof(name), "r%d.lab", i);
 		snprintf(addr, sizeof(addr), "10.0.%d.%d", i / 250, i % 250 + 1);
 		struct device *d = model_device_add(&m, (uint32_t)i, name, addr, 1);
-		snprintf(d->last_resync_reason, sizeof(d->last_resync_reason), "a reason long enough to fill pages");
+		model_istr_set(&d->last_resync_reason, "a reason long enough to fill pages", RS_REASON_MAX);
 		assert_int_equal(store_put_device(s, d), 0);
 	}
 	assert_int_equal(store_commit(s), 0);
