@@ -156,7 +156,7 @@ static int run_daemon(int foreground, int debug)
 	if (loop_restore(&l) < -1) { /* a damaged database: running on it would lose or invent state */
 		log_err("cannot read the store: %s", store_error(store));
 		loop_free(&l);
-		ssh_netconf_global_cleanup();
+		netconf_global_cleanup();
 		store_close(store);
 		return 1;
 	}
