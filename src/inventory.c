@@ -74,6 +74,8 @@ int inventory_sync(struct loop *l, const struct config *cfg)
 	if (added > INVENTORY_LOG_ADDS)
 		log_info("%zu more devices added by configuration", added - INVENTORY_LOG_ADDS);
 	flush(l);
+	if (added > INVENTORY_BATCH)
+		loop_checkpoint(l); /* a crash now must not replay the whole addition */
 	/* Removal notifies about the device's jobs while it still exists: unbatched. */
 	l->batching = was_batching;
 	struct device *d = model_device_next(&l->model, 0);

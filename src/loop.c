@@ -19,6 +19,9 @@
 #include "store.h"
 
 #define PURGE_INTERVAL_SECS 60
+/* Recovery replays the log since the last checkpoint: at this interval a
+ * restart after a crash reads at most half a minute of writes. */
+#define CHECKPOINT_INTERVAL_SECS 30
 
 struct call {
 	loop_fn fn;
@@ -100,6 +103,7 @@ static int persist(struct loop *l)
 	}
 	if (store_commit(s) < 0)
 		goto fail;
+	l->store_dirty = true;
 	return 0;
 fail:
 	/* Once per failure streak: a full disk must not fill the log too. */
@@ -241,6 +245,23 @@ static void on_purge(evutil_socket_t fd, short what, void *arg)
 	loop_apply(l);
 }
 
+void loop_checkpoint(struct loop *l)
+{
+	if (!l->store || !l->store_dirty)
+		return;
+	if (store_checkpoint(l->store) < 0)
+		log_warn("store: %s", store_error(l->store));
+	else
+		l->store_dirty = false;
+}
+
+static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	loop_checkpoint(arg);
+}
+
 static void maybe_exit(struct loop *l)
 {
 	if (l->stopping && l->model.running_fetches == 0)
@@ -376,14 +397,17 @@ int loop_init(struct loop *l, struct store *store, const struct config *cfg, fet
 		return -1;
 	l->timer = evtimer_new(l->base, on_timer, l);
 	l->purge_ev = event_new(l->base, -1, EV_PERSIST, on_purge, l);
+	l->checkpoint_ev = event_new(l->base, -1, EV_PERSIST, on_checkpoint, l);
 	l->inbox_ev = event_new(l->base, queue_fd(l->inbox), EV_READ | EV_PERSIST, on_inbox, l);
 	l->results_ev = event_new(l->base, queue_fd(l->results), EV_READ | EV_PERSIST, on_results, l);
-	if (!l->timer || !l->purge_ev || !l->inbox_ev || !l->results_ev)
+	if (!l->timer || !l->purge_ev || !l->checkpoint_ev || !l->inbox_ev || !l->results_ev)
 		return -1;
 	event_add(l->inbox_ev, NULL);
 	event_add(l->results_ev, NULL);
 	struct timeval purge = { PURGE_INTERVAL_SECS, 0 };
 	event_add(l->purge_ev, &purge);
+	struct timeval checkpoint = { CHECKPOINT_INTERVAL_SECS, 0 };
+	event_add(l->checkpoint_ev, &checkpoint);
 	if (fetch) {
 		l->workers = worker_pool_new(l->model.settings.max_concurrent_resyncs, fetch, l->results);
 		if (!l->workers)
@@ -476,7 +500,7 @@ void loop_free(struct loop *l)
 	struct fetch_result *r;
 	while (l->results && (r = queue_pop(l->results)))
 		fetch_result_free(r);
-	struct event **evs[] = { &l->timer, &l->purge_ev, &l->inbox_ev, &l->results_ev,
+	struct event **evs[] = { &l->timer, &l->purge_ev, &l->checkpoint_ev, &l->inbox_ev, &l->results_ev,
 				 &l->sig_term, &l->sig_int, &l->sig_hup };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (*evs[i]) {

@@ -27,7 +27,8 @@ struct loop {
 	struct worker_pool *workers;
 	struct queue *inbox;             /* loop_call() messages */
 	struct queue *results;           /* worker results */
-	struct event *timer, *inbox_ev, *results_ev, *purge_ev;
+	struct event *timer, *inbox_ev, *results_ev, *purge_ev, *checkpoint_ev;
+	bool store_dirty;                /* written since the last checkpoint */
 	struct event *sig_term, *sig_int, *sig_hup;
 	const struct config *config;     /* credentials, known_hosts */
 	rs_time_t (*clock)(void);        /* injectable */
@@ -47,6 +48,9 @@ int loop_init(struct loop *l, struct store *store, const struct config *cfg, fet
 void loop_free(struct loop *l);
 /* Loads the store, settles what a stop interrupted (J5), arms the timers. */
 int loop_restore(struct loop *l);
+/* Checkpoints the store if it was written since the last one (also on a
+ * timer, so the log stays short and recovery after a crash fast). */
+void loop_checkpoint(struct loop *l);
 int loop_run(struct loop *l);        /* until SIGTERM/SIGINT or loop_stop() */
 void loop_stop(struct loop *l);
 rs_time_t loop_now(const struct loop *l);

@@ -649,6 +649,17 @@ const char *store_error(const struct store *s)
 	return s->err;
 }
 
+int store_checkpoint(struct store *s)
+{
+	int rc = s->env->txn_checkpoint(s->env, 0, 0, 0);
+	if (rc)
+		return fail(s, "checkpoint", rc);
+	/* DB_LOG_AUTO_REMOVE acts when a log file fills; this also removes the
+	 * current run's old files right after the checkpoint that freed them. */
+	rc = s->env->log_archive(s->env, NULL, DB_ARCH_REMOVE);
+	return rc ? fail(s, "log removal", rc) : 0;
+}
+
 int store_begin(struct store *s)
 {
 	if (s->txn)

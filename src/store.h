@@ -36,6 +36,10 @@ int store_open_tool(const char *dir, struct store **out, char *err, size_t errle
 void store_close(struct store *s);
 const char *store_error(const struct store *s); /* last error text */
 
+/* Writes the cached pages out and removes the log files that recovery no
+ * longer needs: what recovery replays after a crash is what came since. */
+int store_checkpoint(struct store *s);
+
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_abort(struct store *s);
