@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +85,6 @@ static void reload(struct loop *l)
 	memcpy(cfg.settings_given, fresh.settings_given, sizeof(cfg.settings_given));
 	int n = inventory_sync(l, &cfg);
 	config_drop_devices(&cfg); /* the model has them now */
-	malloc_trim(0);
 	log_info("reload: %d device changes", n);
 	loop_reload_settings(l, &cfg);
 	n = intended_sync(l, cfg.intended_dir);
@@ -162,9 +160,6 @@ static int run_daemon(int foreground, int debug)
 	}
 	inventory_sync(&l, &cfg);
 	config_drop_devices(&cfg); /* the model has them now: no second copy */
-	/* libconfig's parse tree of a large file is freed by now, but glibc keeps
-	 * the pages: give them back (about 60 MB at 100,000 devices). */
-	malloc_trim(0);
 	intended_sync(&l, cfg.intended_dir);
 	int rc = 0;
 	/* The edges: syslog receivers, then the SNMP face. */
