@@ -17,12 +17,18 @@ enum action_kind {
 	ACT_DELETE_JOB,     /* job: purged (J4) */
 	ACT_SAVE_SETTINGS,
 	ACT_DELETE_DEVICE,  /* device: removed */
+	ACT_SAVE_INCIDENT,  /* incident: persist its record */
+	ACT_DELETE_INCIDENT,/* incident: purged (retention) */
+	ACT_INCIDENT_OPENED,/* incident, device: E2 */
+	ACT_INCIDENT_CLOSED,/* incident, device: E5 */
+	ACT_START_CAPTURE,  /* incident, job, device: run the profile's commands (E4) */
 };
 
 struct action {
 	enum action_kind kind;
 	uint32_t device;
 	uint32_t job;
+	uint32_t incident;
 	enum managed_status old_status, new_status;
 	enum job_state job_state;
 	/* ACT_JOB_CHANGED: the job's summary when it changed state; a job

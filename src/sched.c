@@ -573,6 +573,15 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 		}
 		if (j->state != JOB_IN_PROGRESS)
 			continue;
+		if (j->type == JOB_DATA_CAPTURE) {
+			/* A capture is not a resync: it fails, the device is left alone. */
+			for (uint32_t i = 0; i < j->ntasks; i++)
+				if (!task_final(&j->tasks[i]))
+					j->tasks[i].state = TASK_FAILED;
+			job_finish(m, j, now, out);
+			snprintf(j->summary, sizeof(j->summary), "interrupted by restart");
+			continue;
+		}
 		/* J5: interrupted. Its unfinished devices are resynced again: in
 		 * network mode by an auto job each; in manager mode by one job of
 		 * the kind it was (accept, deploy), never an automatic one (S5). */
