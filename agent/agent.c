@@ -225,7 +225,7 @@ int agent_register_mib(struct loop *l)
 {
 	mib_loop = l;
 	if (mib_settings_register() < 0 || mib_status_register() < 0 || mib_devices_register() < 0 ||
-	    mib_jobs_register() < 0) {
+	    mib_jobs_register() < 0 || mib_incidents_register() < 0) {
 		log_err("snmp: cannot register the RESYNCD-MIB handlers");
 		return -1;
 	}
@@ -325,7 +325,7 @@ int agent_start(struct loop *l, const struct config *cfg)
 		snmp_shutdown(AGENT_APP);
 		return -1;
 	}
-	register_sysORTable((oid *)resyncd_mib_oid, OID_LENGTH(resyncd_mib_oid), "RESYNCD-MIB: resyncd settings, devices, jobs");
+	register_sysORTable((oid *)resyncd_mib_oid, OID_LENGTH(resyncd_mib_oid), "RESYNCD-MIB: resyncd settings, devices, jobs, incidents");
 
 	ag.timer = evtimer_new(l->base, agent_timeout_cb, NULL);
 	if (!ag.timer) {

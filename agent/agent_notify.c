@@ -1,5 +1,6 @@
 /* agent_notify.c: the notify sink that turns core events into SNMP
- * notifications (deviceManagedStatusChange, jobStateChange). Runs on the loop
+ * notifications (deviceManagedStatusChange, jobStateChange, incidentOpened,
+ * incidentClosed). Runs on the loop
  * thread, like every net-snmp call. snmpTrapOID.0 goes first (send_v2trap
  * prepends sysUpTime.0), and every object carries its row index. */
 #include "mib.h"
@@ -18,6 +19,9 @@ static const oid trap_job_oid[] = { RESYNCD_NOTIF_JOB_STATE_OID };
 static const oid dev_entry_oid[] = { RESYNCD_DEVICE_TABLE_OID, 1 };
 static const oid job_entry_oid[] = { RESYNCD_JOB_TABLE_OID, 1 };
 static const oid notif_obj_oid[] = { RESYNCD_NOTIF_OBJECTS_OID };
+static const oid trap_inc_opened_oid[] = { RESYNCD_NOTIF_INCIDENT_OPENED_OID };
+static const oid trap_inc_closed_oid[] = { RESYNCD_NOTIF_INCIDENT_CLOSED_OID };
+static const oid inc_entry_oid[] = { RESYNCD_INCIDENT_TABLE_OID, 1 };
 
 /* Appends prefix.col.index with a value of the given type. */
 static void notify_add(netsnmp_variable_list **vars, const oid *prefix, size_t plen, oid col, uint32_t index,
@@ -90,6 +94,36 @@ static void agent_notify_job(void *ctx, const struct job *j, enum job_state job_
 	agent_poll_refresh();
 }
 
+/* incidentOpened / incidentClosed: the incident row's objects, each with
+ * the incident id as index. */
+static void agent_notify_incident(void *ctx, const struct incident *i, const struct device *d, bool opened)
+{
+	(void)ctx;
+	if (!notify_on || !i)
+		return;
+	netsnmp_variable_list *vars = NULL;
+	const oid *trap = opened ? trap_inc_opened_oid : trap_inc_closed_oid;
+	const char *name = d ? d->name : "";
+	u_long device = i->device;
+	long state = i->state, closed_by = i->closed_by;
+	struct counter64 count = { .high = (u_long)(i->count >> 32), .low = (u_long)(i->count & 0xffffffffu) };
+	size_t plen = OID_LENGTH(inc_entry_oid);
+	snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID, trap,
+				  sizeof(trap_inc_opened_oid));
+	notify_add(&vars, inc_entry_oid, plen, INC_COL_DEVICE, i->id, ASN_UNSIGNED, &device, sizeof(device));
+	notify_add(&vars, inc_entry_oid, plen, INC_COL_DEVICE_NAME, i->id, ASN_OCTET_STR, name, strlen(name));
+	notify_add(&vars, inc_entry_oid, plen, INC_COL_EVENT_TAG, i->id, ASN_OCTET_STR, i->tag, strlen(i->tag));
+	notify_add(&vars, inc_entry_oid, plen, INC_COL_DETAIL, i->id, ASN_OCTET_STR, i->detail, strlen(i->detail));
+	notify_add(&vars, inc_entry_oid, plen, INC_COL_COUNT, i->id, ASN_COUNTER64, &count, sizeof(count));
+	notify_add(&vars, inc_entry_oid, plen, INC_COL_STATE, i->id, ASN_INTEGER, &state, sizeof(state));
+	if (!opened)
+		notify_add(&vars, inc_entry_oid, plen, INC_COL_CLOSED_BY, i->id, ASN_INTEGER, &closed_by,
+			   sizeof(closed_by));
+	send_v2trap(vars);
+	snmp_free_varbind(vars);
+	agent_poll_refresh();
+}
+
 int agent_notify_start(void)
 {
 	static bool added;
@@ -99,6 +133,7 @@ int agent_notify_start(void)
 	/* notify.h has no way to remove one sink: stopping only mutes it. */
 	struct notify_sink sink = { .status_changed = agent_notify_status,
 				    .job_changed = agent_notify_job,
+				    .incident_changed = agent_notify_incident,
 				    .ctx = NULL };
 	if (notify_add_sink(&sink) < 0)
 		return -1;

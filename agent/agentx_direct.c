@@ -37,7 +37,7 @@
 #define MAX_RANGES 16   /* search ranges in one GETNEXT answered here */
 #define TX_CAP 16384
 
-static const struct mib_u32_table *const tables[] = { &mib_device_table, &mib_job_table };
+static const struct mib_u32_table *const tables[] = { &mib_device_table, &mib_job_table, &mib_incident_table };
 static const oid unix_domain[] = { 1, 3, 6, 1, 2, 1, 100, 1, 13 }; /* transportDomainLocal */
 
 static uint8_t rx_buf[RX_CAP];

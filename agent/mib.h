@@ -27,11 +27,13 @@ int mib_status_handler(MIB_HANDLER_ARGS);
 int mib_devices_handler(MIB_HANDLER_ARGS);
 int mib_jobs_handler(MIB_HANDLER_ARGS);
 int mib_jobdevs_handler(MIB_HANDLER_ARGS);
+int mib_incidents_handler(MIB_HANDLER_ARGS);
 
 int mib_settings_register(void);
 int mib_status_register(void);
 int mib_devices_register(void);
 int mib_jobs_register(void);
+int mib_incidents_register(void);
 
 /* Registers handler_fn at a subtree; 0 or -1. */
 /* RESERVE2 of a SET: if the store cannot be written now, the SET is refused
@@ -62,7 +64,7 @@ struct mib_u32_table {
 };
 
 /* The device and job tables (agentx_direct.c answers their GETNEXTs too). */
-extern const struct mib_u32_table mib_device_table, mib_job_table;
+extern const struct mib_u32_table mib_device_table, mib_job_table, mib_incident_table;
 
 /* GETNEXT in such a table: O(log n) per column tried. */
 void mib_u32_table_getnext(netsnmp_request_info *r, struct model *m, const struct mib_u32_table *t);
@@ -85,6 +87,7 @@ struct mib_scalar_group {
 	size_t oid_len;
 	unsigned first, last;
 	void (*get_one)(netsnmp_variable_list *vb, unsigned sub);
+	bool (*exists)(unsigned sub);  /* NULL: every sub-id first..last is a scalar */
 };
 /* Answers a GET or GETNEXT of request r in group g; false for other modes. */
 bool mib_scalar_group_read(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r,

@@ -10,9 +10,34 @@
 static const oid settings_oid[] = { RESYNCD_SETTINGS_OID };
 #define SETTINGS_OID_LEN OID_LENGTH(settings_oid)
 
+/* resyncdSettings sub-id of each setting (see oids.h). */
+static const unsigned settings_subid[SET_COUNT] = {
+	[SET_AUTO_RESYNC_ENABLED] = 1,
+	[SET_AUTO_RESYNC_WAIT_SECS] = 2,
+	[SET_DAMPER_INTERVAL_SECS] = 3,
+	[SET_SYSTEM_OF_RECORD] = 4,
+	[SET_MAX_CONCURRENT_RESYNCS] = 5,
+	[SET_RESYNC_TIMEOUT_SECS] = 6,
+	[SET_JOB_RETENTION_DAYS] = 7,
+	[SET_JOB_RETENTION_COUNT] = 8,
+	[SET_CONFIG_VERSIONS_KEPT] = 9,
+	[SET_INCIDENT_RETENTION_DAYS] = 12,
+	[SET_INCIDENT_RETENTION_COUNT] = 13,
+	[SET_EVENT_RATE_CAP] = 14,
+};
+
+/* The setting at a sub-id, or SET_COUNT for a hole. */
 static enum setting_id setting_of(unsigned sub)
 {
-	return (enum setting_id)(sub - SETTINGS_FIRST);
+	for (int i = 0; i < SET_COUNT; i++)
+		if (settings_subid[i] == sub)
+			return (enum setting_id)i;
+	return SET_COUNT;
+}
+
+static bool settings_exists(unsigned sub)
+{
+	return setting_of(sub) != SET_COUNT;
 }
 
 /* MIB value of a setting: TruthValue is true(1)/false(2), the rest 1:1. */
@@ -43,7 +68,7 @@ static int settings_check(const netsnmp_variable_list *vb, unsigned *sub, int64_
 {
 	bool exact;
 	if (!mib_scalar_instance(vb->name, vb->name_length, settings_oid, SETTINGS_OID_LEN,
-				 SETTINGS_FIRST, SETTINGS_LAST, sub, &exact) || !exact)
+				 SETTINGS_FIRST, SETTINGS_LAST, sub, &exact) || !exact || !settings_exists(*sub))
 		return SNMP_ERR_NOCREATION;
 	enum setting_id id = setting_of(*sub);
 	u_char want = settings_is_int(id) ? ASN_INTEGER : ASN_UNSIGNED;
@@ -65,7 +90,7 @@ static int settings_check(const netsnmp_variable_list *vb, unsigned *sub, int64_
 }
 
 static const struct mib_scalar_group settings_group = {
-	settings_oid, SETTINGS_OID_LEN, SETTINGS_FIRST, SETTINGS_LAST, settings_get_one,
+	settings_oid, SETTINGS_OID_LEN, SETTINGS_FIRST, SETTINGS_LAST, settings_get_one, settings_exists,
 };
 
 int mib_settings_handler(MIB_HANDLER_ARGS)

@@ -37,6 +37,9 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 	case ST_JOBS_CANCELLED: mib_set_u64(vb, jc->cancelled); return;
 	case ST_JOBS_DELAYED: mib_set_u64(vb, jc->delayed); return;
 	case ST_JOBS_REDUNDANT: mib_set_u64(vb, jc->redundant); return;
+	case ST_INCIDENTS_OPEN: mib_set_uint(vb, ASN_GAUGE, mib_loop->incidents.nopen); return;
+	case ST_INCIDENTS_OPENED: mib_set_u64(vb, mib_loop->incidents.c.opened); return;
+	case ST_EVENTS_RATE_LIMITED: mib_set_u64(vb, mib_loop->incidents.c.rate_limited); return;
 	default:
 		/* resyncdDevicesUnknown .. resyncdDevicesManagerAndDeviceChanged */
 		mib_set_uint(vb, ASN_GAUGE, m->status_count[sub - ST_BY_MS_BASE]);
@@ -44,7 +47,7 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 	}
 }
 
-static const struct mib_scalar_group status_group = { status_oid, STATUS_OID_LEN, 1, ST_LAST, status_get_one };
+static const struct mib_scalar_group status_group = { status_oid, STATUS_OID_LEN, 1, ST_LAST, status_get_one, NULL };
 
 int mib_status_handler(MIB_HANDLER_ARGS)
 {

@@ -262,6 +262,8 @@ bool mib_scalar_group_read(netsnmp_agent_request_info *reqinfo, netsnmp_request_
 		if (!mib_scalar_instance(vb->name, vb->name_length, g->oid, g->oid_len, g->first, g->last, &sub,
 					 &exact))
 			netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
+		else if (g->exists && !g->exists(sub))
+			netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
 		else if (!exact)
 			netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
 		else
@@ -269,7 +271,10 @@ bool mib_scalar_group_read(netsnmp_agent_request_info *reqinfo, netsnmp_request_
 		return true;
 	}
 	if (reqinfo->mode == MODE_GETNEXT) {
-		if (!mib_scalar_next(vb->name, vb->name_length, g->oid, g->oid_len, g->first, g->last, &sub)) {
+		bool more = mib_scalar_next(vb->name, vb->name_length, g->oid, g->oid_len, g->first, g->last, &sub);
+		while (more && g->exists && !g->exists(sub))
+			more = ++sub <= g->last;
+		if (!more) {
 			mib_no_next(r);
 			return true;
 		}

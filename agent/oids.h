@@ -12,6 +12,8 @@
 #define RESYNCD_NOTIFS_OID RESYNCD_MIB_OID, 0
 #define RESYNCD_NOTIF_DEVICE_STATUS_OID RESYNCD_NOTIFS_OID, 1  /* deviceManagedStatusChange */
 #define RESYNCD_NOTIF_JOB_STATE_OID RESYNCD_NOTIFS_OID, 2      /* jobStateChange */
+#define RESYNCD_NOTIF_INCIDENT_OPENED_OID RESYNCD_NOTIFS_OID, 5  /* incidentOpened */
+#define RESYNCD_NOTIF_INCIDENT_CLOSED_OID RESYNCD_NOTIFS_OID, 6  /* incidentClosed */
 
 #define RESYNCD_OBJECTS_OID RESYNCD_MIB_OID, 1
 #define RESYNCD_SETTINGS_OID RESYNCD_OBJECTS_OID, 1
@@ -20,11 +22,15 @@
 #define RESYNCD_JOB_TABLE_OID RESYNCD_OBJECTS_OID, 4
 #define RESYNCD_JOBDEV_TABLE_OID RESYNCD_OBJECTS_OID, 5
 #define RESYNCD_NOTIF_OBJECTS_OID RESYNCD_OBJECTS_OID, 6
+#define RESYNCD_INCIDENT_TABLE_OID RESYNCD_OBJECTS_OID, 8
 #define RESYNCD_GROUP_OID_LEN (RESYNCD_MIB_OID_LEN + 2)  /* settings, status, each table */
 
-/* Settings scalars: sub-id = enum setting_id + 1. */
+/* Settings scalars: the sub-id of each setting is explicit (mib_settings.c's
+ * settings_subid): 10 and 11 are allocated to settings other work adds, so
+ * the group has holes until they land. SETTINGS_COUNT values in a walk. */
 #define SETTINGS_FIRST 1
-#define SETTINGS_LAST 9
+#define SETTINGS_LAST 14
+#define SETTINGS_COUNT SET_COUNT
 
 /* Status scalars. resyncdDevicesUnknown..ManagerAndDeviceChanged are
  * STATUS_BY_MS_BASE + enum managed_status. */
@@ -46,7 +52,10 @@ enum status_subid {
 	ST_JOBS_CANCELLED,
 	ST_JOBS_DELAYED,
 	ST_JOBS_REDUNDANT,
-	ST_LAST = ST_JOBS_REDUNDANT,
+	ST_INCIDENTS_OPEN = 24,
+	ST_INCIDENTS_OPENED = 25,
+	ST_EVENTS_RATE_LIMITED = 26,
+	ST_LAST = ST_EVENTS_RATE_LIMITED,
 };
 
 /* resyncdDeviceEntry columns. */
@@ -111,6 +120,32 @@ enum job_action { JOB_ACTION_NONE = 1, JOB_ACTION_CANCEL = 2, JOB_ACTION_RETRY =
 /* resyncdJobDeviceEntry columns. */
 enum jobdev_col { JOBDEV_SEQ = 1, JOBDEV_DEVICE, JOBDEV_STATE, JOBDEV_FIRST_COL = JOBDEV_DEVICE,
 		  JOBDEV_LAST_COL = JOBDEV_STATE };
+
+/* resyncdIncidentEntry columns. */
+enum incident_col {
+	INC_COL_ID = 1,
+	INC_COL_DEVICE,
+	INC_COL_DEVICE_NAME,
+	INC_COL_PROFILE,
+	INC_COL_EVENT_TAG,
+	INC_COL_DETAIL,
+	INC_COL_SEVERITY,
+	INC_COL_FIRST_SEEN,
+	INC_COL_LAST_SEEN,
+	INC_COL_COUNT,
+	INC_COL_STATE,
+	INC_COL_CLOSED_BY,
+	INC_COL_CLOSED_TIME,
+	INC_COL_LAST_MESSAGE,
+	INC_COL_CAPTURE_JOB,
+	INC_COL_CAPTURE_STATE,
+	INC_COL_CAPTURE_SIZE,
+	INC_COL_ACTION,
+	INC_COL_FIRST = INC_COL_DEVICE,
+	INC_COL_LAST = INC_COL_ACTION,
+};
+
+enum incident_action { INC_ACTION_NONE = 1, INC_ACTION_CLOSE = 2 };
 
 /* resyncdNotifObjects. */
 #define NOTIFOBJ_PREVIOUS_STATUS 1

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "incident.h"
+
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -38,6 +40,11 @@ void config_drop_devices(struct config *c)
 void config_free(struct config *c)
 {
 	config_drop_devices(c);
+	if (c->profiles) {
+		incident_profiles_free(c->profiles);
+		free(c->profiles);
+		c->profiles = NULL;
+	}
 	free(c->creds);
 	c->creds = NULL;
 	c->ncreds = 0;
@@ -340,6 +347,111 @@ static int read_deploy(struct ctx *x, const config_setting_t *root, struct confi
 	return ONLY_KNOWN(x, g, "deploy.", "confirm_timeout_secs");
 }
 
+/* A list of strings (event tags, commands) into fixed slots. */
+static int get_str_list(struct ctx *x, const config_setting_t *parent, const char *name, char *slots,
+			size_t slot_size, size_t max, size_t *n, bool tags)
+{
+	config_setting_t *s = config_setting_get_member(parent, name);
+	*n = 0;
+	if (!s)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		/* one value without brackets is a list of one */
+	} else if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		return bad(x, s, "%s must be a list of strings [ \"...\", ... ]", name);
+	}
+	int len = config_setting_type(s) == CONFIG_TYPE_STRING ? 1 : config_setting_length(s);
+	if (len > (int)max)
+		return bad(x, s, "%s: at most %zu entries", name, max);
+	for (int i = 0; i < len; i++) {
+		const char *v = config_setting_type(s) == CONFIG_TYPE_STRING ? config_setting_get_string(s)
+									     : config_setting_get_string_elem(s, i);
+		if (!v || !*v)
+			return bad(x, s, "%s: element %d must be a non-empty string", name, i + 1);
+		if (strlen(v) >= slot_size)
+			return bad(x, s, "%s: element %d is too long (at most %zu characters)", name, i + 1,
+				   slot_size - 1);
+		for (const char *q = v; tags && *q; q++)
+			if (!((*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || strchr("_*?[]!-", *q)))
+				return bad(x, s, "%s: %s is not an event tag (upper-case letters, digits, _ and wildcards * ? [])",
+					   name, v);
+		memcpy(slots + (size_t)i * slot_size, v, strlen(v) + 1);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int read_profile(struct ctx *x, config_setting_t *e, struct incident_profile *p)
+{
+	long long quiet = 0, hook_timeout = p->hook_timeout_secs;
+	config_setting_t *sev;
+	if (ONLY_KNOWN(x, e, "in a profile: ", "name", "events", "clear", "severity", "devices", "auto_close_secs",
+		       "capture", "hook", "hook_timeout_secs") ||
+	    get_str(x, e, "name", p->name, sizeof(p->name)) ||
+	    get_str_list(x, e, "events", &p->tags[0][0], sizeof(p->tags[0]), INC_TAGS_MAX, &p->ntags, true) ||
+	    get_str_list(x, e, "clear", &p->clear_tags[0][0], sizeof(p->clear_tags[0]), INC_TAGS_MAX, &p->nclear,
+			 true) ||
+	    get_str(x, e, "devices", p->devices, sizeof(p->devices)) ||
+	    get_int(x, e, "auto_close_secs", 0, 365LL * 86400, &quiet) < 0 ||
+	    get_str_list(x, e, "capture", &p->commands[0][0], sizeof(p->commands[0]), INC_CMDS_MAX, &p->ncommands,
+			 false) ||
+	    get_str(x, e, "hook", p->hook, sizeof(p->hook)) ||
+	    get_int(x, e, "hook_timeout_secs", 1, 3600, &hook_timeout) < 0)
+		return -1;
+	p->line = config_setting_source_line(e);
+	p->auto_close_secs = (uint32_t)quiet;
+	p->hook_timeout_secs = (uint32_t)hook_timeout;
+	if (!*p->name)
+		return bad(x, e, "%s needs a name", "a profile");
+	if (p->ntags == 0)
+		return bad(x, e, "profile %s needs events = [ \"TAG\", ... ]", p->name);
+	if ((sev = config_setting_get_member(e, "severity")) != NULL) {
+		const char *sv = config_setting_get_string(sev);
+		int t = config_setting_type(sev);
+		if (sv)
+			p->min_severity = incident_severity_by_name(sv);
+		else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+			p->min_severity = (int)config_setting_get_int64(sev);
+		else
+			p->min_severity = -2;
+		if (p->min_severity < 0 || p->min_severity > 7)
+			return bad(x, sev, "severity must be 0..7 or emerg, alert, crit, err, warning, notice, info, debug");
+	}
+	if (*p->hook && p->hook[0] != '/')
+		return bad(x, config_setting_get_member(e, "hook"), "hook must be an absolute path: %s", p->hook);
+	return 0;
+}
+
+static int read_profiles(struct ctx *x, const config_setting_t *root, struct config *c)
+{
+	struct incident_profiles *ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return bad(x, NULL, "%s", "out of memory");
+	c->profiles = ps;
+	const config_setting_t *l = config_setting_get_member(root, "profiles");
+	if (!l)
+		return 0;
+	if (!config_setting_is_list(l))
+		return bad(x, l, "%s must be a list ( { ... }, ... )", "profiles");
+	int n = config_setting_length(l);
+	ps->v = calloc((size_t)n + 1, sizeof(*ps->v));
+	if (!ps->v)
+		return bad(x, l, "%s", "out of memory");
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		struct incident_profile *p = &ps->v[ps->n];
+		incident_profile_defaults(p);
+		if (read_profile(x, e, p) < 0)
+			return -1;
+		if (incident_profile_by_name(ps, p->name))
+			return bad(x, e, "profile %s is defined twice", p->name);
+		ps->n++;
+	}
+	if (incident_profiles_index(ps) < 0)
+		return bad(x, l, "%s", "out of memory");
+	return 0;
+}
+
 int config_load(const char *path, struct config *c, char *err, size_t errlen)
 {
 	config_t cf;
@@ -360,10 +472,10 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	    get_str(&x, root, "manager_user", c->manager_user, sizeof(c->manager_user)) ||
 	    get_str(&x, root, "intended_dir", c->intended_dir, sizeof(c->intended_dir)) ||
 	    read_deploy(&x, root, c) || read_listen(&x, root, c) || read_snmp(&x, root, c) || read_settings(&x, root, c) ||
-	    read_credentials(&x, root, c) || read_devices(&x, root, c))
+	    read_credentials(&x, root, c) || read_devices(&x, root, c) || read_profiles(&x, root, c))
 		goto out;
 	if (ONLY_KNOWN(&x, root, "", "state_dir", "known_hosts", "manager_user", "intended_dir", "deploy",
-		       "listen", "snmp", "settings", "credentials", "devices"))
+		       "listen", "snmp", "settings", "credentials", "devices", "profiles"))
 		goto out;
 	rc = 0;
 out:

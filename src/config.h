@@ -11,6 +11,8 @@
 
 #include "model.h"
 
+struct incident_profiles;
+
 struct credential {
 	char name[RS_NAME_MAX];
 	char user[RS_USER_MAX];
@@ -57,6 +59,7 @@ struct config {
 	struct config_device *devices;
 	size_t ndevices;
 	struct config_device *by_name;   /* uthash on key: lookups stay O(1) at 100,000 devices */
+	struct incident_profiles *profiles; /* event profiles (E1); NULL or empty: none */
 	struct settings settings;        /* defaults overlaid with the file's values */
 	bool settings_given[SET_COUNT];
 };

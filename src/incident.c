@@ -29,6 +29,20 @@ void incident_profile_defaults(struct incident_profile *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->min_severity = -1;
+	p->hook_timeout_secs = 30;
+}
+
+int incident_severity_by_name(const char *name)
+{
+	static const char *const names[][2] = {
+		{ "emerg", "emergency" }, { "alert", "alert" }, { "crit", "critical" }, { "err", "error" },
+		{ "warning", "warn" },    { "notice", "notice" }, { "info", "informational" }, { "debug", "debug" },
+	};
+
+	for (int i = 0; i < 8; i++)
+		if (strcasecmp(name, names[i][0]) == 0 || strcasecmp(name, names[i][1]) == 0)
+			return i;
+	return -1;
 }
 
 static bool inc_is_pattern(const char *t)

@@ -40,6 +40,7 @@ struct incident_profile {
 	char commands[INC_CMDS_MAX][INC_CMD_MAX]; /* data capture (E4) */
 	size_t ncommands;
 	char hook[INC_HOOK_MAX];       /* program run on open and close; empty = none */
+	uint32_t hook_timeout_secs;    /* the hook is killed after this long */
 	int line;                      /* where it is in resyncd.conf, for messages */
 };
 
@@ -140,6 +141,8 @@ enum incident_verdict {
 
 /* ---- profiles ---- */
 void incident_profile_defaults(struct incident_profile *p);
+/* Syslog severity by name ("warning", "err", "crit"...) or -1. */
+int incident_severity_by_name(const char *name);
 /* Builds the fast lookup of a set whose v/n are filled. 0 or -1 (memory). */
 int incident_profiles_index(struct incident_profiles *ps);
 void incident_profiles_free(struct incident_profiles *ps);

@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -30,6 +32,32 @@ struct ingest_seen {
 
 static struct ingest_seen ingest_ring[INGEST_RING];
 static size_t ingest_ring_next;
+
+/* The receivers read the profile set under a read lock; a reload swaps it
+ * under the write lock. Without profiles not even the lock is taken. */
+static pthread_rwlock_t ingest_profiles_lock = PTHREAD_RWLOCK_INITIALIZER;
+static const struct incident_profiles *ingest_profiles;
+static atomic_bool ingest_have_profiles;
+
+void ingest_set_profiles(const struct incident_profiles *ps)
+{
+	pthread_rwlock_wrlock(&ingest_profiles_lock);
+	ingest_profiles = ps;
+	atomic_store(&ingest_have_profiles, ps != NULL && ps->n > 0);
+	pthread_rwlock_unlock(&ingest_profiles_lock);
+}
+
+static bool ingest_wanted(const char *tag)
+{
+	bool want;
+
+	if (!atomic_load_explicit(&ingest_have_profiles, memory_order_relaxed))
+		return false;
+	pthread_rwlock_rdlock(&ingest_profiles_lock);
+	want = incident_profiles_wants(ingest_profiles, tag);
+	pthread_rwlock_unlock(&ingest_profiles_lock);
+	return want;
+}
 
 void ingest_reset(void)
 {
@@ -109,14 +137,22 @@ enum ingest_verdict ingest_prepare(const char *buf, size_t len, size_t max_size,
 	if (e != SYSLOG_OK)
 		return im->verdict = INGEST_MALFORMED;
 	junos_recognise(&m, &ev);
-	if (ev.kind == JUNOS_EVENT)
+	if (ev.kind == JUNOS_EVENT && !ingest_wanted(ev.tag))
 		return im->verdict = INGEST_EVENT;
+	syslog_str_copy(ev.host, im->host, sizeof(im->host));
+	im->sender[0] = '\0';
+	if (ev.kind == JUNOS_EVENT) {
+		memcpy(im->tag, ev.tag, sizeof(im->tag));
+		memcpy(im->ev.tag, ev.tag, sizeof(im->ev.tag));
+		im->ev.severity = ev.severity;
+		incident_event_detail(&m, &ev, im->ev.detail, sizeof(im->ev.detail));
+		syslog_str_copy(ev.text, im->ev.text, sizeof(im->ev.text));
+		return im->verdict = INGEST_INCIDENT_EVENT;
+	}
 	im->verdict = ev.kind == JUNOS_COMMIT ? INGEST_COMMIT : INGEST_COMMIT_REQUEST;
 	memcpy(im->tag, ev.tag, sizeof(im->tag));
-	syslog_str_copy(ev.host, im->host, sizeof(im->host));
 	memcpy(im->user, ev.user, sizeof(im->user));
 	memcpy(im->comment, ev.comment, sizeof(im->comment));
-	im->sender[0] = '\0';
 	im->key = ingest_key(&m, &ev);
 	return im->verdict;
 }
@@ -127,7 +163,8 @@ void ingest_count(struct ingest_counters *c, enum ingest_verdict v)
 	switch (v) {
 	case INGEST_MALFORMED: c->malformed++; break;
 	case INGEST_OVERSIZE: c->dropped++; break;
-	case INGEST_EVENT: c->other_events++; break;
+	case INGEST_EVENT:
+	case INGEST_INCIDENT_EVENT: c->other_events++; break;
 	case INGEST_COMMIT:
 	case INGEST_COMMIT_REQUEST:
 		break; /* counted by ingest_apply once matched and not a duplicate */
@@ -154,9 +191,16 @@ int ingest_apply(struct loop *l, const struct ingest_msg *im)
 	struct device *d;
 	const char *mgr = l->config ? l->config->manager_user : "";
 
-	if (im->verdict != INGEST_COMMIT && im->verdict != INGEST_COMMIT_REQUEST)
+	if (im->verdict != INGEST_COMMIT && im->verdict != INGEST_COMMIT_REQUEST &&
+	    im->verdict != INGEST_INCIDENT_EVENT)
 		return 0;
 	d = model_device_match(m, im->host, im->sender[0] ? im->sender : NULL);
+	if (im->verdict == INGEST_INCIDENT_EVENT) {
+		/* Events of unmanaged hosts are only counted, as before profiles. */
+		if (d != NULL)
+			loop_incident_event(l, d, &im->ev);
+		return 0;
+	}
 	if (d == NULL) {
 		m->ingest.unknown_host++;
 		log_debug("ingest: %s from %s%s%s: no managed device", im->tag,
@@ -216,7 +260,7 @@ int ingest_handle(struct loop *l, const char *buf, size_t len, size_t max_size,
 	enum ingest_verdict v = ingest_prepare(buf, len, max_size, &im);
 
 	ingest_count(&l->model.ingest, v);
-	if (v != INGEST_COMMIT && v != INGEST_COMMIT_REQUEST)
+	if (v != INGEST_COMMIT && v != INGEST_COMMIT_REQUEST && v != INGEST_INCIDENT_EVENT)
 		return 0;
 	ingest_format_addr(sa, im.sender, sizeof(im.sender));
 	return ingest_apply(l, &im);

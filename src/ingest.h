@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "incident.h"
 #include "junos.h"
 #include "model.h"
 
@@ -23,6 +24,7 @@ enum ingest_verdict {
 	INGEST_EVENT,             /* ordinary device event: costs only a parse */
 	INGEST_COMMIT,            /* commit notification */
 	INGEST_COMMIT_REQUEST,    /* UI_COMMIT: user and comment for the next commit */
+	INGEST_INCIDENT_EVENT,    /* an event whose tag some profile names (E1): to the loop */
 };
 
 /* What a commit-ish message carries, copied out of the receive buffer so it
@@ -35,10 +37,11 @@ struct ingest_msg {
 	char comment[JUNOS_COMMENT_MAX];
 	char sender[RS_ADDR_MAX];    /* transport peer; empty: match by host only */
 	uint64_t key;                /* duplicate detection; 0 = cannot tell */
+	struct incident_event ev;    /* INGEST_INCIDENT_EVENT: tag, detail, severity, text */
 };
 
-/* Parses and recognises; fills im (beyond verdict) only for commits and
- * commit requests. max_size 0 = parser default. */
+/* Parses and recognises; fills im (beyond verdict) only for commits, commit
+ * requests and events a profile wants. max_size 0 = parser default. */
 enum ingest_verdict ingest_prepare(const char *buf, size_t len, size_t max_size,
 				   struct ingest_msg *im);
 
@@ -58,6 +61,10 @@ int ingest_handle(struct loop *l, const char *buf, size_t len, size_t max_size,
 
 /* Formats a peer address without port ("192.0.2.1", "2001:db8::1"). */
 void ingest_format_addr(const struct sockaddr *sa, char *out, size_t outlen);
+
+/* The profile set ingest_prepare checks event tags against, on any thread.
+ * After it returns no thread uses the previous set any more. NULL: none. */
+void ingest_set_profiles(const struct incident_profiles *ps);
 
 /* Forgets the duplicate-detection history (tests). */
 void ingest_reset(void);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "ingest.h"
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
@@ -22,6 +23,7 @@
 /* Recovery replays the log since the last checkpoint: at this interval a
  * restart after a crash reads at most half a minute of writes. */
 #define CHECKPOINT_INTERVAL_SECS 30
+#define INCIDENT_TICK_SECS 1
 
 struct call {
 	loop_fn fn;
@@ -93,6 +95,15 @@ static int persist(struct loop *l)
 		case ACT_SAVE_SETTINGS:
 			rc = store_put_settings(s, &l->model.settings);
 			break;
+		case ACT_SAVE_INCIDENT: {
+			const struct incident *inc = incident_by_id(&l->incidents, a->incident);
+			if (inc)
+				rc = store_put_incident(s, inc);
+			break;
+		}
+		case ACT_DELETE_INCIDENT:
+			rc = store_del_incident(s, a->incident);
+			break;
 		default:
 			break;
 		}
@@ -139,6 +150,20 @@ static struct fetch_request *fetch_request_for(struct loop *l, uint32_t job, con
 	return r;
 }
 
+/* E4: the profile's commands for the incident's device, to a worker. */
+static void start_capture(struct loop *l, const struct action *a, const struct device *d)
+{
+	const struct incident *i = incident_by_id(&l->incidents, a->incident);
+	const struct incident_profile *p = i ? incident_profile_by_name(l->incidents.profiles, i->profile) : NULL;
+	struct fetch_request *r = d && i ? fetch_request_for(l, a->job, d) : NULL;
+	if (!r)
+		return;
+	r->incident = i->id;
+	for (size_t k = 0; p && k < p->ncommands; k++)
+		memcpy(r->commands[r->ncommands++], p->commands[k], sizeof(r->commands[0]));
+	worker_submit(l->workers, r);
+}
+
 static void perform(struct loop *l)
 {
 	for (size_t i = 0; i < l->actions.n; i++) {
@@ -165,6 +190,20 @@ static void perform(struct loop *l)
 		case ACT_STOP_FETCH:
 			if (l->workers)
 				worker_cancel(l->workers, a->job, a->device);
+			break;
+		case ACT_INCIDENT_OPENED:
+		case ACT_INCIDENT_CLOSED: {
+			const struct incident *inc = incident_by_id(&l->incidents, a->incident);
+			if (!inc)
+				break;
+			notify_incident(inc, d, a->kind == ACT_INCIDENT_OPENED);
+			if (l->on_incident)
+				l->on_incident(l, inc, d, a->kind == ACT_INCIDENT_OPENED);
+			break;
+		}
+		case ACT_START_CAPTURE:
+			if (l->workers)
+				start_capture(l, a, d);
 			break;
 		default:
 			break;
@@ -236,12 +275,23 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	loop_apply(l);
 }
 
+/* The incident core reads its settings from the model's. */
+static struct incidents *incidents_of(struct loop *l)
+{
+	struct incidents *s = &l->incidents;
+	s->rate_cap = l->model.settings.event_rate_cap;
+	s->retention_days = l->model.settings.incident_retention_days;
+	s->retention_count = l->model.settings.incident_retention_count;
+	return s;
+}
+
 static void on_purge(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct loop *l = arg;
 	sched_purge_jobs(&l->model, loop_now(l), &l->actions);
+	incident_purge(incidents_of(l), loop_now(l), &l->actions);
 	loop_apply(l);
 }
 
@@ -262,6 +312,39 @@ static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 	loop_checkpoint(arg);
 }
 
+static void on_incident_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct loop *l = arg;
+	incident_tick(incidents_of(l), loop_now(l), &l->actions);
+	loop_apply(l);
+}
+
+/* E4: a capture's output is kept with its incident (size-capped by the
+ * worker), then the incident and its job are told. */
+static void capture_result(struct loop *l, struct fetch_result *r, rs_time_t now)
+{
+	uint32_t len = r->ok && r->config ? (uint32_t)r->config_len : 0;
+	char summary[RS_SUMMARY_MAX];
+	if (r->cancelled)
+		snprintf(summary, sizeof(summary), "cancelled");
+	else if (r->ok)
+		snprintf(summary, sizeof(summary), "captured %u bytes for incident %u", len, r->incident);
+	else
+		snprintf(summary, sizeof(summary), "capture for incident %u failed: %s", r->incident,
+			 *r->reason ? r->reason : "unknown error");
+	if (len && l->store && store_put_capture(l->store, r->incident, r->config, len) < 0) {
+		log_err("incident %u: cannot store the captured output: %s", r->incident, store_error(l->store));
+		snprintf(summary, sizeof(summary), "captured output could not be stored");
+		r->ok = 0;
+		len = 0;
+	}
+	log_info("incident %u: %s", r->incident, summary);
+	incident_capture_done(&l->incidents, &l->model, r->incident, r->ok && !r->cancelled, len, summary, now,
+			      &l->actions);
+}
+
 static void maybe_exit(struct loop *l)
 {
 	if (l->stopping && l->model.running_fetches == 0)
@@ -277,6 +360,11 @@ static void on_results(evutil_socket_t fd, short what, void *arg)
 	struct fetch_result *r;
 	while ((r = queue_pop(l->results))) {
 		rs_time_t now = loop_now(l);
+		if (r->incident) {
+			capture_result(l, r, now);
+			fetch_result_free(r);
+			continue;
+		}
 		struct device *d = model_device_by_index(&l->model, r->device);
 		if (r->ok && !r->cancelled && d && l->on_config_fetched &&
 		    l->on_config_fetched(l, d, r) < 0) {
@@ -397,11 +485,17 @@ int loop_init(struct loop *l, struct store *store, const struct config *cfg, fet
 		return -1;
 	l->timer = evtimer_new(l->base, on_timer, l);
 	l->purge_ev = event_new(l->base, -1, EV_PERSIST, on_purge, l);
+	incidents_init(&l->incidents);
+	if (cfg)
+		loop_set_profiles(l, cfg->profiles);
+	l->incident_ev = event_new(l->base, -1, EV_PERSIST, on_incident_tick, l);
 	l->checkpoint_ev = event_new(l->base, -1, EV_PERSIST, on_checkpoint, l);
 	l->inbox_ev = event_new(l->base, queue_fd(l->inbox), EV_READ | EV_PERSIST, on_inbox, l);
 	l->results_ev = event_new(l->base, queue_fd(l->results), EV_READ | EV_PERSIST, on_results, l);
-	if (!l->timer || !l->purge_ev || !l->checkpoint_ev || !l->inbox_ev || !l->results_ev)
+	if (!l->timer || !l->purge_ev || !l->checkpoint_ev || !l->inbox_ev || !l->results_ev || !l->incident_ev)
 		return -1;
+	struct timeval itick = { INCIDENT_TICK_SECS, 0 };
+	event_add(l->incident_ev, &itick);
 	event_add(l->inbox_ev, NULL);
 	event_add(l->results_ev, NULL);
 	struct timeval purge = { PURGE_INTERVAL_SECS, 0 };
@@ -461,8 +555,13 @@ int loop_restore(struct loop *l)
 			return rc; /* damaged: the caller refuses to run, nothing is written */
 		if (rc < 0)
 			log_err("store: %s", store_error(l->store));
+		if (store_load_incidents(l->store, &l->incidents) < 0) {
+			log_err("store: %s", store_error(l->store));
+			rc = -1;
+		}
 	}
 	enum system_of_record sor = l->model.settings.system_of_record;
+	incident_restore_done(&l->incidents, &l->actions);
 	if (!have_settings || loop_file_settings(l, l->config) > 0) {
 		struct action a = { .kind = ACT_SAVE_SETTINGS };
 		actions_push(&l->actions, &a);
@@ -500,7 +599,10 @@ void loop_free(struct loop *l)
 	struct fetch_result *r;
 	while (l->results && (r = queue_pop(l->results)))
 		fetch_result_free(r);
-	struct event **evs[] = { &l->timer, &l->purge_ev, &l->checkpoint_ev, &l->inbox_ev, &l->results_ev,
+	if (l->incidents.profiles)
+		ingest_set_profiles(NULL);
+	incidents_free(&l->incidents);
+	struct event **evs[] = { &l->timer, &l->purge_ev, &l->checkpoint_ev, &l->incident_ev, &l->inbox_ev, &l->results_ev,
 				 &l->sig_term, &l->sig_int, &l->sig_hup };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (*evs[i]) {
@@ -602,6 +704,7 @@ int loop_remove_device(struct loop *l, uint32_t index, const char *who)
 		return -1;
 	log_info("device %s: removed (index %u) by %s", d->name, index, who ? who : "unknown");
 	sched_device_removed(&l->model, index, loop_now(l), &l->actions);
+	incident_device_removed(&l->incidents, index, loop_now(l), &l->actions);
 	/* Notify and persist the jobs while the device still exists. */
 	loop_apply(l);
 	model_device_remove(&l->model, index);
@@ -646,4 +749,30 @@ struct job *loop_retry_job(struct loop *l, uint32_t job, const char *who)
 	struct job *j = sched_retry_job(&l->model, job, who, loop_now(l), &l->actions);
 	loop_apply(l);
 	return j;
+}
+
+/* ---- incidents (E1-E6) ---------------------------------------------------- */
+
+void loop_set_profiles(struct loop *l, const struct incident_profiles *ps)
+{
+	/* The receivers stop using the old set before the caller frees it. */
+	ingest_set_profiles(ps);
+	l->incidents.profiles = ps;
+}
+
+enum incident_verdict loop_incident_event(struct loop *l, const struct device *d, const struct incident_event *ev)
+{
+	enum incident_verdict v = incident_event(incidents_of(l), &l->model, d, ev, loop_now(l), &l->actions, NULL);
+	if (l->actions.n)
+		loop_apply(l);
+	return v;
+}
+
+int loop_close_incident(struct loop *l, uint32_t id, const char *who)
+{
+	int rc = incident_close(incidents_of(l), id, INC_BY_OPERATOR, loop_now(l), &l->actions);
+	if (rc == 0)
+		log_info("incident %u: closed by %s", id, who ? who : "unknown");
+	loop_apply(l);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "actions.h"
+#include "incident.h"
 #include "model.h"
 #include "sched.h"
 #include "worker.h"
@@ -29,6 +30,8 @@ struct loop {
 	struct queue *results;           /* worker results */
 	struct event *timer, *inbox_ev, *results_ev, *purge_ev, *checkpoint_ev;
 	bool store_dirty;                /* written since the last checkpoint */
+	struct incidents incidents;      /* E1-E6; profiles from the configuration */
+	struct event *incident_ev;       /* every second: quiet periods, batched repeat counts */
 	struct event *sig_term, *sig_int, *sig_hup;
 	const struct config *config;     /* credentials, known_hosts */
 	rs_time_t (*clock)(void);        /* injectable */
@@ -39,6 +42,8 @@ struct loop {
 	/* A fetched configuration, before the job is told: archive it (sets
 	 * d->config_version). Returning -1 fails the resync with r->reason. */
 	int (*on_config_fetched)(struct loop *l, struct device *d, struct fetch_result *r);
+	/* An incident opened or closed: runs the profile's hook (main sets it). */
+	void (*on_incident)(struct loop *l, const struct incident *i, const struct device *d, bool opened);
 };
 
 rs_time_t loop_realtime(void);
@@ -91,5 +96,13 @@ struct job *loop_inventory_resync(struct loop *l, const char *who);
 struct job *loop_deploy(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
 int loop_cancel_job(struct loop *l, uint32_t job, const char *who);
 struct job *loop_retry_job(struct loop *l, uint32_t job, const char *who);
+
+/* Incidents (E1-E6). loop_set_profiles publishes a new profile set to the
+ * receivers (ingest_set_profiles) and the core; the caller frees the old one
+ * after it returns. */
+void loop_set_profiles(struct loop *l, const struct incident_profiles *ps);
+enum incident_verdict loop_incident_event(struct loop *l, const struct device *d,
+					  const struct incident_event *ev);
+int loop_close_incident(struct loop *l, uint32_t id, const char *who);
 
 #endif

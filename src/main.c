@@ -17,6 +17,9 @@
 #include "detach.h"
 #include "dump.h"
 #include "intended.h"
+#include "hook.h"
+#include "incident.h"
+#include "incident_show.h"
 #include "inventory.h"
 #include "log.h"
 #include "loop.h"
@@ -38,6 +41,7 @@ static void usage(FILE *out)
 		"       resyncd --diff DEVICE [V1 [V2]] [-c FILE]\n"
 		"       resyncd --diff DEVICE --intended [-c FILE]\n"
 		"       resyncd --dump-state [-c FILE]\n"
+		"       resyncd --incident ID [-c FILE]\n"
 		"\n"
 		"Receives device syslog, recognises configuration commits, resynchronizes\n"
 		"device configurations over SSH/NETCONF and reports over SNMP.\n"
@@ -52,11 +56,12 @@ static void usage(FILE *out)
 		"      --intended      with --diff: the last fetched configuration against the\n"
 		"                      intended one (what a deploy would change)\n"
 		"      --dump-state    print stored devices, jobs and settings as TSV\n"
+		"      --incident ID   print a stored incident and its captured output\n"
 		"  -V, --version       print the version and exit\n"
 		"  -h, --help          print this help and exit\n");
 }
 
-enum { OPT_CHECK = 256, OPT_CLASSIFY, OPT_DIFF, OPT_DUMP, OPT_STATE_DIR, OPT_INTENDED };
+enum { OPT_CHECK = 256, OPT_CLASSIFY, OPT_DIFF, OPT_DUMP, OPT_STATE_DIR, OPT_INTENDED, OPT_INCIDENT };
 
 static struct config cfg;
 
@@ -71,7 +76,17 @@ static void reload(struct loop *l)
 		return;
 	}
 	/* Keep runtime-only choices (state dir, listeners) from the start. */
+	/* Profiles: the new set is in use before the old one goes. */
+	struct incident_profiles *old = cfg.profiles;
+	cfg.profiles = NULL;
 	config_free(&cfg);
+	cfg.profiles = fresh.profiles;
+	loop_set_profiles(l, cfg.profiles);
+	if (old) {
+		incident_profiles_free(old);
+		free(old);
+	}
+	log_info("reload: %zu event profiles", cfg.profiles ? cfg.profiles->n : 0);
 	cfg.creds = fresh.creds;
 	cfg.ncreds = fresh.ncreds;
 	cfg.devices = fresh.devices;
@@ -110,6 +125,11 @@ static int claim_state_dir(const char *dir)
 	if (ftruncate(fd, 0) < 0 || write(fd, pid, (size_t)n) != n)
 		log_warn("cannot write %s: %s", path, strerror(errno));
 	return 0;
+}
+
+static void on_incident(struct loop *l, const struct incident *i, const struct device *d, bool opened)
+{
+	hook_run(incident_profile_by_name(l->incidents.profiles, i->profile), i, d, opened);
 }
 
 static int run_daemon(int foreground, int debug)
@@ -151,6 +171,7 @@ static int run_daemon(int foreground, int debug)
 	}
 	l.on_reload = reload;
 	l.on_config_fetched = intended_on_config_fetched;
+	l.on_incident = on_incident;
 	if (loop_restore(&l) < -1) { /* a damaged database: running on it would lose or invent state */
 		log_err("cannot read the store: %s", store_error(store));
 		loop_free(&l);
@@ -198,11 +219,12 @@ int main(int argc, char **argv)
 		{ "classify", no_argument, NULL, OPT_CLASSIFY },
 		{ "diff", no_argument, NULL, OPT_DIFF },
 		{ "dump-state", no_argument, NULL, OPT_DUMP },
+		{ "incident", required_argument, NULL, OPT_INCIDENT },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "intended", no_argument, NULL, OPT_INTENDED },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL, *state_dir = NULL;
+	const char *path = NULL, *state_dir = NULL, *incident_id = NULL;
 	int foreground = 0, debug = 0, mode = 0, intended = 0, c;
 	while ((c = getopt_long(argc, argv, "c:fdVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -226,6 +248,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_INTENDED:
 			intended = 1;
+			break;
+		case OPT_INCIDENT:
+			incident_id = optarg;
+			mode = c;
 			break;
 		case OPT_CHECK:
 		case OPT_CLASSIFY:
@@ -253,12 +279,15 @@ int main(int argc, char **argv)
 	int rc;
 	switch (mode) {
 	case OPT_CHECK:
-		printf("%s: OK (%zu devices, %zu credential sets)\n", path ? path : DEFAULT_CONFIG, cfg.ndevices,
-		       cfg.ncreds);
+		printf("%s: OK (%zu devices, %zu credential sets, %zu event profiles)\n", path ? path : DEFAULT_CONFIG,
+		       cfg.ndevices, cfg.ncreds, cfg.profiles ? cfg.profiles->n : 0);
 		rc = 0;
 		break;
 	case OPT_DUMP:
 		rc = dump_state(cfg.state_dir, stdout) < 0;
+		break;
+	case OPT_INCIDENT:
+		rc = incident_show_main(cfg.state_dir, incident_id, stdout) != 0;
 		break;
 	case OPT_DIFF:
 		/* --diff DEVICE [V1 [V2]] */

@@ -87,6 +87,10 @@ static const struct setting_def setting_defs[SET_COUNT] = {
 	[SET_JOB_RETENTION_DAYS] = SETTING("jobRetentionDays", 0, 3650, 7, job_retention_days),
 	[SET_JOB_RETENTION_COUNT] = SETTING("jobRetentionCount", 0, 10000000, 10000, job_retention_count),
 	[SET_CONFIG_VERSIONS_KEPT] = SETTING("configVersionsKept", 1, 10000, 50, config_versions_kept),
+	[SET_INCIDENT_RETENTION_DAYS] = SETTING("incidentRetentionDays", 0, 3650, 30, incident_retention_days),
+	[SET_INCIDENT_RETENTION_COUNT] = SETTING("incidentRetentionCount", 0, 10000000, 10000,
+						 incident_retention_count),
+	[SET_EVENT_RATE_CAP] = SETTING("eventRateCap", 0, 1000000, 100, event_rate_cap),
 };
 
 const char *settings_name(enum setting_id id)

@@ -69,6 +69,9 @@ struct settings {
 	uint32_t job_retention_days;
 	uint32_t job_retention_count;
 	uint32_t config_versions_kept;   /* configuration archive depth per device */
+	uint32_t incident_retention_days;  /* closed incidents kept (E5); 0 = no limit */
+	uint32_t incident_retention_count;
+	uint32_t event_rate_cap;         /* matching events per second per device (E6); 0 = no cap */
 	/* SETTING_BIT(id) per setting changed by snmpset: such a value wins over
 	 * the configuration file's from then on (persisted with the settings). */
 	uint32_t set_by_operator;
@@ -84,6 +87,9 @@ enum setting_id {
 	SET_JOB_RETENTION_DAYS,
 	SET_JOB_RETENTION_COUNT,
 	SET_CONFIG_VERSIONS_KEPT,
+	SET_INCIDENT_RETENTION_DAYS,
+	SET_INCIDENT_RETENTION_COUNT,
+	SET_EVENT_RATE_CAP,
 	SET_COUNT
 };
 

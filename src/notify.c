@@ -39,3 +39,17 @@ void notify_job_changed(const struct job *j, enum job_state state, const char *s
 		if (sinks[i].job_changed)
 			sinks[i].job_changed(sinks[i].ctx, j, state, summary, first_device);
 }
+
+void notify_incident(const struct incident *i, const struct device *d, bool opened)
+{
+	if (opened)
+		log_info("incident %u opened: device %s: %s%s%s (profile %s)", i->id, d ? d->name : "-", i->tag,
+			 i->detail[0] ? " " : "", i->detail, i->profile);
+	else
+		log_info("incident %u closed by %s: device %s: %s%s%s, %llu events", i->id,
+			 incident_closed_by_name(i->closed_by), d ? d->name : "-", i->tag, i->detail[0] ? " " : "",
+			 i->detail, (unsigned long long)i->count);
+	for (int k = 0; k < nsinks; k++)
+		if (sinks[k].incident_changed)
+			sinks[k].incident_changed(sinks[k].ctx, i, d, opened);
+}

@@ -5,6 +5,7 @@
 #ifndef RESYNCD_NOTIFY_H
 #define RESYNCD_NOTIFY_H
 
+#include "incident.h"
 #include "model.h"
 
 struct notify_sink {
@@ -15,6 +16,8 @@ struct notify_sink {
 	 * inProgress, with another summary. */
 	void (*job_changed)(void *ctx, const struct job *j, enum job_state state, const char *summary,
 			    const struct device *d);
+	/* E2/E5: an incident opened (opened true) or closed. */
+	void (*incident_changed)(void *ctx, const struct incident *i, const struct device *d, bool opened);
 	void *ctx;
 };
 
@@ -24,5 +27,6 @@ void notify_status_changed(const struct device *d, enum managed_status old_st,
 			   enum managed_status new_st);
 void notify_job_changed(const struct job *j, enum job_state state, const char *summary,
 			const struct device *first_device);
+void notify_incident(const struct incident *i, const struct device *d, bool opened);
 
 #endif

@@ -49,6 +49,14 @@ static int rr_apply(struct loop *l, void *arg)
 	return ingest_apply(l, arg);
 }
 
+static int rr_apply_free(struct loop *l, void *arg)
+{
+	int rc = ingest_apply(l, arg);
+
+	free(arg);
+	return rc;
+}
+
 /* Loop thread: writes again what a commit changed (its device, and the job
  * scheduled for it) after the first write failed. The model already has the
  * change: applying the message again would count it twice. */
@@ -109,6 +117,17 @@ static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip
 	case INGEST_EVENT:
 		atomic_fetch_add_explicit(&rr.events, 1, memory_order_relaxed);
 		return RELP_RET_OK;
+	case INGEST_INCIDENT_EVENT: {
+		/* Not a commit: no need to wait for the loop before the ack. */
+		struct ingest_msg *copy = malloc(sizeof(*copy));
+
+		atomic_fetch_add_explicit(&rr.events, 1, memory_order_relaxed);
+		if (copy == NULL)
+			return RELP_RET_OK;
+		*copy = im;
+		loop_call(rr.loop, rr_apply_free, copy);
+		return RELP_RET_OK;
+	}
 	case INGEST_COMMIT:
 	case INGEST_COMMIT_REQUEST:
 		break;

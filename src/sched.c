@@ -476,7 +476,8 @@ static void task_cancel(struct model *m, struct task *t, rs_time_t now, struct a
 		timer_del(m, t);
 	} else if (t->state == TASK_RUNNING) {
 		push(out, ACT_STOP_FETCH, t->job->id, t->device);
-		if (d) {
+		/* A data capture changes nothing on the device or in its status. */
+		if (d && t->job->type != JOB_DATA_CAPTURE) {
 			set_status(m, d, MS_OUT_OF_SYNC, now, out);
 			d->last_resync_time = now;
 			d->last_resync_result = RESULT_FAILURE;
@@ -508,7 +509,8 @@ struct job *sched_retry_job(struct model *m, uint32_t job_id, const char *user, 
 			    struct actions *out)
 {
 	struct job *j = model_job_by_id(m, job_id);
-	if (!j || j->state != JOB_FAILURE)
+	/* A capture belongs to its incident's moment: it is not re-run later. */
+	if (!j || j->state != JOB_FAILURE || j->type == JOB_DATA_CAPTURE)
 		return NULL;
 	uint32_t *devs = malloc(j->ntasks * sizeof(*devs)), n = 0;
 	if (!devs)

@@ -3,7 +3,8 @@
  *
  * Databases: meta (format number), devices and jobs (keyed by big-endian
  * index/id so cursors walk in order), settings (id/value pairs, so a newer
- * release can add settings), cfgmeta and cfgtext (keyed by device + version).
+ * release can add settings), cfgmeta and cfgtext (keyed by device + version),
+ * incidents and incout (an incident and its captured output, keyed by id).
  * Every record starts with its format byte. The first process to open the
  * store runs recovery; a tool that opens it while the daemon runs joins the
  * environment without recovery (see store_open). */
@@ -28,7 +29,7 @@
 
 struct store {
 	DB_ENV *env;
-	DB *meta, *devices, *jobs, *settings, *cfgmeta, *cfgtext;
+	DB *meta, *devices, *jobs, *settings, *cfgmeta, *cfgtext, *incidents, *incout;
 	DB_TXN *txn;
 	int lock_fd;
 	int damaged;                     /* a database could not be read: refuse to run on it */
@@ -551,6 +552,26 @@ static int store_upgrade(struct store *s)
 	return meta_put(s, META_CHKSUM, 1);
 }
 
+/* The meta key that says the store has its incident databases. A store
+ * from before incidents gets them from the daemon (create); a tool opening
+ * such a store sees no incidents (the handles stay NULL). Once made, they
+ * must be there, like every other database. */
+#define META_INCIDENTS "incidents"
+
+static int open_incident_dbs(struct store *s, int fresh, int daemon)
+{
+	uint32_t have = 0;
+	int rc = meta_get(s, META_INCIDENTS, &have);
+	if (rc < 0)
+		return -1;
+	int create = fresh || (rc == 1 && daemon);
+	if (rc == 1 && !create)
+		return 0;
+	if (open_db(s, &s->incidents, "incidents.db", create) || open_db(s, &s->incout, "incout.db", create))
+		return -1;
+	return create ? meta_put(s, META_INCIDENTS, 1) : 0;
+}
+
 static int open_store(const char *dir, int upgrade, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -605,7 +626,7 @@ static int open_store(const char *dir, int upgrade, struct store **out, char *er
 		flock(s->lock_fd, LOCK_SH); /* converts: others may join now */
 	if (open_db(s, &s->devices, "devices.db", fresh) || open_db(s, &s->jobs, "jobs.db", fresh) ||
 	    open_db(s, &s->settings, "settings.db", fresh) || open_db(s, &s->cfgmeta, "cfgmeta.db", fresh) ||
-	    open_db(s, &s->cfgtext, "cfgtext.db", fresh))
+	    open_db(s, &s->cfgtext, "cfgtext.db", fresh) || open_incident_dbs(s, fresh, owner && upgrade))
 		goto fail;
 	*out = s;
 	return 0;
@@ -631,7 +652,7 @@ void store_close(struct store *s)
 		return;
 	if (s->txn)
 		store_abort(s);
-	DB **dbs[] = { &s->cfgtext, &s->cfgmeta, &s->settings, &s->jobs, &s->devices, &s->meta };
+	DB **dbs[] = { &s->incout, &s->incidents, &s->cfgtext, &s->cfgmeta, &s->settings, &s->jobs, &s->devices, &s->meta };
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
 		if (*dbs[i])
 			(*dbs[i])->close(*dbs[i], 0);
@@ -963,4 +984,159 @@ int store_config_del(struct store *s, uint32_t device, uint32_t version)
 	cfg_key(key, device, version);
 	int rc = del(s, s->cfgmeta, key, sizeof(key));
 	return rc ? rc : del(s, s->cfgtext, key, sizeof(key));
+}
+
+/* ---- incidents -------------------------------------------------------------- */
+
+static void encode_incident(struct wbuf *w, const struct incident *i)
+{
+	w_u8(w, REC_FORMAT);
+	w_u32(w, i->id);
+	w_u32(w, i->device);
+	w_str(w, i->profile);
+	w_str(w, i->tag);
+	w_str(w, i->detail);
+	w_u8(w, (uint8_t)(i->severity + 1));
+	w_u64(w, (uint64_t)i->first_seen);
+	w_u64(w, (uint64_t)i->last_seen);
+	w_u64(w, (uint64_t)i->closed_at);
+	w_u64(w, i->count);
+	w_u8(w, (uint8_t)i->state);
+	w_u8(w, (uint8_t)i->closed_by);
+	w_str(w, i->text);
+	w_u32(w, i->capture_job);
+	w_u8(w, (uint8_t)i->capture);
+	w_u32(w, i->capture_len);
+}
+
+static int decode_incident(struct rbuf *r, struct incident *i)
+{
+	memset(i, 0, sizeof(*i));
+	if (r_u8(r) != REC_FORMAT)
+		return -1;
+	i->id = r_u32(r);
+	i->device = r_u32(r);
+	r_str(r, i->profile, sizeof(i->profile));
+	r_str(r, i->tag, sizeof(i->tag));
+	r_str(r, i->detail, sizeof(i->detail));
+	i->severity = (int)r_u8(r) - 1;
+	i->first_seen = (rs_time_t)r_u64(r);
+	i->last_seen = (rs_time_t)r_u64(r);
+	i->closed_at = (rs_time_t)r_u64(r);
+	i->count = r_u64(r);
+	i->state = (enum incident_state)r_u8(r);
+	i->closed_by = (enum incident_closed_by)r_u8(r);
+	r_str(r, i->text, sizeof(i->text));
+	i->capture_job = r_u32(r);
+	i->capture = (enum capture_state)r_u8(r);
+	i->capture_len = r_u32(r);
+	if (r->err || !valid_enum(i->state, INC_CLOSED) || !valid_enum(i->closed_by, INC_BY_QUIET_PERIOD) ||
+	    !valid_enum(i->capture, CAPTURE_FAILED) || i->severity > 7)
+		return -1;
+	return 0;
+}
+
+/* Incident records of a store a tool opened before the daemon added them. */
+static int no_incidents(struct store *s)
+{
+	snprintf(s->err, sizeof(s->err), "this store has no incident databases yet (the daemon adds them)");
+	return -1;
+}
+
+int store_put_incident(struct store *s, const struct incident *i)
+{
+	if (!s->incidents)
+		return no_incidents(s);
+	struct wbuf w = { 0 };
+	encode_incident(&w, i);
+	return put_encoded(s, s->incidents, i->id, &w);
+}
+
+int store_del_incident(struct store *s, uint32_t id)
+{
+	if (!s->incidents)
+		return no_incidents(s);
+	uint32_t key = htonl(id);
+	if (del(s, s->incout, &key, sizeof(key)) < 0)
+		return -1;
+	return del(s, s->incidents, &key, sizeof(key));
+}
+
+static int load_incident(struct rbuf *r, void *ctx)
+{
+	struct incident tmp;
+	if (decode_incident(r, &tmp) < 0)
+		return -1;
+	return incident_restore(ctx, &tmp) ? 0 : -1;
+}
+
+int store_load_incidents(struct store *s, struct incidents *inc)
+{
+	if (!s->incidents)
+		return 0;
+	if (each(s, s->incidents, load_incident, inc) < 0) {
+		snprintf(s->err, sizeof(s->err), "some incident records could not be read");
+		return -1;
+	}
+	return 0;
+}
+
+int store_get_incident(struct store *s, uint32_t id, struct incident *inc)
+{
+	uint32_t key = htonl(id);
+	DBT k = { .data = &key, .size = sizeof(key) }, v;
+	memset(&v, 0, sizeof(v));
+	if (!s->incidents)
+		return 1;
+	int rc = s->incidents->get(s->incidents, NULL, &k, &v, 0);
+	if (rc == DB_NOTFOUND)
+		return 1;
+	if (rc)
+		return fail(s, "incidents", rc);
+	struct rbuf r = { v.data, (const uint8_t *)v.data + v.size, 0 };
+	if (decode_incident(&r, inc) < 0) {
+		snprintf(s->err, sizeof(s->err), "incident %u: unreadable record", id);
+		return -1;
+	}
+	return 0;
+}
+
+int store_put_capture(struct store *s, uint32_t id, const char *text, size_t len)
+{
+	if (!s->incout)
+		return no_incidents(s);
+	uint32_t key = htonl(id);
+	struct wbuf w = { 0 };
+	w_u8(&w, REC_FORMAT);
+	w_bytes(&w, text, len);
+	int rc = w.err ? -1 : put(s, s->incout, &key, sizeof(key), w.p, w.n);
+	free(w.p);
+	return rc;
+}
+
+int store_get_capture(struct store *s, uint32_t id, char **text, size_t *len)
+{
+	uint32_t key = htonl(id);
+	DBT k = { .data = &key, .size = sizeof(key) }, v;
+	memset(&v, 0, sizeof(v));
+	*text = NULL;
+	*len = 0;
+	if (!s->incout)
+		return 1;
+	int rc = s->incout->get(s->incout, NULL, &k, &v, 0);
+	if (rc == DB_NOTFOUND)
+		return 1;
+	if (rc)
+		return fail(s, "incout", rc);
+	if (v.size < 1 || ((const uint8_t *)v.data)[0] != REC_FORMAT) {
+		snprintf(s->err, sizeof(s->err), "incident %u: unreadable captured output", id);
+		return -1;
+	}
+	*text = malloc(v.size);
+	if (!*text)
+		return fail(s, "incout", ENOMEM);
+	*len = v.size - 1;
+	memcpy(*text, (const char *)v.data + 1, *len);
+	(*text)[*len] = '\0';
+	return 0;
 }

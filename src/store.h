@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "incident.h"
 #include "model.h"
 
 #define STORE_FORMAT 1
@@ -63,5 +64,16 @@ int store_config_get(struct store *s, uint32_t device, uint32_t version,
 /* Lists versions of a device, oldest first; *out malloc'd. */
 int store_config_list(struct store *s, uint32_t device, struct config_meta **out, size_t *n);
 int store_config_del(struct store *s, uint32_t device, uint32_t version);
+
+/* Incidents (E2): their records, and the captured output of each (E4). */
+int store_put_incident(struct store *s, const struct incident *i);
+/* Deletes the incident and its captured output. */
+int store_del_incident(struct store *s, uint32_t id);
+int store_load_incidents(struct store *s, struct incidents *inc);
+/* 0 found, 1 not found, -1 error; *inc filled. */
+int store_get_incident(struct store *s, uint32_t id, struct incident *inc);
+int store_put_capture(struct store *s, uint32_t id, const char *text, size_t len);
+/* 0 found, 1 none, -1 error. *text is malloc'd (NUL-terminated). */
+int store_get_capture(struct store *s, uint32_t id, char **text, size_t *len);
 
 #endif

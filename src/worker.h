@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "incident.h"
 #include "model.h"
 
 struct queue;
@@ -26,12 +27,18 @@ struct fetch_request {
 	char known_hosts[256];
 	int trust_on_first_use;
 	uint32_t timeout_secs;
+	/* A data capture (E4) when incident is set: the commands run in order,
+	 * their output comes back in the result's config/config_len. */
+	uint32_t incident;
+	char commands[INC_CMDS_MAX][INC_CMD_MAX];
+	size_t ncommands;
 	atomic_int cancel;               /* set by worker_cancel(); polled by the fetch */
 };
 
 struct fetch_result {
 	uint32_t job;
 	uint32_t device;
+	uint32_t incident;               /* a data capture's result (E4) */
 	int ok;
 	enum conn_status conn;
 	char reason[RS_REASON_MAX];      /* one line, for operators */

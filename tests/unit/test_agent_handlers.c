@@ -185,7 +185,7 @@ static void test_scalar_groups_getnext(void **state)
 	oid last[MAX_OID_LEN];
 	size_t lastlen;
 	assert_int_equal(walk(mib_settings_handler, mib_oid, OID_LENGTH(mib_oid), settings_oid, OID_LENGTH(settings_oid),
-			      last, &lastlen), SETTINGS_LAST);
+			      last, &lastlen), SETTINGS_COUNT);
 	assert_int_equal(walk(mib_status_handler, mib_oid, OID_LENGTH(mib_oid), status_oid, OID_LENGTH(status_oid), last,
 			      &lastlen), ST_LAST);
 	/* resyncdDevicesUnknown counts the three new devices. */
@@ -542,7 +542,7 @@ static size_t walk_all(void)
 
 static size_t objects_expected(void)
 {
-	size_t n = SETTINGS_LAST + ST_LAST + L.model.ndevices * dev_cols();
+	size_t n = SETTINGS_COUNT + ST_LAST + L.model.ndevices * dev_cols();
 	for (struct job *j = model_job_next(&L.model, 0); j; j = model_job_next(&L.model, j->id))
 		n += (JOB_LAST_COL - JOB_FIRST_COL + 1) + (size_t)j->ntasks * (JOBDEV_LAST_COL - JOBDEV_FIRST_COL + 1);
 	return n;
@@ -605,7 +605,7 @@ static void test_whole_mib_getnext_terminates(void **state)
 		model_job_free(&L.model, model_job_next(&L.model, 0));
 	assert_int_equal(loop_remove_device(&L, 1, "test"), 0);
 	assert_int_equal(loop_remove_device(&L, 9, "test"), 0);
-	assert_int_equal(walk_all(), SETTINGS_LAST + ST_LAST);
+	assert_int_equal(walk_all(), SETTINGS_COUNT + ST_LAST);
 	getnext_edges();
 }
 
