@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "incident.h"
 
 static char *write_tmp(const char *text)
 {
@@ -32,6 +33,16 @@ static void test_example_config_is_valid(void **state)
 	assert_true(c.devices[1].trust_on_first_use);
 	assert_string_equal(config_credential(&c, "lab")->user, "netconf");
 	assert_true(c.settings_given[SET_AUTO_RESYNC_WAIT_SECS]);
+	/* E1: the worked profiles of OPERATIONS.md */
+	assert_non_null(c.profiles);
+	assert_int_equal(c.profiles->n, 3);
+	const struct incident_profile *p = incident_profile_by_name(c.profiles, "link-flaps");
+	assert_non_null(p);
+	assert_string_equal(p->tags[0], "SNMP_TRAP_LINK_DOWN");
+	assert_string_equal(p->clear_tags[0], "SNMP_TRAP_LINK_UP");
+	assert_int_equal(p->min_severity, 4);
+	assert_true(incident_profiles_wants(c.profiles, "CHASSISD_FRU_OFFLINE_NOTICE"));
+	assert_false(incident_profiles_wants(c.profiles, "UI_LOGIN_EVENT"));
 	config_free(&c);
 }
 
@@ -60,6 +71,22 @@ static void test_broken_files_name_line_and_reason(void **state)
 		{ "snmp = { mode = \"agentx\"; trap_sinks = [ \"127.0.0.1:162\" ]; };\n", "trap_sinks needs mode" },
 		{ "snmp = { mode = \"master\"; trap_sinks = [ \"a b\" ]; };\n", "element 1 must be" },
 		{ "snmp = { mode = \"master\"; trap_sinks = \"127.0.0.1\"; };\n", "must be a list" },
+		/* E1: event profiles */
+		{ "profiles = (\n { name = \"p\"; }\n);\n", ":2: profile p needs events" },
+		{ "profiles = ( { events = [ \"X_Y\" ]; } );\n", "a profile needs a name" },
+		{ "profiles = (\n { name = \"p\"; events = [ \"link down\" ]; }\n);\n",
+		  ":2: events: link down is not an event tag" },
+		{ "profiles = ( { name = \"p\"; events = [ \"X_Y\" ]; severity = \"loud\"; } );\n",
+		  "severity must be 0..7 or emerg" },
+		{ "profiles = ( { name = \"p\"; events = [ \"X_Y\" ];\n  auto_close = 5; } );\n",
+		  ":2: unknown setting in a profile: auto_close" },
+		{ "profiles = ( { name = \"p\"; events = [ \"X_Y\" ]; hook = \"ticket.sh\"; } );\n",
+		  "hook must be an absolute path" },
+		{ "profiles = ( { name = \"p\"; events = [ \"X_Y\" ]; }, { name = \"p\"; events = [ \"Z_W\" ]; } );\n",
+		  "profile p is defined twice" },
+		{ "profiles = ( { name = \"p\"; events = [ \"X_Y\" ]; capture = [ 1 ]; } );\n",
+		  "capture: element 1 must be a non-empty string" },
+		{ "settings = { eventRateCap = -1; };\n", "eventRateCap" },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char *path = write_tmp(rows[i].text);
