@@ -63,8 +63,8 @@ check_walks() { # label, objects in RESYNCD-MIB, device rows, job rows
 	for tool in snmpwalk snmpbulkwalk; do
 		walk_ok $tool RESYNCD-MIB::resyncdMIB "$2"
 		walk_ok $tool .1 "$2"
-		walk_ok $tool RESYNCD-MIB::resyncdStatus 23
-		walk_ok $tool RESYNCD-MIB::resyncdSettings 9
+		walk_ok $tool RESYNCD-MIB::resyncdStatus 26
+		walk_ok $tool RESYNCD-MIB::resyncdSettings 12
 	done
 	local table rows out rc
 	for table in resyncdDeviceTable:$3 resyncdJobTable:$4 resyncdJobDeviceTable:$4; do
@@ -94,19 +94,19 @@ finished() { [ "$(get RESYNCD-MIB::resyncdJobsFailed.0)" = 2 ]; }
 wait_for "2 failed jobs" finished
 # Device columns 2-19 and 22-23 (20-21 reserved): 20 a row.
 DEV_COLS=20
-# settings 9 + status 23 + device columns + 14 job columns - id + 2 per job task
-check_walks "3 devices, 2 jobs" $((9 + 23 + 3 * DEV_COLS + 2 * 13 + 2 * 2)) 3 2
+# settings 12 + status 26 + device columns + 14 job columns - id + 2 per job task
+check_walks "3 devices, 2 jobs" $((12 + 26 + 3 * DEV_COLS + 2 * 13 + 2 * 2)) 3 2
 
 snmp 10 snmpset RESYNCD-MIB::resyncdDeviceRowStatus.2 i 6 >/dev/null || fail "destroy of device 2 refused"
-check_walks "device 2 removed" $((9 + 23 + 2 * DEV_COLS + 2 * 13 + 2 * 2)) 2 2
+check_walks "device 2 removed" $((12 + 26 + 2 * DEV_COLS + 2 * 13 + 2 * 2)) 2 2
 
 for i in 1 3; do
 	snmp 10 snmpset "RESYNCD-MIB::resyncdDeviceRowStatus.$i" i 6 >/dev/null || fail "destroy of device $i refused"
 done
-check_walks "no devices left, jobs kept" $((9 + 23 + 2 * 13 + 2 * 2)) 0 2
+check_walks "no devices left, jobs kept" $((12 + 26 + 2 * 13 + 2 * 2)) 0 2
 stop_resyncd
 
 start_resyncd empty ""
-check_walks "fresh daemon, nothing configured" $((9 + 23)) 0 0
+check_walks "fresh daemon, nothing configured" $((12 + 26)) 0 0
 stop_resyncd
 echo "PASS"
