@@ -80,7 +80,7 @@ static void incident_get_row_col(netsnmp_variable_list *vb, const void *row, uns
 
 const struct mib_u32_table mib_incident_table = {
 	incident_table_oid, INCIDENT_TABLE_OID_LEN, INC_COL_FIRST, INC_COL_LAST, incident_row_next,
-	incident_get_row_col,
+	incident_get_row_col, NULL,
 };
 
 /* Checks one SET varbind; on success *i and *action say what to do at commit. */
