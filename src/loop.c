@@ -602,8 +602,8 @@ void loop_free(struct loop *l)
 	if (l->incidents.profiles)
 		ingest_set_profiles(NULL);
 	incidents_free(&l->incidents);
-	struct event **evs[] = { &l->timer, &l->purge_ev, &l->checkpoint_ev, &l->incident_ev, &l->inbox_ev, &l->results_ev,
-				 &l->sig_term, &l->sig_int, &l->sig_hup };
+	struct event **evs[] = { &l->timer,   &l->purge_ev,   &l->checkpoint_ev, &l->incident_ev,
+				 &l->inbox_ev, &l->results_ev, &l->sig_term, &l->sig_int, &l->sig_hup };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (*evs[i]) {
 			event_free(*evs[i]);
