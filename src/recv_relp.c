@@ -6,7 +6,13 @@
  * commit requests cross to the loop with loop_call_sync(), which returns once
  * the change is in the store: only then is the message acknowledged. Ordinary
  * messages only bump counters here; a timer on the loop folds them into the
- * model, so they cost a parse and no hand-off. */
+ * model, so they cost a parse and no hand-off.
+ *
+ * An oversize frame must not abort the session (librelp's default): the
+ * sender would re-send it for ever and every later message would wait behind
+ * it. librelp truncates it instead (RELP_OVERSIZE_TRUNCATE) to its frame
+ * limit, which is above max_message_size, so the callback sees it as oversize,
+ * counts it as dropped and returns: librelp acknowledges it. */
 #include "recv_relp.h"
 
 #include <errno.h>
@@ -198,8 +204,27 @@ static void rr_on_err(void *usr, char *obj, char *msg, relpRetVal code)
 	log_warn("relp: %s: %s (%d)", obj ? obj : "", msg ? msg : "", (int)code);
 }
 
+/* librelp reports every oversize frame it truncates (RELP_OVERSIZE_TRUNCATE)
+ * here: one line per minute at most, so a sender of large messages cannot
+ * fill the log; rr_on_syslog counts each such message as dropped. */
 static void rr_on_generic_err(char *obj, char *msg, relpRetVal code)
 {
+	static time_t last_oversize;
+	static unsigned long quiet;
+
+	if (code == RELP_RET_DATA_TOO_LONG) {
+		time_t now = time(NULL);
+
+		if (last_oversize && now - last_oversize < 60) {
+			quiet++;
+			return;
+		}
+		last_oversize = now;
+		log_warn("relp: oversize message dropped (acknowledged, counted as dropped; "
+			 "%lu more in the last minute not logged): %s", quiet, msg ? msg : "");
+		quiet = 0;
+		return;
+	}
 	log_warn("relp: %s: %s (%d)", obj ? obj : "", msg ? msg : "", (int)code);
 }
 
@@ -263,6 +288,7 @@ int recv_relp_start(struct loop *l, const struct config *cfg)
 	    (r = relpSrvSetLstnPort(srv, (unsigned char *)port)) != RELP_RET_OK ||
 	    (host[0] && (r = relpSrvSetLstnAddr(srv, (unsigned char *)host)) != RELP_RET_OK) ||
 	    (r = relpSrvSetMaxDataSize(srv, rr.max + 64)) != RELP_RET_OK ||
+	    (r = relpSrvSetOversizeMode(srv, RELP_OVERSIZE_TRUNCATE)) != RELP_RET_OK ||
 	    (r = relpEngineListnerConstructFinalize(rr.engine, srv)) != RELP_RET_OK)
 		goto fail;
 	rr.fold_ev = event_new(l->base, -1, EV_PERSIST, rr_fold_cb, NULL);

@@ -126,10 +126,11 @@ start_snmpd() {
 # start_rsyslog_relp IN_PORT RELP_PORT: a private rsyslogd ($rsyslog_pid; own
 # config, pid file and work directory, no system inputs) that takes device
 # syslog on IN_PORT/udp and forwards it by RELP to resyncd, as docs/INGESTION.md says.
+# RSYSLOG_MAXMSG (default rsyslog's 8k) sets rsyslog's maxMessageSize.
 start_rsyslog_relp() {
 	mkdir -p "$work/rsyslog"
 	cat > "$work/rsyslog.conf" <<-CONF
-	global(workDirectory="$work/rsyslog" processInternalMessages="on")
+	global(workDirectory="$work/rsyslog" processInternalMessages="on" maxMessageSize="${RSYSLOG_MAXMSG:-8k}")
 	module(load="imudp")
 	module(load="omrelp")
 	input(type="imudp" address="127.0.0.1" port="$1")
