@@ -40,6 +40,10 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 	case ST_INCIDENTS_OPEN: mib_set_uint(vb, ASN_GAUGE, mib_loop->incidents.nopen); return;
 	case ST_INCIDENTS_OPENED: mib_set_u64(vb, mib_loop->incidents.c.opened); return;
 	case ST_EVENTS_RATE_LIMITED: mib_set_u64(vb, mib_loop->incidents.c.rate_limited); return;
+	case ST_SENDERS_REFUSED: mib_set_u64(vb, in->refused); return;
+	case ST_COMMITS_NOT_FROM_DEVICE: mib_set_u64(vb, in->not_from_device); return;
+	case ST_CONNECTIONS_CLOSED: mib_set_u64(vb, in->conns_closed); return;
+	case ST_ACCEPT_PAUSES: mib_set_u64(vb, in->accept_pauses); return;
 	default:
 		/* resyncdDevicesUnknown .. resyncdDevicesManagerAndDeviceChanged */
 		mib_set_uint(vb, ASN_GAUGE, m->status_count[sub - ST_BY_MS_BASE]);

@@ -22,6 +22,8 @@ void config_defaults(struct config *c)
 	snprintf(c->relp_listen, sizeof(c->relp_listen), "127.0.0.1:2514");
 	snprintf(c->udp_listen, sizeof(c->udp_listen), "127.0.0.1:5514");
 	c->max_message_size = 8192;
+	c->max_connections = 1000;
+	c->idle_timeout_secs = 600;
 	c->snmp_mode = SNMP_AGENTX;
 	snprintf(c->snmp_listen, sizeof(c->snmp_listen), "udp:127.0.0.1:11161");
 	snprintf(c->snmp_community, sizeof(c->snmp_community), "private");
@@ -147,24 +149,59 @@ static int check_hostport(struct ctx *x, const config_setting_t *parent, const c
 	return 0;
 }
 
+/* An optional list of "ADDR[/BITS]" strings (listen.allowed_senders, relays). */
+static int get_acl(struct ctx *x, const config_setting_t *parent, const char *name, struct netacl *acl)
+{
+	const config_setting_t *s = config_setting_get_member(parent, name);
+	if (!s)
+		return 0;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return bad(x, s, "%s must be a list of \"address\" or \"address/prefix\" strings", name);
+	memset(acl, 0, sizeof(*acl));
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+		int r = v ? netacl_add(acl, v) : -1;
+
+		if (r == -2)
+			return bad(x, s, "%s: at most %d entries", name, NETACL_MAX);
+		if (r < 0)
+			return bad(x, s, "%s: element %d must be an IPv4 or IPv6 address, optionally /prefix "
+				   "(e.g. \"192.0.2.0/24\")", name, i + 1);
+	}
+	return 0;
+}
+
 static int read_listen(struct ctx *x, const config_setting_t *root, struct config *c)
 {
 	const config_setting_t *l = config_setting_get_member(root, "listen");
 	if (!l)
 		return 0;
 	long long v;
-	if (ONLY_KNOWN(x, l, "in listen: ", "relp", "udp", "tcp", "max_message_size") ||
+	int strict = c->strict_senders;
+	if (ONLY_KNOWN(x, l, "in listen: ", "relp", "udp", "tcp", "max_message_size", "max_connections",
+		       "idle_timeout_secs", "allowed_senders", "relays", "strict_senders") ||
+	    get_acl(x, l, "allowed_senders", &c->allowed_senders) || get_acl(x, l, "relays", &c->relays) ||
+	    get_bool(x, l, "strict_senders", &strict) ||
 	    get_str(x, l, "relp", c->relp_listen, sizeof(c->relp_listen)) ||
 	    get_str(x, l, "udp", c->udp_listen, sizeof(c->udp_listen)) ||
 	    get_str(x, l, "tcp", c->tcp_listen, sizeof(c->tcp_listen)) ||
 	    check_hostport(x, l, "relp", c->relp_listen) || check_hostport(x, l, "udp", c->udp_listen) ||
 	    check_hostport(x, l, "tcp", c->tcp_listen))
 		return -1;
+	c->strict_senders = strict;
 	int r = get_int(x, l, "max_message_size", 480, 1 << 20, &v);
 	if (r < 0)
 		return -1;
 	if (r)
 		c->max_message_size = (uint32_t)v;
+	if ((r = get_int(x, l, "max_connections", 0, 1000000, &v)) < 0)
+		return -1;
+	if (r)
+		c->max_connections = (uint32_t)v;
+	if ((r = get_int(x, l, "idle_timeout_secs", 0, 86400 * 7, &v)) < 0)
+		return -1;
+	if (r)
+		c->idle_timeout_secs = (uint32_t)v;
 	return 0;
 }
 

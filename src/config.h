@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "netacl.h"
 
 struct incident_profiles;
 
@@ -47,6 +48,11 @@ struct config {
 	char udp_listen[128];
 	char tcp_listen[128];
 	uint32_t max_message_size;
+	uint32_t max_connections;        /* per stream listener (TCP, RELP); 0 = no cap */
+	uint32_t idle_timeout_secs;      /* TCP: a connection silent this long is closed; 0 = never */
+	struct netacl allowed_senders;   /* empty: anyone may send */
+	struct netacl relays;            /* trusted to name the device (strict mode) */
+	bool strict_senders;             /* a commit counts only from the device's address or a relay */
 	enum snmp_mode snmp_mode;
 	char agentx_socket[256];         /* empty = net-snmp's default */
 	char snmp_listen[128];           /* embedded master's address, e.g. udp:127.0.0.1:11161 */

@@ -13,10 +13,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "config.h"
 #include "log.h"
+#include "netacl.h"
 #include "loop.h"
 #include "sched.h"
 #include "syslog_parse.h"
@@ -125,6 +128,37 @@ static uint64_t ingest_key(const struct syslog_msg *m, const struct junos_event 
 	return h ? h : 1;
 }
 
+void ingest_escape_ctl(char *s, size_t size)
+{
+	char out[1024];
+	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (size == 0)
+		return;
+	if (size > sizeof(out))
+		size = sizeof(out);
+	for (; *p; p++) {
+		char esc[8];
+		int n;
+
+		if (*p < 0x20 || *p == 0x7f)
+			n = snprintf(esc, sizeof(esc), "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			n = snprintf(esc, sizeof(esc), "\\u%04x", *++p);
+		else {
+			esc[0] = (char)*p;
+			n = 1;
+		}
+		if (o + (size_t)n >= size)
+			break;
+		memcpy(out + o, esc, (size_t)n);
+		o += (size_t)n;
+	}
+	memcpy(s, out, o);
+	s[o] = '\0';
+}
+
 enum ingest_verdict ingest_prepare(const char *buf, size_t len, size_t max_size,
 				   struct ingest_msg *im)
 {
@@ -153,6 +187,9 @@ enum ingest_verdict ingest_prepare(const char *buf, size_t len, size_t max_size,
 	memcpy(im->tag, ev.tag, sizeof(im->tag));
 	memcpy(im->user, ev.user, sizeof(im->user));
 	memcpy(im->comment, ev.comment, sizeof(im->comment));
+	ingest_escape_ctl(im->user, sizeof(im->user));
+	ingest_escape_ctl(im->comment, sizeof(im->comment));
+	im->relay = false;
 	im->key = ingest_key(&m, &ev);
 	return im->verdict;
 }
@@ -185,6 +222,21 @@ static bool ingest_seen(uint64_t key, rs_time_t now)
 	return false;
 }
 
+/* Whether two textual addresses are the same address ("::ffff:192.0.2.1"
+ * is 192.0.2.1 by then: ingest_format_addr wrote it so). */
+static bool ingest_same_addr(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+
+	if (a == NULL || b == NULL || !*a || !*b)
+		return false;
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+	return false;
+}
+
 int ingest_apply(struct loop *l, const struct ingest_msg *im)
 {
 	struct model *m = &l->model;
@@ -205,6 +257,18 @@ int ingest_apply(struct loop *l, const struct ingest_msg *im)
 		m->ingest.unknown_host++;
 		log_debug("ingest: %s from %s%s%s: no managed device", im->tag,
 			  im->host[0] ? im->host : "(no host)", im->sender[0] ? " at " : "", im->sender);
+		return 0;
+	}
+	if (l->config && l->config->strict_senders && !im->relay && !ingest_same_addr(im->sender, d->address)) {
+		/* listen.strict_senders: anyone can write "r1" into a message;
+		 * only r1's own address or a trusted relay may say r1 committed. */
+		static struct log_limit ll;
+
+		m->ingest.not_from_device++;
+		if (log_limit_pass(&ll, time(NULL), 60))
+			log_warn("device %s: %s from %s ignored: neither the device's address nor in "
+				 "listen.relays (strict_senders; %lu more not logged in the minute before)",
+				 d->name, im->tag, im->sender[0] ? im->sender : "(unknown)", ll.quiet);
 		return 0;
 	}
 	if (ingest_seen(im->key, loop_now(l))) {
@@ -263,5 +327,6 @@ int ingest_handle(struct loop *l, const char *buf, size_t len, size_t max_size,
 	if (v != INGEST_COMMIT && v != INGEST_COMMIT_REQUEST && v != INGEST_INCIDENT_EVENT)
 		return 0;
 	ingest_format_addr(sa, im.sender, sizeof(im.sender));
+	im.relay = l->config && netacl_match(&l->config->relays, sa);
 	return ingest_apply(l, &im);
 }

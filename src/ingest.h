@@ -36,12 +36,14 @@ struct ingest_msg {
 	char user[JUNOS_USER_MAX];
 	char comment[JUNOS_COMMENT_MAX];
 	char sender[RS_ADDR_MAX];    /* transport peer; empty: match by host only */
+	bool relay;                  /* the peer is in listen.relays */
 	uint64_t key;                /* duplicate detection; 0 = cannot tell */
 	struct incident_event ev;    /* INGEST_INCIDENT_EVENT: tag, detail, severity, text */
 };
 
 /* Parses and recognises; fills im (beyond verdict) only for commits, commit
- * requests and events a profile wants. max_size 0 = parser default. */
+ * requests and events a profile wants, with control characters in user and
+ * comment escaped (ingest_escape_ctl). max_size 0 = parser default. */
 enum ingest_verdict ingest_prepare(const char *buf, size_t len, size_t max_size,
 				   struct ingest_msg *im);
 
@@ -58,6 +60,12 @@ int ingest_apply(struct loop *l, const struct ingest_msg *im);
  * when a commit needs matching by address. */
 int ingest_handle(struct loop *l, const char *buf, size_t len, size_t max_size,
 		  const struct sockaddr *sa);
+
+/* Rewrites control characters (C0, DEL, C1 in UTF-8) in s as \xNN (C1 as
+ * \u0080..\u009f) within size (an escape that does not fit is cut whole): a
+ * user or comment from the network is stored, logged and served over SNMP
+ * without terminal controls or line breaks. */
+void ingest_escape_ctl(char *s, size_t size);
 
 /* Formats a peer address without port ("192.0.2.1", "2001:db8::1"). */
 void ingest_format_addr(const struct sockaddr *sa, char *out, size_t outlen);

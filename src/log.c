@@ -57,3 +57,15 @@ void log_msg(int prio, const char *fmt, ...)
 	}
 	va_end(ap);
 }
+
+bool log_limit_pass(struct log_limit *ll, time_t now, time_t interval)
+{
+	if (ll->last && now - ll->last < interval) {
+		ll->held++;
+		return false;
+	}
+	ll->last = now;
+	ll->quiet = ll->held;
+	ll->held = 0;
+	return true;
+}

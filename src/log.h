@@ -2,7 +2,9 @@
 #ifndef RESYNCD_LOG_H
 #define RESYNCD_LOG_H
 
+#include <stdbool.h>
 #include <syslog.h>
+#include <time.h>
 
 void log_init(const char *ident, int to_syslog, int debug);
 /* With syslog: warnings and errors also go to stderr (while a detaching
@@ -13,5 +15,14 @@ void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* At most one line per interval for a recurring condition (an attacker must
+ * not fill the log): log_limit_pass() says whether to log now; quiet is how
+ * many were held back since the last line (reset when one passes). */
+struct log_limit {
+	time_t last;
+	unsigned long held, quiet;
+};
+bool log_limit_pass(struct log_limit *ll, time_t now, time_t interval);
 
 #endif

@@ -206,6 +206,10 @@ RB_HEAD(task_tree, task);
 
 struct ingest_counters {
 	uint64_t received, malformed, commits, other_events, unknown_host, dropped, duplicates;
+	uint64_t refused;           /* from an address not in listen.allowed_senders */
+	uint64_t not_from_device;   /* commits ignored by listen.strict_senders */
+	uint64_t conns_closed;      /* stream connections closed at the cap or when idle */
+	uint64_t accept_pauses;     /* accepting paused: out of file descriptors */
 };
 
 struct job_counters {

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
+#include "netacl.h"
 #include "loop.h"
 #include "syslog_parse.h"
 
@@ -46,8 +47,10 @@ static struct {
 	size_t max;
 	struct event *fold_ev;
 	/* Written by the RELP thread, read by the loop's fold timer. */
-	atomic_uint_fast64_t received, malformed, dropped, events;
-	uint64_t folded_received, folded_malformed, folded_dropped, folded_events;
+	atomic_uint_fast64_t received, malformed, dropped, events, refused;
+	uint64_t folded_received, folded_malformed, folded_dropped, folded_events, folded_refused;
+	const struct config *cfg;  /* listen settings: fixed from start to stop */
+	struct log_limit refused_log;
 } rr;
 
 static int rr_apply(struct loop *l, void *arg)
@@ -110,7 +113,17 @@ static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip
 
 	(void)usr;
 	(void)host;
-	(void)ip;
+	/* librelp 1.11 cannot refuse a session by address (its permitted peers
+	 * are for TLS), so a relay not in listen.allowed_senders gets its
+	 * messages acknowledged and ignored. */
+	if (rr.cfg->allowed_senders.n && !netacl_match_str(&rr.cfg->allowed_senders, (const char *)ip)) {
+		atomic_fetch_add_explicit(&rr.refused, 1, memory_order_relaxed);
+		if (log_limit_pass(&rr.refused_log, time(NULL), 60))
+			log_warn("relp: %s is not in listen.allowed_senders: ignored (%lu more not "
+				 "logged in the minute before)", ip ? (const char *)ip : "?",
+				 rr.refused_log.quiet);
+		return RELP_RET_OK;
+	}
 	v = ingest_prepare((const char *)msg, len, rr.max, &im);
 	atomic_fetch_add_explicit(&rr.received, 1, memory_order_relaxed);
 	switch (v) {
@@ -140,6 +153,7 @@ static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip
 	}
 	/* The RELP peer is a relay, not the device: match by the message's
 	 * host name only (im.sender stays empty). */
+	im.relay = netacl_match_str(&rr.cfg->relays, (const char *)ip);
 	if (loop_call_sync(rr.loop, rr_apply, &im) < 0) {
 		log_warn("relp: %s from %s not stored; not acknowledged until it is", im.tag, im.host);
 		rr_hold_until_stored(&im);
@@ -164,6 +178,7 @@ static void rr_fold(void)
 	RR_FOLD(malformed, malformed);
 	RR_FOLD(dropped, dropped);
 	RR_FOLD(events, other_events);
+	RR_FOLD(refused, refused);
 #undef RR_FOLD
 }
 
@@ -209,20 +224,13 @@ static void rr_on_err(void *usr, char *obj, char *msg, relpRetVal code)
  * fill the log; rr_on_syslog counts each such message as dropped. */
 static void rr_on_generic_err(char *obj, char *msg, relpRetVal code)
 {
-	static time_t last_oversize;
-	static unsigned long quiet;
+	static struct log_limit oversize;
 
 	if (code == RELP_RET_DATA_TOO_LONG) {
-		time_t now = time(NULL);
-
-		if (last_oversize && now - last_oversize < 60) {
-			quiet++;
-			return;
-		}
-		last_oversize = now;
-		log_warn("relp: oversize message dropped (acknowledged, counted as dropped; "
-			 "%lu more in the last minute not logged): %s", quiet, msg ? msg : "");
-		quiet = 0;
+		if (log_limit_pass(&oversize, time(NULL), 60))
+			log_warn("relp: oversize message dropped (acknowledged, counted as dropped; "
+				 "%lu more not logged in the minute before): %s", oversize.quiet,
+				 msg ? msg : "");
 		return;
 	}
 	log_warn("relp: %s: %s (%d)", obj ? obj : "", msg ? msg : "", (int)code);
@@ -266,6 +274,7 @@ int recv_relp_start(struct loop *l, const struct config *cfg)
 		return -1;
 	}
 	rr.loop = l;
+	rr.cfg = cfg;
 	atomic_store(&rr.exited, false);
 	atomic_store(&rr.stopping, false);
 	atomic_store(&rr.holding, false);

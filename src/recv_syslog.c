@@ -3,8 +3,14 @@
  * UDP: one non-blocking socket read in batches with recvmmsg(), so a burst
  * costs one wake-up per batch. TCP: libevent's evconnlistener and
  * bufferevents; each frame is LF-terminated or octet-counted ("LEN SP MSG",
- * RFC 6587), told apart by its first byte as rsyslog does. A frame longer
- * than max_message_size is skipped and counted as dropped. */
+ * RFC 6587, tcp_frame.c). A frame longer than max_message_size is skipped
+ * and counted as dropped.
+ *
+ * Limits, so that senders cannot exhaust resyncd: listen.allowed_senders
+ * (UDP datagrams and TCP connections from elsewhere are ignored),
+ * listen.max_connections (at the cap the connection silent longest is
+ * closed for the new one), listen.idle_timeout_secs, and a pause in
+ * accepting when the process is out of descriptors. */
 #define _GNU_SOURCE
 #include "recv_syslog.h"
 
@@ -19,13 +25,16 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
 #include "loop.h"
+#include "netacl.h"
 #include "syslog_parse.h"
+#include "tcp_frame.h"
 
 #define RS_UDP_BATCH 32
 #define RS_UDP_ROUNDS 8      /* batches per wake-up before yielding to the loop */
@@ -33,9 +42,8 @@
 struct rs_tcp_conn {
 	struct bufferevent *bev;
 	struct sockaddr_storage peer;
-	size_t skip;          /* bytes of an oversize octet-counted frame still to drop */
-	int discarding;       /* dropping an oversize LF frame up to its LF */
-	LIST_ENTRY(rs_tcp_conn) link;
+	struct tcp_frame_state fr;
+	TAILQ_ENTRY(rs_tcp_conn) link;  /* least recently active first */
 };
 
 static struct {
@@ -45,7 +53,15 @@ static struct {
 	struct event *udp_ev;
 	char *udp_buf;                     /* RS_UDP_BATCH * (max + 1) */
 	struct evconnlistener *tcp;
-	LIST_HEAD(, rs_tcp_conn) conns;
+	TAILQ_HEAD(, rs_tcp_conn) conns;
+	size_t nconns, max_conns;          /* max_conns 0: no cap */
+	struct timeval idle;               /* 0: no idle timeout */
+	const struct netacl *allowed;      /* NULL or empty: anyone */
+	struct event *resume_ev;           /* accepting again after running out of descriptors */
+	bool paused;                       /* in a streak of accept failures */
+	time_t last_fail;                  /* the streak's latest failure */
+	unsigned long streak_pauses;
+	struct log_limit cap_log, refused_log;
 	int udp_port, tcp_port;
 } rs = { .udp_fd = -1 };
 
@@ -72,6 +88,22 @@ static int rs_bound_port(evutil_socket_t fd)
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return 0;
+}
+
+/* listen.allowed_senders: anything from elsewhere is counted and ignored. */
+static bool rs_allowed(const struct sockaddr *sa)
+{
+	char a[RS_ADDR_MAX];
+
+	if (rs.allowed == NULL || rs.allowed->n == 0 || netacl_match(rs.allowed, sa))
+		return true;
+	rs.loop->model.ingest.refused++;
+	if (log_limit_pass(&rs.refused_log, time(NULL), 60)) {
+		ingest_format_addr(sa, a, sizeof(a));
+		log_warn("syslog: %s is not in listen.allowed_senders: ignored (%lu more not logged "
+			 "in the minute before)", a, rs.refused_log.quiet);
+	}
+	return false;
 }
 
 static void rs_udp_read(evutil_socket_t fd, short what, void *arg)
@@ -104,6 +136,8 @@ static void rs_udp_read(evutil_socket_t fd, short what, void *arg)
 		for (int i = 0; i < n; i++) {
 			size_t len = msgs[i].msg_len;
 
+			if (!rs_allowed((const struct sockaddr *)&peers[i]))
+				continue;
 			if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len > rs.max) {
 				l->model.ingest.received++;
 				l->model.ingest.dropped++;
@@ -147,31 +181,27 @@ fail:
 
 static void rs_conn_free(struct rs_tcp_conn *c)
 {
-	LIST_REMOVE(c, link);
+	TAILQ_REMOVE(&rs.conns, c, link);
+	rs.nconns--;
 	bufferevent_free(c->bev);
 	free(c);
 }
 
-/* Octet-counting header "LEN SP": >0 header length and *len; 0 need more
- * bytes; -1 not octet counting. */
-static int rs_octet_header(struct evbuffer *in, size_t have, size_t *len)
+/* Closes the connection that has been silent longest, to make room. */
+static void rs_close_idlest(const char *why)
 {
-	unsigned char hdr[11];
-	size_t n = have < sizeof(hdr) ? have : sizeof(hdr);
-	size_t v = 0;
+	struct rs_tcp_conn *c = TAILQ_FIRST(&rs.conns);
+	char a[RS_ADDR_MAX];
 
-	if (evbuffer_copyout(in, hdr, n) < (ev_ssize_t)n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (hdr[i] == ' ' && i > 0) {
-			*len = v;
-			return (int)i + 1;
-		}
-		if (hdr[i] < '0' || hdr[i] > '9')
-			return -1;
-		v = v * 10 + (hdr[i] - '0');
+	if (c == NULL)
+		return;
+	rs.loop->model.ingest.conns_closed++;
+	if (log_limit_pass(&rs.cap_log, time(NULL), 60)) {
+		ingest_format_addr((const struct sockaddr *)&c->peer, a, sizeof(a));
+		log_warn("syslog: tcp: %s: closing the connection silent longest (from %s; "
+			 "%lu more not logged in the minute before)", why, a, rs.cap_log.quiet);
 	}
-	return n < sizeof(hdr) ? 0 : -1;
+	rs_conn_free(c);
 }
 
 static void rs_tcp_read(struct bufferevent *bev, void *arg)
@@ -180,70 +210,32 @@ static void rs_tcp_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct loop *l = rs.loop;
 
+	/* Active: to the end of the eviction order. */
+	TAILQ_REMOVE(&rs.conns, c, link);
+	TAILQ_INSERT_TAIL(&rs.conns, c, link);
 	for (;;) {
-		size_t have = evbuffer_get_length(in), flen;
-		unsigned char first;
-		int hl;
+		size_t have = evbuffer_get_length(in), win = TCP_FRAME_WINDOW(rs.max), used, mlen = 0;
+		const char *p, *msg = NULL;
 
 		if (have == 0)
 			return;
-		if (c->skip) {
-			size_t k = c->skip < have ? c->skip : have;
-
-			evbuffer_drain(in, k);
-			c->skip -= k;
-			continue;
-		}
-		if (c->discarding) {
-			struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
-
-			if (p.pos < 0) {
-				evbuffer_drain(in, have);
-				return;
-			}
-			evbuffer_drain(in, (size_t)p.pos + 1);
-			c->discarding = 0;
-			continue;
-		}
-		evbuffer_copyout(in, &first, 1);
-		if (first >= '1' && first <= '9' && (hl = rs_octet_header(in, have, &flen)) != -1) {
-			if (hl == 0)
-				return; /* header not complete yet */
-			if (flen > rs.max) {
-				l->model.ingest.received++;
-				l->model.ingest.dropped++;
-				evbuffer_drain(in, (size_t)hl);
-				c->skip = flen;
-				continue;
-			}
-			if (have < (size_t)hl + flen)
-				return;
-			const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)(hl + flen));
-			ingest_handle(l, p + hl, flen, rs.max, (const struct sockaddr *)&c->peer);
-			evbuffer_drain(in, (size_t)hl + flen);
-			continue;
-		}
-		struct evbuffer_ptr eol = evbuffer_search(in, "\n", 1, NULL);
-
-		if (eol.pos < 0) {
-			if (have > rs.max + 1) {
-				l->model.ingest.received++;
-				l->model.ingest.dropped++;
-				evbuffer_drain(in, have);
-				c->discarding = 1;
-			}
+		if (win > have)
+			win = have;
+		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)win);
+		switch (tcp_frame_next(&c->fr, p, win, rs.max, &used, &msg, &mlen)) {
+		case TCP_FRAME_NEED_MORE:
 			return;
-		}
-		flen = (size_t)eol.pos;
-		if (flen > rs.max + 1) {
+		case TCP_FRAME_MSG:
+			ingest_handle(l, msg, mlen, rs.max, (const struct sockaddr *)&c->peer);
+			break;
+		case TCP_FRAME_DROPPED:
 			l->model.ingest.received++;
 			l->model.ingest.dropped++;
-		} else if (flen > 0) {
-			const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)flen);
-
-			ingest_handle(l, p, flen, rs.max, (const struct sockaddr *)&c->peer);
+			break;
+		case TCP_FRAME_SKIPPED:
+			break;
 		}
-		evbuffer_drain(in, flen + 1);
+		evbuffer_drain(in, used);
 	}
 }
 
@@ -252,12 +244,19 @@ static void rs_tcp_event(struct bufferevent *bev, short what, void *arg)
 	struct rs_tcp_conn *c = arg;
 
 	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		/* listen.idle_timeout_secs: a silent connection holds a
+		 * descriptor for nothing. */
+		rs.loop->model.ingest.conns_closed++;
+		rs_conn_free(c);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		/* A last frame without LF at EOF is still a message. */
 		struct evbuffer *in = bufferevent_get_input(c->bev);
 		size_t have = evbuffer_get_length(in);
 
-		if ((what & BEV_EVENT_EOF) && have > 0 && !c->skip && !c->discarding && have <= rs.max)
+		if ((what & BEV_EVENT_EOF) && tcp_frame_eof(&c->fr, have, rs.max))
 			ingest_handle(rs.loop, (const char *)evbuffer_pullup(in, -1), have, rs.max,
 				      (const struct sockaddr *)&c->peer);
 		rs_conn_free(c);
@@ -268,9 +267,22 @@ static void rs_tcp_accept(struct evconnlistener *lis, evutil_socket_t fd, struct
 			  int salen, void *arg)
 {
 	struct loop *l = arg;
-	struct rs_tcp_conn *c = calloc(1, sizeof(*c));
+	struct rs_tcp_conn *c;
 
 	(void)lis;
+	/* The streak ends with an accept 10 s after its last failure (at the
+	 * limit, accepts and failures alternate). */
+	if (rs.paused && time(NULL) - rs.last_fail >= 10) {
+		rs.paused = false;
+		log_info("syslog: tcp: accepting connections again after %lu pauses", rs.streak_pauses);
+	}
+	if (!rs_allowed(sa)) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if (rs.max_conns && rs.nconns >= rs.max_conns)
+		rs_close_idlest("listen.max_connections reached");
+	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		evutil_closesocket(fd);
 		return;
@@ -283,16 +295,49 @@ static void rs_tcp_accept(struct evconnlistener *lis, evutil_socket_t fd, struct
 		free(c);
 		return;
 	}
-	LIST_INSERT_HEAD(&rs.conns, c, link);
+	TAILQ_INSERT_TAIL(&rs.conns, c, link);
+	rs.nconns++;
 	bufferevent_setcb(c->bev, rs_tcp_read, NULL, rs_tcp_event, c);
+	if (rs.idle.tv_sec)
+		bufferevent_set_timeouts(c->bev, &rs.idle, NULL);
 	bufferevent_enable(c->bev, EV_READ);
 }
 
+static void rs_tcp_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (rs.tcp)
+		evconnlistener_enable(rs.tcp);
+}
+
+/* accept() failed for a reason libevent does not retry by itself. Out of
+ * descriptors (EMFILE, ENFILE) or memory, the pending connection stays
+ * queued and the listening socket stays readable: accepting again at once
+ * would spin (and log) without end. So stop accepting for a moment, close
+ * the connection silent longest to free a descriptor, and log once per
+ * streak. */
 static void rs_tcp_error(struct evconnlistener *lis, void *arg)
 {
-	(void)lis;
+	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval pause = { 0, 250 * 1000 };
+
 	(void)arg;
-	log_warn("syslog: tcp accept: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	if (!rs.paused) {
+		log_warn("syslog: tcp accept: %s: pausing accepts (raise LimitNOFILE or lower "
+			 "listen.max_connections; logged once until accepting works again)",
+			 evutil_socket_error_to_string(e));
+		rs.streak_pauses = 0;
+	}
+	rs.paused = true;
+	rs.last_fail = time(NULL);
+	rs.streak_pauses++;
+	rs.loop->model.ingest.accept_pauses++;
+	evconnlistener_disable(lis);
+	if (e == EMFILE || e == ENFILE)
+		rs_close_idlest("out of file descriptors");
+	event_add(rs.resume_ev, &pause);
 }
 
 static int rs_tcp_start(struct loop *l, const char *spec)
@@ -310,6 +355,11 @@ static int rs_tcp_start(struct loop *l, const char *spec)
 		return -1;
 	}
 	evconnlistener_set_error_cb(rs.tcp, rs_tcp_error);
+	rs.resume_ev = evtimer_new(l->base, rs_tcp_resume, NULL);
+	if (rs.resume_ev == NULL) {
+		log_err("syslog: tcp %s: out of memory", spec);
+		return -1;
+	}
 	rs.tcp_port = rs_bound_port(evconnlistener_get_fd(rs.tcp));
 	log_info("syslog: listening on tcp %s", spec);
 	return 0;
@@ -319,7 +369,13 @@ int recv_syslog_start(struct loop *l, const struct config *cfg)
 {
 	rs.loop = l;
 	rs.max = cfg->max_message_size ? cfg->max_message_size : SYSLOG_DEFAULT_MAX_SIZE;
-	LIST_INIT(&rs.conns);
+	TAILQ_INIT(&rs.conns);
+	rs.nconns = 0;
+	rs.max_conns = cfg->max_connections;
+	rs.idle.tv_sec = cfg->idle_timeout_secs;
+	rs.idle.tv_usec = 0;
+	rs.allowed = &cfg->allowed_senders;
+	rs.paused = false;
 	if (cfg->udp_listen[0] && rs_udp_start(l, cfg->udp_listen) < 0)
 		goto fail;
 	if (cfg->tcp_listen[0] && rs_tcp_start(l, cfg->tcp_listen) < 0)
@@ -337,11 +393,14 @@ void recv_syslog_stop(void)
 
 		/* The totals of every receiver (RELP's are folded in by now). */
 		log_info("ingest: received %llu, malformed %llu, commits %llu, other events %llu, "
-			 "unknown host %llu, dropped %llu, duplicates %llu",
+			 "unknown host %llu, dropped %llu, duplicates %llu, refused senders %llu, "
+			 "not from the device %llu, connections closed %llu, accept pauses %llu",
 			 (unsigned long long)c->received, (unsigned long long)c->malformed,
 			 (unsigned long long)c->commits, (unsigned long long)c->other_events,
 			 (unsigned long long)c->unknown_host, (unsigned long long)c->dropped,
-			 (unsigned long long)c->duplicates);
+			 (unsigned long long)c->duplicates, (unsigned long long)c->refused,
+			 (unsigned long long)c->not_from_device, (unsigned long long)c->conns_closed,
+			 (unsigned long long)c->accept_pauses);
 	}
 	if (rs.udp_ev) {
 		event_free(rs.udp_ev);
@@ -357,8 +416,12 @@ void recv_syslog_stop(void)
 		evconnlistener_free(rs.tcp);
 		rs.tcp = NULL;
 	}
-	while (rs.loop && !LIST_EMPTY(&rs.conns))
-		rs_conn_free(LIST_FIRST(&rs.conns));
+	if (rs.resume_ev) {
+		event_free(rs.resume_ev);
+		rs.resume_ev = NULL;
+	}
+	while (rs.loop && !TAILQ_EMPTY(&rs.conns))
+		rs_conn_free(TAILQ_FIRST(&rs.conns));
 	rs.udp_port = rs.tcp_port = 0;
 }
 

@@ -38,6 +38,21 @@ wait_for() {
 	fail "timed out waiting for $what"
 }
 dump() { "$RESYNCD" -c "$work/resyncd.conf" --dump-state; }
+# ingest_conf LISTEN DEVICES [SNMP]: $work/resyncd.conf (and $work/state) for
+# an ingestion test: listen = { LISTEN }, devices = ( DEVICES ), snmp off
+# unless SNMP gives its group's body, no automatic resyncs.
+ingest_conf() {
+	local snmp=${3:-'mode = "off";'}
+	mkdir -p "$work/state"
+	cat > "$work/resyncd.conf" <<-CONF
+	state_dir = "$work/state";
+	known_hosts = "$work/known_hosts";
+	listen = { $1 };
+	snmp = { $snmp };
+	settings = { autoResyncEnabled = false; };
+	devices = ( $2 );
+	CONF
+}
 # field NAME COLUMN: a device's column in --dump-state (5 managedStatus,
 # 6 connStatus, 7 commitCount, 8 lastCommitUser, 9 lastResyncResult,
 # 10 lastResyncReason, 11 configVersion, 12 scheduledAutoJob).
@@ -126,7 +141,8 @@ start_snmpd() {
 # start_rsyslog_relp IN_PORT RELP_PORT: a private rsyslogd ($rsyslog_pid; own
 # config, pid file and work directory, no system inputs) that takes device
 # syslog on IN_PORT/udp and forwards it by RELP to resyncd, as docs/INGESTION.md says.
-# RSYSLOG_MAXMSG (default rsyslog's 8k) sets rsyslog's maxMessageSize.
+# RSYSLOG_MAXMSG (default rsyslog's 8k) sets rsyslog's maxMessageSize,
+# RSYSLOG_RELP_OPTS adds omrelp parameters (e.g. localClientIp="127.0.0.2").
 start_rsyslog_relp() {
 	mkdir -p "$work/rsyslog"
 	cat > "$work/rsyslog.conf" <<-CONF
@@ -134,7 +150,7 @@ start_rsyslog_relp() {
 	module(load="imudp")
 	module(load="omrelp")
 	input(type="imudp" address="127.0.0.1" port="$1")
-	action(type="omrelp" target="127.0.0.1" port="$2" template="RSYSLOG_SyslogProtocol23Format"
+	action(type="omrelp" target="127.0.0.1" port="$2" template="RSYSLOG_SyslogProtocol23Format" ${RSYSLOG_RELP_OPTS:-}
 	       action.resumeRetryCount="-1" action.resumeInterval="1"
 	       queue.type="LinkedList" queue.filename="relpq" queue.saveOnShutdown="on")
 	CONF

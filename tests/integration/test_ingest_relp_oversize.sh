@@ -10,19 +10,9 @@ ls /usr/lib/*/rsyslog/omrelp.so >/dev/null 2>&1 || { echo "SKIP: rsyslog-relp no
 
 relp_port=$(free_port)
 in_port=$(free_port)
-mkdir -p "$work/state"
-cat > "$work/resyncd.conf" <<CONF
-state_dir = "$work/state";
-known_hosts = "$work/known_hosts";
-listen = { relp = "127.0.0.1:$relp_port"; udp = ""; tcp = ""; max_message_size = 1024; };
-snmp = { mode = "off"; };
-settings = { autoResyncEnabled = false; };
-devices = (
-	{ name = "r1"; address = "192.0.2.11"; },
-	{ name = "r2"; address = "192.0.2.12"; },
-	{ name = "r3"; address = "192.0.2.13"; }
-);
-CONF
+ingest_conf "relp = \"127.0.0.1:$relp_port\"; udp = \"\"; tcp = \"\"; max_message_size = 1024;" \
+	'{ name = "r1"; address = "192.0.2.11"; }, { name = "r2"; address = "192.0.2.12"; },
+	 { name = "r3"; address = "192.0.2.13"; }'
 "$RESYNCD" -f -d -c "$work/resyncd.conf" >> "$work/resyncd.log" 2>&1 &
 pid=$!
 wait_for "resyncd's RELP listener" log_has "relp: listening"

@@ -87,6 +87,11 @@ static void test_broken_files_name_line_and_reason(void **state)
 		{ "profiles = ( { name = \"p\"; events = [ \"X_Y\" ]; capture = [ 1 ]; } );\n",
 		  "capture: element 1 must be a non-empty string" },
 		{ "settings = { eventRateCap = -1; };\n", "eventRateCap" },
+		{ "listen = { allowed_senders = [ \"192.0.2.0/33\" ]; };\n", "allowed_senders: element 1 must be" },
+		{ "listen = { relays = \"127.0.0.1\"; };\n", "relays must be a list" },
+		{ "listen = { strict_senders = 1; };\n", "strict_senders must be true or false" },
+		{ "listen = { max_connections = -1; };\n", "max_connections must be within" },
+		{ "listen = { idle_timeout_secs = \"5\"; };\n", "idle_timeout_secs must be a whole number" },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char *path = write_tmp(rows[i].text);
@@ -119,12 +124,34 @@ static void test_trap_sinks_of_the_embedded_master(void **state)
 	free(path);
 }
 
+static void test_listen_limits_and_senders(void **state)
+{
+	(void)state;
+	char *path = write_tmp("listen = { max_connections = 50; idle_timeout_secs = 0; strict_senders = true;\n"
+			       "  allowed_senders = [ \"192.0.2.0/24\", \"2001:db8::1\" ]; relays = [ \"127.0.0.1\" ]; };\n");
+	struct config c;
+	config_defaults(&c);
+	assert_int_equal(c.max_connections, 1000);
+	assert_int_equal(c.idle_timeout_secs, 600);
+	char err[512] = "";
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.max_connections, 50);
+	assert_int_equal(c.idle_timeout_secs, 0);
+	assert_true(c.strict_senders);
+	assert_int_equal(c.allowed_senders.n, 2);
+	assert_true(netacl_match_str(&c.allowed_senders, "192.0.2.77"));
+	assert_true(netacl_match_str(&c.relays, "127.0.0.1"));
+	config_free(&c);
+	free(path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_config_is_valid),
 		cmocka_unit_test(test_broken_files_name_line_and_reason),
 		cmocka_unit_test(test_trap_sinks_of_the_embedded_master),
+		cmocka_unit_test(test_listen_limits_and_senders),
 	};
 	return testutil_run_tests(argc, argv, tests);
 }

@@ -151,6 +151,58 @@ static void test_S2_manager_own_commit_is_not_a_device_change(void **state)
 	assert_int_equal(status(f, "r1"), MS_DEVICE_CHANGED);
 }
 
+/* Issue 11 item 10: a commit user or comment from the network reaches the
+ * store and SNMP without control characters (terminal escapes, line breaks). */
+static void test_section8_control_characters_in_user_and_comment_are_escaped(void **state)
+{
+	struct fixture *f = *state;
+	struct device *d = model_device_by_name(&f->l.model, "r1");
+
+	feed(f, "<189>Mar  5 10:15:02 r1 mgd[4321]: UI_COMMIT: User 'al\x1b[2Jice' requested 'commit' "
+		"operation (comment: line1\rline2\x7f \xc2\x85" "end \xc3\xa9t\xc3\xa9)", NULL);
+	feed(f, "<189>Mar  5 10:15:04 r1 mgd[4321]: UI_COMMIT_COMPLETED: commit complete", NULL);
+	assert_int_equal(status(f, "r1"), MS_OUT_OF_SYNC);
+	assert_string_equal(d->last_commit_user, "al\\x1b[2Jice");
+	/* C1 NEL (U+0085) escaped, other UTF-8 kept. */
+	assert_string_equal(d->last_commit_comment, "line1\\x0dline2\\x7f \\u0085end \xc3\xa9t\xc3\xa9");
+}
+
+static void test_escape_ctl_cuts_an_escape_whole(void **state)
+{
+	char s[8] = "ab\x01" "cd";
+
+	(void)state;
+	ingest_escape_ctl(s, sizeof(s));
+	assert_string_equal(s, "ab\\x01c");
+	snprintf(s, sizeof(s), "abcd\x01");
+	ingest_escape_ctl(s, sizeof(s));
+	assert_string_equal(s, "abcd");
+}
+
+/* listen.strict_senders: a commit counts only from the device's own address
+ * or from a relay in listen.relays; anyone else naming r1 is counted. */
+static void test_strict_senders_commit_only_from_device_or_relay(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.strict_senders = true;
+	assert_int_equal(netacl_add(&f->cfg.relays, "198.51.100.8/31"), 0);
+	feed(f, "<189>Mar  5 10:15:04 r1 mgd[4321]: UI_COMMIT_COMPLETED: commit complete", "203.0.113.5");
+	assert_int_not_equal(status(f, "r1"), MS_OUT_OF_SYNC);
+	assert_int_equal(f->l.model.ingest.not_from_device, 1);
+	/* The device itself (matched by name, sent from its address). */
+	feed(f, "<189>Mar  5 10:16:04 r1 mgd[4321]: UI_COMMIT_COMPLETED: commit complete", "192.0.2.1");
+	assert_int_equal(status(f, "r1"), MS_OUT_OF_SYNC);
+	/* Another device's address does not vouch for r3. */
+	feed(f, "<189>Mar  5 10:17:04 r3 mgd[4321]: UI_COMMIT_COMPLETED: commit complete", "192.0.2.1");
+	assert_int_not_equal(status(f, "r3"), MS_OUT_OF_SYNC);
+	/* A relay does. */
+	feed(f, "<189>Mar  5 10:18:04 r3 mgd[4321]: UI_COMMIT_COMPLETED: commit complete", "198.51.100.9");
+	assert_int_equal(status(f, "r3"), MS_OUT_OF_SYNC);
+	assert_int_equal(f->l.model.ingest.not_from_device, 2);
+	assert_int_equal(f->l.model.ingest.commits, 2);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +212,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_unknown_host_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_per_outcome, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_S2_manager_own_commit_is_not_a_device_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_section8_control_characters_in_user_and_comment_are_escaped, setup,
+						teardown),
+		cmocka_unit_test(test_escape_ctl_cuts_an_escape_whole),
+		cmocka_unit_test_setup_teardown(test_strict_senders_commit_only_from_device_or_relay, setup, teardown),
 	};
 	return testutil_run_tests(argc, argv, tests);
 }
