@@ -99,9 +99,13 @@ stop_daemon() {
 # udp_listening PORT: something has bound 127.0.0.1:PORT/udp (no probe datagram).
 udp_listening() { [ -n "$(ss -Hnlu "src 127.0.0.1:$1")" ]; }
 
-# SNMP clients by name through the RESYNCD-MIB (Debian ships no IETF MIBs:
-# mibs/stubs stands in); the "Cannot find module" noise of the default list is dropped.
-SNMP_MIBOPT=(-M "+$SRC/mibs:$SRC/mibs/stubs" -m +RESYNCD-MIB)
+# SNMP clients by name through the RESYNCD-MIB. Debian main ships no IETF
+# modules: the stand-ins in mibs/stubs come FIRST in the path, because
+# net-snmp takes the module found last, so real modules of the same names in
+# the default directories (snmp-mibs-downloader) replace them
+# (test_mib_no_shadow checks this). -m without "+": only RESYNCD-MIB and its imports.
+MIB_PATH="$SRC/mibs/stubs:$SRC/mibs:$(net-snmp-config --default-mibdirs 2>/dev/null || echo /usr/share/snmp/mibs)"
+SNMP_MIBOPT=(-M "$MIB_PATH" -m RESYNCD-MIB)
 snmp_quiet() { "$@" 2>&1 | grep -v -e '^Cannot find module' -e '^Did not find' -e '^Cannot adopt' -e '^MIB search path' || true; }
 snmp_get() { snmp_quiet snmpget -Oqv -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
 snmp_walk() { snmp_quiet snmpwalk -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }

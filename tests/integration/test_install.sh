@@ -25,7 +25,6 @@ mandir=$root/$(dir CMAKE_INSTALL_MANDIR "$share/man")
 docdir=$root/$(dir CMAKE_INSTALL_DOCDIR "$share/doc/resyncd")
 unitdir=$root/$(cache RESYNCD_SYSTEMD_UNITDIR)
 for f in "$sbin/resyncd" "$datadir/snmp/mibs/RESYNCD-MIB.txt" \
-	"$datadir/resyncd/mibs/stubs/SNMPv2-SMI.txt" "$datadir/resyncd/mibs/stubs/INET-ADDRESS-MIB.txt" \
 	"$mandir/man8/resyncd.8" "$mandir/man5/resyncd.conf.5" \
 	"$unitdir/resyncd.service" "$root/$(cache RESYNCD_SYSUSERSDIR)/resyncd.conf" \
 	"$root/$(cache RESYNCD_TMPFILESDIR)/resyncd.conf" \
@@ -33,6 +32,9 @@ for f in "$sbin/resyncd" "$datadir/snmp/mibs/RESYNCD-MIB.txt" \
 	[ -s "$f" ] || fail "not installed: ${f#"$stage"}"
 done
 [ -x "$sbin/resyncd" ] || fail "installed resyncd is not executable"
+# Nothing installed under an IETF module's name (issue 12 item 8): only RESYNCD-MIB.
+shadow=$(find "$stage" -name 'SNMPv2-*' -o -name 'INET-ADDRESS-MIB*' | head -3)
+[ -z "$shadow" ] || fail "installed under an IETF module name: ${shadow#"$stage"}"
 [ "$(cache RESYNCD_SYSTEMD_UNITDIR)" = lib/systemd/system ] || echo "note: unit dir overridden"
 echo "ok - every file installed under $prefix"
 
@@ -132,7 +134,9 @@ devices = ( { name = "r1.lab"; address = "192.0.2.1"; }, { name = "r2.lab"; addr
 CONF
 chmod 0644 "$work/resyncd.conf"
 # Only RESYNCD-MIB and what it imports, from the installed files.
-M=(-M "+$datadir/snmp/mibs:$datadir/resyncd/mibs/stubs" -m RESYNCD-MIB)
+# The IETF stand-ins are not installed: they come from the source tree, first
+# in the path, so real modules (if any) replace them.
+M=(-M "$SRC/mibs/stubs:$datadir/snmp/mibs:$(net-snmp-config --default-mibdirs)" -m RESYNCD-MIB)
 get() { timeout 10 snmpget -v2c -c "$1" -OqvU "${M[@]}" "127.0.0.1:$snmp_port" "RESYNCD-MIB::$2" 2>>"$work/snmp.err" | tr -d '"'; }
 names() { timeout 10 snmpwalk -v2c -c nmsread -OqvU "${M[@]}" "127.0.0.1:$snmp_port" RESYNCD-MIB::resyncdDeviceName 2>>"$work/snmp.err" |
 	tr -d '"' | sort | tr '\n' ' '; }

@@ -39,7 +39,7 @@ job=$(dump | awk -F'\t' '$1 == "job" && $4 == "inProgress" { print $2 }')
 [ -n "$job" ] || fail "no job in progress"
 
 t0=$(date +%s.%N)
-snmpset -t 2 -r 1 -v2c -c "t$$" -M "+$SRC/mibs:$SRC/mibs/stubs" -m +RESYNCD-MIB "127.0.0.1:$snmp_port" \
+snmpset -t 2 -r 1 -v2c -c "t$$" -M "$MIB_PATH" -m RESYNCD-MIB "127.0.0.1:$snmp_port" \
 	"RESYNCD-MIB::resyncdJobAction.$job" i 2 >"$work/snmpset.out" 2>&1 ||
 	fail "snmpset cancel refused: $(cat "$work/snmpset.out")"
 wait_for "job $job cancelled" job_is "$job" cancelled

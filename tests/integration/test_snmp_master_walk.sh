@@ -24,7 +24,7 @@ DEAD_PORT=$(free_port) # nothing listens: each resync fails at once
 snmp() {
 	local secs=$1 tool=$2
 	shift 2
-	timeout "$secs" "$tool" -v2c -c walk -t 3 -r 1 -M "$SRC/mibs:$SRC/mibs/stubs:/usr/share/snmp/mibs" -m RESYNCD-MIB \
+	timeout "$secs" "$tool" -v2c -c walk -t 3 -r 1 -M "$MIB_PATH" -m RESYNCD-MIB \
 		"$SNMP_AGENT" "$@"
 }
 get() { snmp 10 snmpget -Oqv "$@"; }

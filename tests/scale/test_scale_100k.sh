@@ -21,7 +21,7 @@ snmp_port=$(free_udp_port)
 conf=$work/resyncd.conf
 
 answers() {
-	timeout 5 snmpget -v2c -c private -t 1 -r 0 -Oqv -M "$SRC/mibs:$SRC/mibs/stubs:/usr/share/snmp/mibs" \
+	timeout 5 snmpget -v2c -c private -t 1 -r 0 -Oqv -M "$MIB_PATH" \
 		-m RESYNCD-MIB "127.0.0.1:$snmp_port" "RESYNCD-MIB::resyncdDeviceName.$N" 2>/dev/null |
 		grep -q "r$N.scale.example.net"
 }
