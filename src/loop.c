@@ -325,7 +325,7 @@ static void on_incident_tick(evutil_socket_t fd, short what, void *arg)
  * worker), then the incident and its job are told. */
 static void capture_result(struct loop *l, struct fetch_result *r, rs_time_t now)
 {
-	uint32_t len = r->ok && r->config ? (uint32_t)r->config_len : 0;
+	uint32_t len = r->config ? (uint32_t)r->config_len : 0;
 	char summary[RS_SUMMARY_MAX];
 	if (r->cancelled)
 		snprintf(summary, sizeof(summary), "cancelled");
@@ -336,7 +336,7 @@ static void capture_result(struct loop *l, struct fetch_result *r, rs_time_t now
 			 *r->reason ? r->reason : "unknown error");
 	if (len && l->store && store_put_capture(l->store, r->incident, r->config, len) < 0) {
 		log_err("incident %u: cannot store the captured output: %s", r->incident, store_error(l->store));
-		snprintf(summary, sizeof(summary), "captured output could not be stored");
+		snprintf(summary, sizeof(summary), "the captured output could not be stored");
 		r->ok = 0;
 		len = 0;
 	}

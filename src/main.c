@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "config.h"
 #include "detach.h"
+#include "capture.h"
 #include "dump.h"
 #include "intended.h"
 #include "hook.h"
@@ -127,6 +128,15 @@ static int claim_state_dir(const char *dir)
 	return 0;
 }
 
+/* The workers' one entry: a data capture (E4) or a resync fetch. */
+static void run_request(struct fetch_request *req, struct fetch_result *res)
+{
+	if (req->incident)
+		capture_run(req, res);
+	else
+		fetch_config(req, res);
+}
+
 static void on_incident(struct loop *l, const struct incident *i, const struct device *d, bool opened)
 {
 	hook_run(incident_profile_by_name(l->incidents.profiles, i->profile), i, d, opened);
@@ -162,7 +172,7 @@ static int run_daemon(int foreground, int debug)
 		store_close(store);
 		return 1;
 	}
-	fetch = fetch_config;
+	fetch = run_request;
 	struct loop l;
 	if (loop_init(&l, store, &cfg, fetch) < 0) {
 		log_err("cannot start the event loop");
