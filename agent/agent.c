@@ -225,7 +225,7 @@ int agent_register_mib(struct loop *l)
 {
 	mib_loop = l;
 	if (mib_settings_register() < 0 || mib_status_register() < 0 || mib_devices_register() < 0 ||
-	    mib_jobs_register() < 0 || mib_incidents_register() < 0) {
+	    mib_jobs_register() < 0 || mib_incidents_register() < 0 || mib_control_register() < 0) {
 		log_err("snmp: cannot register the RESYNCD-MIB handlers");
 		return -1;
 	}

@@ -16,6 +16,8 @@ static bool notify_on;
 static const oid snmptrap_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };
 static const oid trap_status_oid[] = { RESYNCD_NOTIF_DEVICE_STATUS_OID };
 static const oid trap_job_oid[] = { RESYNCD_NOTIF_JOB_STATE_OID };
+static const oid trap_added_oid[] = { RESYNCD_NOTIF_DEVICE_ADDED_OID };
+static const oid trap_removed_oid[] = { RESYNCD_NOTIF_DEVICE_REMOVED_OID };
 static const oid dev_entry_oid[] = { RESYNCD_DEVICE_TABLE_OID, 1 };
 static const oid job_entry_oid[] = { RESYNCD_JOB_TABLE_OID, 1 };
 static const oid notif_obj_oid[] = { RESYNCD_NOTIF_OBJECTS_OID };
@@ -124,6 +126,33 @@ static void agent_notify_incident(void *ctx, const struct incident *i, const str
 	agent_poll_refresh();
 }
 
+/* deviceAdded / deviceRemoved: the name, with the device's index as instance. */
+static void agent_notify_device(const struct device *d, const oid *trap, size_t trap_len)
+{
+	if (!notify_on || !d)
+		return;
+	netsnmp_variable_list *vars = NULL;
+	snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID, trap,
+				  trap_len * sizeof(oid));
+	notify_add(&vars, dev_entry_oid, OID_LENGTH(dev_entry_oid), DEV_NAME, d->index, ASN_OCTET_STR, d->name,
+		   strlen(d->name));
+	send_v2trap(vars);
+	snmp_free_varbind(vars);
+	agent_poll_refresh();
+}
+
+static void agent_notify_added(void *ctx, const struct device *d)
+{
+	(void)ctx;
+	agent_notify_device(d, trap_added_oid, OID_LENGTH(trap_added_oid));
+}
+
+static void agent_notify_removed(void *ctx, const struct device *d)
+{
+	(void)ctx;
+	agent_notify_device(d, trap_removed_oid, OID_LENGTH(trap_removed_oid));
+}
+
 int agent_notify_start(void)
 {
 	static bool added;
@@ -134,6 +163,8 @@ int agent_notify_start(void)
 	struct notify_sink sink = { .status_changed = agent_notify_status,
 				    .job_changed = agent_notify_job,
 				    .incident_changed = agent_notify_incident,
+				    .device_added = agent_notify_added,
+				    .device_removed = agent_notify_removed,
 				    .ctx = NULL };
 	if (notify_add_sink(&sink) < 0)
 		return -1;

@@ -28,12 +28,14 @@ int mib_devices_handler(MIB_HANDLER_ARGS);
 int mib_jobs_handler(MIB_HANDLER_ARGS);
 int mib_jobdevs_handler(MIB_HANDLER_ARGS);
 int mib_incidents_handler(MIB_HANDLER_ARGS);
+int mib_control_handler(MIB_HANDLER_ARGS);
 
 int mib_settings_register(void);
 int mib_status_register(void);
 int mib_devices_register(void);
 int mib_jobs_register(void);
 int mib_incidents_register(void);
+int mib_control_register(void);
 
 /* Registers handler_fn at a subtree; 0 or -1. */
 /* RESERVE2 of a SET: if the store cannot be written now, the SET is refused
@@ -108,6 +110,9 @@ void mib_set_datetime(netsnmp_variable_list *vb, rs_time_t t);
 
 /* DateAndTime (SNMPv2-TC) of t in UTC, 11 octets; 8 zero octets for 0 (never). */
 size_t mib_datetime(rs_time_t t, u_char out[11]);
+/* The time a DateAndTime of 8 or 11 octets names (its UTC offset applied);
+ * -1 if it is not a valid one. */
+int mib_parse_datetime(const u_char *v, size_t len, rs_time_t *t);
 
 /* Who a SET comes from, for the log: community or user and peer address. */
 void mib_who(netsnmp_agent_request_info *reqinfo, char *buf, size_t len);

@@ -426,7 +426,7 @@ static void dev_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 	if (mib_store_refuses(reqinfo, requests))
 		goto out;
 	if (reqinfo->mode == MODE_SET_COMMIT) {
-		char who[160];
+		char who[RS_JOB_USER_MAX];
 		mib_who(reqinfo, who, sizeof(who));
 		for (size_t i = 0; i < nrows; i++)
 			if (dev_apply(&rows[i], who) < 0) {

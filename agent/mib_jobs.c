@@ -1,8 +1,9 @@
 /* mib_jobs.c: resyncdJobTable and resyncdJobDeviceTable. Lookups are one
  * step in the model's job RB tree (model_job_by_id / model_job_next): O(log n)
- * per GET or GETNEXT. The only writable column is resyncdJobAction: cancel
- * (loop_cancel_job) or retry (loop_retry_job), checked in the reserve phases
- * and applied at commit. */
+ * per GET or GETNEXT. Writable: resyncdJobAction, cancel (loop_cancel_job)
+ * or retry (loop_retry_job), and, while a job is scheduled, its
+ * resyncdJobScheduledStart and resyncdJobRecurrenceSecs (J3); checked in the
+ * reserve phases and applied at commit. */
 #include "mib.h"
 
 #include "log.h"
@@ -30,6 +31,7 @@ static void job_get_col(netsnmp_variable_list *vb, const struct job *j, unsigned
 	case JOB_DEVICE_COUNT: mib_set_uint(vb, ASN_UNSIGNED, j->ntasks); return;
 	case JOB_FIRST_DEVICE: mib_set_uint(vb, ASN_UNSIGNED, j->ntasks ? j->tasks[0].device : 0); return;
 	case JOB_ACTION: mib_set_int(vb, JOB_ACTION_NONE); return;
+	case JOB_RETRY_OF: mib_set_uint(vb, ASN_UNSIGNED, j->retry_of); return;
 	default: return;
 	}
 }
@@ -81,19 +83,61 @@ static void job_getnext(netsnmp_request_info *r)
 	mib_u32_table_getnext(r, &mib_loop->model, &mib_job_table);
 }
 
-/* Checks one SET varbind of the job table; on success *j and *action say
- * what to do at commit. */
-static int job_check(const netsnmp_variable_list *vb, struct job **j, long *action)
-{
+/* The longest recurrence: a year. */
+#define JOB_RECURRENCE_MAX (366u * 86400u)
+
+/* What one SET varbind of the job table asks. */
+struct job_set {
+	struct job *j;
 	unsigned col;
+	long action;
+	uint32_t recurrence;
+	rs_time_t start;
+};
+
+/* Checks a write of the scheduled start or the recurrence. */
+static int job_check_schedule(const netsnmp_variable_list *vb, struct job_set *w)
+{
+	const char *why;
+	if (w->col == JOB_RECURRENCE) {
+		if (vb->type != ASN_UNSIGNED)
+			return SNMP_ERR_WRONGTYPE;
+		unsigned long v = *(const unsigned long *)vb->val.integer & 0xffffffffUL;
+		if (v > JOB_RECURRENCE_MAX)
+			return SNMP_ERR_WRONGVALUE;
+		w->recurrence = (uint32_t)v;
+		return w->j->state == JOB_SCHEDULED ? SNMP_ERR_NOERROR : SNMP_ERR_INCONSISTENTVALUE;
+	}
+	if (vb->type != ASN_OCTET_STR)
+		return SNMP_ERR_WRONGTYPE;
+	if (vb->val_len != 8 && vb->val_len != 11)
+		return SNMP_ERR_WRONGLENGTH;
+	if (mib_parse_datetime(vb->val.string, vb->val_len, &w->start) < 0)
+		return SNMP_ERR_WRONGVALUE;
+	if (w->j->state != JOB_SCHEDULED)
+		return SNMP_ERR_INCONSISTENTVALUE;
+	if (sched_check_reschedule(&mib_loop->model, w->j, w->start, loop_now(mib_loop), &why) < 0)
+		return SNMP_ERR_WRONGVALUE; /* in the past */
+	return SNMP_ERR_NOERROR;
+}
+
+/* Checks one SET varbind of the job table; on success *w says what to do at
+ * commit. */
+static int job_check(const netsnmp_variable_list *vb, struct job_set *w)
+{
 	const oid *idx;
 	size_t idxlen;
-	if (!mib_table_instance(vb->name, vb->name_length, job_table_oid, JOB_TABLE_OID_LEN, &col, &idx,
-				&idxlen) || col != JOB_ACTION)
+	if (!mib_table_instance(vb->name, vb->name_length, job_table_oid, JOB_TABLE_OID_LEN, &w->col, &idx,
+				&idxlen) ||
+	    (w->col != JOB_ACTION && w->col != JOB_RECURRENCE && w->col != JOB_SCHEDULED_START))
 		return SNMP_ERR_NOTWRITABLE;
-	*j = job_lookup(idx, idxlen);
-	if (!*j)
+	w->j = job_lookup(idx, idxlen);
+	if (!w->j)
 		return SNMP_ERR_NOCREATION; /* jobs are created by resyncd, never by SET */
+	if (w->col != JOB_ACTION)
+		return job_check_schedule(vb, w);
+	struct job **j = &w->j;
+	long *action = &w->action;
 	if (vb->type != ASN_INTEGER)
 		return SNMP_ERR_WRONGTYPE;
 	*action = *vb->val.integer;
@@ -111,19 +155,29 @@ static int job_check(const netsnmp_variable_list *vb, struct job **j, long *acti
 
 static void job_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
 {
-	struct job *j = NULL;
-	long action = JOB_ACTION_NONE;
-	int err = job_check(r->requestvb, &j, &action);
+	struct job_set w = { .action = JOB_ACTION_NONE };
+	int err = job_check(r->requestvb, &w);
 	if (err != SNMP_ERR_NOERROR) {
 		netsnmp_set_request_error(reqinfo, r, reqinfo->mode == MODE_SET_COMMIT ? SNMP_ERR_COMMITFAILED : err);
 		return;
 	}
-	if (action == JOB_ACTION_NONE || mib_store_refuses(reqinfo, r) || reqinfo->mode != MODE_SET_COMMIT)
+	if ((w.col == JOB_ACTION && w.action == JOB_ACTION_NONE) || mib_store_refuses(reqinfo, r) ||
+	    reqinfo->mode != MODE_SET_COMMIT)
 		return;
-	char who[160];
-	uint32_t id = j->id;
+	char who[RS_JOB_USER_MAX];
+	uint32_t id = w.j->id;
+	long action = w.action;
+	const char *why = NULL;
 	mib_who(reqinfo, who, sizeof(who));
-	if (action == JOB_ACTION_CANCEL) {
+	if (w.col == JOB_RECURRENCE) {
+		if (loop_set_recurrence(mib_loop, id, w.recurrence, who) < 0)
+			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_COMMITFAILED);
+	} else if (w.col == JOB_SCHEDULED_START) {
+		if (loop_reschedule_job(mib_loop, id, w.start, who, &why) < 0) {
+			log_err("job %u: reschedule by %s refused: %s", id, who, why ? why : "unknown");
+			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_COMMITFAILED);
+		}
+	} else if (action == JOB_ACTION_CANCEL) {
 		if (loop_cancel_job(mib_loop, id, who) < 0)
 			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_COMMITFAILED);
 	} else {
@@ -165,10 +219,14 @@ int mib_jobs_handler(MIB_HANDLER_ARGS)
 
 static void jobdev_get_col(netsnmp_variable_list *vb, const struct task *t, unsigned col)
 {
-	if (col == JOBDEV_DEVICE)
-		mib_set_uint(vb, ASN_UNSIGNED, t->device);
-	else
-		mib_set_int(vb, t->state);
+	switch (col) {
+	case JOBDEV_DEVICE: mib_set_uint(vb, ASN_UNSIGNED, t->device); return;
+	case JOBDEV_STATE: mib_set_int(vb, t->state); return;
+	case JOBDEV_START: mib_set_datetime(vb, t->start); return;
+	case JOBDEV_END: mib_set_datetime(vb, t->end); return;
+	case JOBDEV_REASON: mib_set_str(vb, t->reason ? t->reason : ""); return;
+	default: return;
+	}
 }
 
 static void jobdev_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)

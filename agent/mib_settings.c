@@ -21,6 +21,7 @@ static const unsigned settings_subid[SET_COUNT] = {
 	[SET_JOB_RETENTION_DAYS] = 7,
 	[SET_JOB_RETENTION_COUNT] = 8,
 	[SET_CONFIG_VERSIONS_KEPT] = 9,
+	[SET_INVENTORY_RESYNC_INTERVAL_SECS] = 10,
 	[SET_INCIDENT_RETENTION_DAYS] = 12,
 	[SET_INCIDENT_RETENTION_COUNT] = 13,
 	[SET_EVENT_RATE_CAP] = 14,
@@ -118,7 +119,7 @@ int mib_settings_handler(MIB_HANDLER_ARGS)
 		case MODE_SET_COMMIT: {
 			/* Checked in the reserve phases; re-checked in case the
 			 * subagent's phases were split over several PDUs. */
-			char who[160];
+			char who[RS_JOB_USER_MAX];
 			const char *why = NULL;
 			if (settings_check(vb, &sub, &value) != SNMP_ERR_NOERROR) {
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_COMMITFAILED);

@@ -5,6 +5,7 @@
 
 #include "loop.h"
 #include "oids.h"
+#include "store.h"
 
 static const oid status_oid[] = { RESYNCD_STATUS_OID };
 #define STATUS_OID_LEN OID_LENGTH(status_oid)
@@ -44,6 +45,8 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 	case ST_COMMITS_NOT_FROM_DEVICE: mib_set_u64(vb, in->not_from_device); return;
 	case ST_CONNECTIONS_CLOSED: mib_set_u64(vb, in->conns_closed); return;
 	case ST_ACCEPT_PAUSES: mib_set_u64(vb, in->accept_pauses); return;
+	case ST_STORE_BYTES_WRITTEN: mib_set_u64(vb, store_bytes_written(mib_loop->store)); return;
+	case ST_JOBS_PURGED: mib_set_u64(vb, jc->purged); return;
 	default:
 		/* resyncdDevicesUnknown .. resyncdDevicesManagerAndDeviceChanged */
 		mib_set_uint(vb, ASN_GAUGE, m->status_count[sub - ST_BY_MS_BASE]);
@@ -51,7 +54,14 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 	}
 }
 
-static const struct mib_scalar_group status_group = { status_oid, STATUS_OID_LEN, 1, ST_LAST, status_get_one, NULL };
+/* Sub-ids between the counters that exist are allocated to others. */
+static bool status_exists(unsigned sub)
+{
+	return sub <= ST_ACCEPT_PAUSES || sub >= ST_STORE_BYTES_WRITTEN;
+}
+
+static const struct mib_scalar_group status_group = { status_oid, STATUS_OID_LEN, 1, ST_LAST, status_get_one,
+						      status_exists };
 
 int mib_status_handler(MIB_HANDLER_ARGS)
 {
@@ -69,7 +79,7 @@ int mib_status_handler(MIB_HANDLER_ARGS)
 		case MODE_SET_RESERVE1:
 			/* Existing objects are read-only; anything else can never exist. */
 			if (mib_scalar_instance(vb->name, vb->name_length, status_oid, STATUS_OID_LEN, 1, ST_LAST,
-						&sub, &exact) && exact)
+						&sub, &exact) && exact && status_exists(sub))
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
 			else
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);

@@ -155,6 +155,35 @@ size_t mib_datetime(rs_time_t t, u_char out[11])
 	return 11;
 }
 
+int mib_parse_datetime(const u_char *v, size_t len, rs_time_t *t)
+{
+	if (len != 8 && len != 11)
+		return -1;
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (v[0] << 8 | v[1]) - 1900;
+	tm.tm_mon = v[2] - 1;
+	tm.tm_mday = v[3];
+	tm.tm_hour = v[4];
+	tm.tm_min = v[5];
+	tm.tm_sec = v[6];
+	if (tm.tm_year < 70 || v[2] < 1 || v[2] > 12 || v[3] < 1 || v[3] > 31 || v[4] > 23 || v[5] > 59 ||
+	    v[6] > 60 || v[7] > 9)
+		return -1;
+	time_t secs = timegm(&tm);
+	if (secs == (time_t)-1)
+		return -1;
+	if (len == 11) {
+		/* The offset says how far local time is ahead of UTC. */
+		if ((v[8] != '+' && v[8] != '-') || v[9] > 13 || v[10] > 59)
+			return -1;
+		long off = (long)v[9] * 3600 + (long)v[10] * 60;
+		secs += v[8] == '+' ? -off : off;
+	}
+	*t = (rs_time_t)secs * RS_USEC_PER_SEC + (rs_time_t)v[7] * 100000;
+	return 0;
+}
+
 void mib_set_datetime(netsnmp_variable_list *vb, rs_time_t t)
 {
 	u_char buf[11];
@@ -170,6 +199,17 @@ void mib_who(netsnmp_agent_request_info *reqinfo, char *buf, size_t len)
 		snprintf(buf, len, "snmp");
 		return;
 	}
+	/* AgentX (RFC 2741) passes on the context of the manager's request,
+	 * never who sent it or from where: that is all a subagent can say. */
+	if ((pdu->version & 0xc0) == 0xc0) {
+		const char *ctx = pdu->contextName && pdu->contextNameLen ? pdu->contextName : (const char *)pdu->community;
+		size_t clen = pdu->contextName && pdu->contextNameLen ? pdu->contextNameLen : pdu->community_len;
+		if (ctx && clen)
+			snprintf(buf, len, "snmp via AgentX master, context %.*s", (int)clen, ctx);
+		else
+			snprintf(buf, len, "snmp via AgentX master, default context");
+		return;
+	}
 	char peer[128] = "";
 	netsnmp_transport *t = asp->session ? snmp_sess_transport(snmp_sess_pointer(asp->session)) : NULL;
 	if (t && pdu->transport_data) {
@@ -179,14 +219,13 @@ void mib_who(netsnmp_agent_request_info *reqinfo, char *buf, size_t len)
 			free(s);
 		}
 	}
-	if (pdu->version == SNMP_VERSION_3 && pdu->securityName)
-		snprintf(buf, len, "snmp user %.*s%s", (int)pdu->securityNameLen, pdu->securityName, peer);
-	else if (pdu->community && pdu->community_len)
-		snprintf(buf, len, "snmp community %.*s%s", (int)pdu->community_len,
-			 (const char *)pdu->community, peer);
+	if (pdu->securityName && pdu->securityNameLen)
+		snprintf(buf, len, "snmp %s user %.*s%s", pdu->version == SNMP_VERSION_3 ? "v3" : "v2c",
+			 (int)pdu->securityNameLen, pdu->securityName, peer);
 	else
-		/* AgentX does not pass on who asked the master. */
-		snprintf(buf, len, "snmp via AgentX master");
+		/* The community is a password: it is not written where readers
+		 * of the job table would see it. */
+		snprintf(buf, len, "snmp %s community%s", pdu->version == SNMP_VERSION_1 ? "v1" : "v2c", peer);
 }
 
 void mib_no_next_vb(netsnmp_variable_list *vb)

@@ -12,6 +12,8 @@
 #define RESYNCD_NOTIFS_OID RESYNCD_MIB_OID, 0
 #define RESYNCD_NOTIF_DEVICE_STATUS_OID RESYNCD_NOTIFS_OID, 1  /* deviceManagedStatusChange */
 #define RESYNCD_NOTIF_JOB_STATE_OID RESYNCD_NOTIFS_OID, 2      /* jobStateChange */
+#define RESYNCD_NOTIF_DEVICE_ADDED_OID RESYNCD_NOTIFS_OID, 3   /* deviceAdded */
+#define RESYNCD_NOTIF_DEVICE_REMOVED_OID RESYNCD_NOTIFS_OID, 4 /* deviceRemoved */
 #define RESYNCD_NOTIF_INCIDENT_OPENED_OID RESYNCD_NOTIFS_OID, 5  /* incidentOpened */
 #define RESYNCD_NOTIF_INCIDENT_CLOSED_OID RESYNCD_NOTIFS_OID, 6  /* incidentClosed */
 
@@ -22,6 +24,7 @@
 #define RESYNCD_JOB_TABLE_OID RESYNCD_OBJECTS_OID, 4
 #define RESYNCD_JOBDEV_TABLE_OID RESYNCD_OBJECTS_OID, 5
 #define RESYNCD_NOTIF_OBJECTS_OID RESYNCD_OBJECTS_OID, 6
+#define RESYNCD_CONTROL_OID RESYNCD_OBJECTS_OID, 7
 #define RESYNCD_INCIDENT_TABLE_OID RESYNCD_OBJECTS_OID, 8
 #define RESYNCD_GROUP_OID_LEN (RESYNCD_MIB_OID_LEN + 2)  /* settings, status, each table */
 
@@ -59,7 +62,11 @@ enum status_subid {
 	ST_COMMITS_NOT_FROM_DEVICE,
 	ST_CONNECTIONS_CLOSED,
 	ST_ACCEPT_PAUSES,
-	ST_LAST = ST_ACCEPT_PAUSES,
+	/* 31-33 are allocated to other counters; until they exist they are
+	 * holes that GET and GETNEXT skip (mib_status.c). */
+	ST_STORE_BYTES_WRITTEN = 34,
+	ST_JOBS_PURGED = 35,
+	ST_LAST = ST_JOBS_PURGED,
 };
 
 /* resyncdDeviceEntry columns. */
@@ -115,15 +122,21 @@ enum job_col {
 	JOB_DEVICE_COUNT,
 	JOB_FIRST_DEVICE,
 	JOB_ACTION,
+	JOB_RETRY_OF = 15,
 	JOB_FIRST_COL = JOB_NAME,
-	JOB_LAST_COL = JOB_ACTION,
+	JOB_LAST_COL = JOB_RETRY_OF,
 };
 
 enum job_action { JOB_ACTION_NONE = 1, JOB_ACTION_CANCEL = 2, JOB_ACTION_RETRY = 3 };
 
 /* resyncdJobDeviceEntry columns. */
-enum jobdev_col { JOBDEV_SEQ = 1, JOBDEV_DEVICE, JOBDEV_STATE, JOBDEV_FIRST_COL = JOBDEV_DEVICE,
-		  JOBDEV_LAST_COL = JOBDEV_STATE };
+enum jobdev_col { JOBDEV_SEQ = 1, JOBDEV_DEVICE, JOBDEV_STATE, JOBDEV_START, JOBDEV_END, JOBDEV_REASON,
+		  JOBDEV_FIRST_COL = JOBDEV_DEVICE, JOBDEV_LAST_COL = JOBDEV_REASON };
+
+/* resyncdControl scalars: operator actions that act on more than one row. */
+enum control_subid { CTL_INVENTORY_ACTION = 1, CTL_PURGE_ACTION = 2, CTL_FIRST = 1, CTL_LAST = 2 };
+enum inventory_action { INV_ACTION_NONE = 1, INV_ACTION_RESYNC_ALL = 2 };
+enum purge_action { PURGE_ACTION_NONE = 1, PURGE_ACTION_PURGE_FINISHED = 2 };
 
 /* resyncdIncidentEntry columns. */
 enum incident_col {

@@ -13,7 +13,9 @@ enum action_kind {
 	ACT_STATUS_CHANGED, /* device, old_status, new_status */
 	ACT_JOB_CHANGED,    /* job, job_state */
 	ACT_SAVE_DEVICE,    /* device: persist its record */
-	ACT_SAVE_JOB,       /* job: persist its record */
+	ACT_SAVE_JOB,       /* job: persist its record (not its tasks) */
+	ACT_SAVE_JOB_TASKS, /* job: persist its record and every task (a new job) */
+	ACT_SAVE_TASK,      /* job, seq: persist one task of the job */
 	ACT_DELETE_JOB,     /* job: purged (J4) */
 	ACT_SAVE_SETTINGS,
 	ACT_DELETE_DEVICE,  /* device: removed */
@@ -22,6 +24,8 @@ enum action_kind {
 	ACT_INCIDENT_OPENED,/* incident, device: E2 */
 	ACT_INCIDENT_CLOSED,/* incident, device: E5 */
 	ACT_START_CAPTURE,  /* incident, job, device: run the profile's commands (E4) */
+	ACT_DEVICE_ADDED,   /* device: notify (deviceAdded) once it is stored */
+	ACT_DEVICE_REMOVED, /* device: notify (deviceRemoved) while it still exists */
 };
 
 struct action {
@@ -29,6 +33,7 @@ struct action {
 	uint32_t device;
 	uint32_t job;
 	uint32_t incident;
+	uint32_t seq;       /* ACT_SAVE_TASK: the task's position in the job, from 1 */
 	enum managed_status old_status, new_status;
 	enum job_state job_state;
 	/* ACT_JOB_CHANGED: the job's summary when it changed state; a job

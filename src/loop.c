@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "ingest.h"
+#include "job_archive.h"
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
@@ -84,6 +85,13 @@ static int persist(struct loop *l)
 			struct job *j = model_job_by_id(&l->model, a->job);
 			if (j)
 				rc = store_put_job(s, j);
+			break;
+		}
+		case ACT_SAVE_JOB_TASKS:
+		case ACT_SAVE_TASK: {
+			struct job *j = model_job_by_id(&l->model, a->job);
+			if (j)
+				rc = a->kind == ACT_SAVE_TASK ? store_put_task(s, j, a->seq) : store_put_job_tasks(s, j);
 			break;
 		}
 		case ACT_DELETE_JOB:
@@ -205,6 +213,14 @@ static void perform(struct loop *l)
 			if (l->workers)
 				start_capture(l, a, d);
 			break;
+		case ACT_DEVICE_ADDED:
+			if (d)
+				notify_device_added(d);
+			break;
+		case ACT_DEVICE_REMOVED:
+			if (d)
+				notify_device_removed(d);
+			break;
 		default:
 			break;
 		}
@@ -290,9 +306,29 @@ static void on_purge(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct loop *l = arg;
-	sched_purge_jobs(&l->model, loop_now(l), &l->actions);
 	incident_purge(incidents_of(l), loop_now(l), &l->actions);
+	loop_purge_jobs(l, false, "retention policy");
+}
+
+long loop_purge_jobs(struct loop *l, bool all, const char *who)
+{
+	struct job **jobs;
+	size_t n = sched_purge_select(&l->model, loop_now(l), all, &jobs);
+	char err[512];
+	if (n && *l->job_archive && job_archive_append(l->job_archive, &l->model, jobs, n, err, sizeof(err)) < 0) {
+		/* Nothing is purged that is not archived; the next pass tries again. */
+		log_err("jobs: purge of %zu finished jobs by %s postponed: %s", n, who, err);
+		free(jobs);
+		return -1;
+	}
+	sched_purge_remove(&l->model, jobs, n, &l->actions);
+	free(jobs);
 	loop_apply(l);
+	/* The periodic pass says nothing when it found nothing to do. */
+	if (n || all)
+		log_info("jobs: purged %zu finished jobs (%s)%s%s", n, who, n && *l->job_archive ? ", archived to " : "",
+			 n && *l->job_archive ? l->job_archive : "");
+	return (long)n;
 }
 
 void loop_checkpoint(struct loop *l)
@@ -478,6 +514,8 @@ int loop_init(struct loop *l, struct store *store, const struct config *cfg, fet
 	l->clock = loop_realtime;
 	if (cfg)
 		l->model.settings = cfg->settings;
+	if (cfg && *cfg->state_dir)
+		snprintf(l->job_archive, sizeof(l->job_archive), "%s/%s", cfg->state_dir, JOB_ARCHIVE_FILE);
 	l->base = event_base_new();
 	l->inbox = queue_new();
 	l->results = queue_new();
@@ -541,6 +579,7 @@ int loop_reload_settings(struct loop *l, const struct config *cfg)
 	actions_push(&l->actions, &a);
 	if (l->workers)
 		worker_pool_resize(l->workers, l->model.settings.max_concurrent_resyncs);
+	sched_inventory_interval(&l->model, loop_now(l), &l->actions);
 	sched_tick(&l->model, loop_now(l), &l->actions);
 	return loop_apply(l);
 }
@@ -653,6 +692,8 @@ int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const ch
 		worker_pool_resize(l->workers, (unsigned)value);
 	if (id == SET_SYSTEM_OF_RECORD)
 		sched_sor_changed(&l->model, (enum system_of_record)old, loop_now(l), &l->actions);
+	if (id == SET_INVENTORY_RESYNC_INTERVAL_SECS)
+		sched_inventory_interval(&l->model, loop_now(l), &l->actions);
 	sched_tick(&l->model, loop_now(l), &l->actions); /* a larger limit may free slots */
 	loop_apply(l);
 	return 0;
@@ -667,8 +708,12 @@ struct device *loop_new_device(struct loop *l, uint32_t index, const char *name,
 	if (port)
 		d->ssh_port = port;
 	model_istr_set(&d->credential, credential, RS_NAME_MAX);
+	l->model.devices_last_change = loop_now(l);
 	struct action a = { .kind = ACT_SAVE_DEVICE, .device = d->index };
 	actions_push(&l->actions, &a);
+	/* deviceAdded once it is stored (perform runs after persist). */
+	struct action added = { .kind = ACT_DEVICE_ADDED, .device = d->index };
+	actions_push(&l->actions, &added);
 	return d;
 }
 
@@ -705,6 +750,8 @@ int loop_remove_device(struct loop *l, uint32_t index, const char *who)
 	log_info("device %s: removed (index %u) by %s", d->name, index, who ? who : "unknown");
 	sched_device_removed(&l->model, index, loop_now(l), &l->actions);
 	incident_device_removed(&l->incidents, index, loop_now(l), &l->actions);
+	struct action removed = { .kind = ACT_DEVICE_REMOVED, .device = index };
+	actions_push(&l->actions, &removed);
 	/* Notify and persist the jobs while the device still exists. */
 	loop_apply(l);
 	model_device_remove(&l->model, index);
@@ -740,6 +787,38 @@ int loop_cancel_job(struct loop *l, uint32_t job, const char *who)
 	int rc = sched_cancel_job(&l->model, job, loop_now(l), &l->actions);
 	if (rc == 0)
 		log_info("job %u: cancelled by %s", job, who ? who : "unknown");
+	loop_apply(l);
+	return rc;
+}
+
+uint32_t loop_discovered(struct loop *l, const uint32_t *devices, uint32_t n)
+{
+	uint32_t made = sched_discovered(&l->model, devices, n, loop_now(l), &l->actions);
+	loop_apply(l);
+	return made;
+}
+
+int loop_reschedule_job(struct loop *l, uint32_t job, rs_time_t start, const char *who, const char **why)
+{
+	struct job *j = model_job_by_id(&l->model, job);
+	if (!j) {
+		*why = "no such job";
+		return -1;
+	}
+	if (sched_check_reschedule(&l->model, j, start, loop_now(l), why) < 0)
+		return -1;
+	log_info("job %u: rescheduled from %lld to %lld by %s", job, (long long)(j->scheduled_start / RS_USEC_PER_SEC),
+		 (long long)(start / RS_USEC_PER_SEC), who ? who : "unknown");
+	sched_reschedule_job(&l->model, job, start, loop_now(l), &l->actions);
+	loop_apply(l);
+	return 0;
+}
+
+int loop_set_recurrence(struct loop *l, uint32_t job, uint32_t secs, const char *who)
+{
+	int rc = sched_set_recurrence(&l->model, job, secs, &l->actions);
+	if (rc == 0)
+		log_info("job %u: recurrence set to %u s by %s", job, secs, who ? who : "unknown");
 	loop_apply(l);
 	return rc;
 }

@@ -34,6 +34,7 @@ struct loop {
 	struct event *incident_ev;       /* every second: quiet periods, batched repeat counts */
 	struct event *sig_term, *sig_int, *sig_hup;
 	const struct config *config;     /* credentials, known_hosts */
+	char job_archive[300];           /* where purged jobs go (J4); empty: nowhere */
 	rs_time_t (*clock)(void);        /* injectable */
 	bool stopping;
 	bool batching;                   /* inbox group commit: apply once at the end */
@@ -95,6 +96,15 @@ struct job *loop_inventory_resync(struct loop *l, const char *who);
 /* S4: one deploy job over devices that each have an intended configuration. */
 struct job *loop_deploy(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
 int loop_cancel_job(struct loop *l, uint32_t job, const char *who);
+/* J7: an initial resync of each device just added; how many jobs were made. */
+uint32_t loop_discovered(struct loop *l, const uint32_t *devices, uint32_t n);
+/* J3: a scheduled job's start and recurrence. -1 with *why when refused. */
+int loop_reschedule_job(struct loop *l, uint32_t job, rs_time_t start, const char *who, const char **why);
+int loop_set_recurrence(struct loop *l, uint32_t job, uint32_t secs, const char *who);
+/* J4: archives, then purges finished jobs: by the retention policy, or
+ * every finished one (all: the purge action). Returns how many were purged,
+ * -1 if the archive could not be written (then nothing is purged). */
+long loop_purge_jobs(struct loop *l, bool all, const char *who);
 struct job *loop_retry_job(struct loop *l, uint32_t job, const char *who);
 
 /* Incidents (E1-E6). loop_set_profiles publishes a new profile set to the

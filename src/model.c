@@ -91,6 +91,8 @@ static const struct setting_def setting_defs[SET_COUNT] = {
 	[SET_INCIDENT_RETENTION_COUNT] = SETTING("incidentRetentionCount", 0, 10000000, 10000,
 						 incident_retention_count),
 	[SET_EVENT_RATE_CAP] = SETTING("eventRateCap", 0, 1000000, 100, event_rate_cap),
+	[SET_INVENTORY_RESYNC_INTERVAL_SECS] = SETTING("inventoryResyncIntervalSecs", 0, 2592000, 0,
+						       inventory_resync_interval_secs),
 };
 
 const char *settings_name(enum setting_id id)
@@ -470,6 +472,52 @@ void model_device_set_status(struct model *m, struct device *d, enum managed_sta
 
 /* ---- jobs -------------------------------------------------------------- */
 
+/* by_device for tasks not in device order: positions sorted by device. */
+static const struct task *sort_tasks;
+
+static int by_device_cmp(const void *a, const void *b)
+{
+	uint32_t da = sort_tasks[*(const uint32_t *)a].device, db = sort_tasks[*(const uint32_t *)b].device;
+	return da < db ? -1 : da > db;
+}
+
+/* Links the tasks to their job, counts them by state and indexes them by
+ * device: O(n log n) once per job, so each later lookup is O(log n). */
+static int job_index_tasks(struct job *j)
+{
+	bool sorted = true;
+	memset(j->nstate, 0, sizeof(j->nstate));
+	j->first_failed = 0;
+	for (uint32_t i = 0; i < j->ntasks; i++) {
+		struct task *t = &j->tasks[i];
+		t->job = j;
+		if ((unsigned)t->state <= TASK_STATE_COUNT)
+			j->nstate[t->state]++;
+		if (t->state == TASK_FAILED && !j->first_failed)
+			j->first_failed = i + 1;
+		if (i && j->tasks[i - 1].device >= t->device)
+			sorted = false;
+	}
+	free(j->by_device);
+	j->by_device = NULL;
+	if (sorted)
+		return 0;
+	j->by_device = malloc(j->ntasks * sizeof(*j->by_device));
+	if (!j->by_device)
+		return -1;
+	for (uint32_t i = 0; i < j->ntasks; i++)
+		j->by_device[i] = i;
+	sort_tasks = j->tasks; /* the loop thread only */
+	qsort(j->by_device, j->ntasks, sizeof(*j->by_device), by_device_cmp);
+	return 0;
+}
+
+static void job_insert(struct model *m, struct job *j)
+{
+	RB_INSERT(job_tree, &m->jobs, j);
+	m->njobs++;
+}
+
 struct job *model_job_new(struct model *m, enum job_type type, const char *user,
 			  const uint32_t *devices, uint32_t ndevices, rs_time_t due)
 {
@@ -481,20 +529,23 @@ struct job *model_job_new(struct model *m, enum job_type type, const char *user,
 		free(j);
 		return NULL;
 	}
-	j->id = m->next_job_id++;
 	j->type = type;
 	j->state = JOB_SCHEDULED;
 	j->scheduled_start = due;
 	strlcpy(j->user, user ? user : "system", sizeof(j->user));
 	j->ntasks = ndevices;
 	for (uint32_t i = 0; i < ndevices; i++) {
-		j->tasks[i].job = j;
 		j->tasks[i].device = devices[i];
 		j->tasks[i].state = TASK_PENDING;
 		j->tasks[i].due = due;
 	}
-	RB_INSERT(job_tree, &m->jobs, j);
-	m->njobs++;
+	if (job_index_tasks(j) < 0) {
+		free(j->tasks);
+		free(j);
+		return NULL;
+	}
+	j->id = m->next_job_id++;
+	job_insert(m, j);
 	m->jobc.created++;
 	return j;
 }
@@ -507,6 +558,8 @@ struct job *model_job_restore(struct model *m, const struct job *src)
 	if (!j)
 		return NULL;
 	*j = *src;
+	j->by_device = NULL;
+	j->nqueued = 0;
 	j->tasks = calloc(src->ntasks ? src->ntasks : 1, sizeof(*j->tasks));
 	if (!j->tasks) {
 		free(j);
@@ -514,16 +567,62 @@ struct job *model_job_restore(struct model *m, const struct job *src)
 	}
 	for (uint32_t i = 0; i < src->ntasks; i++) {
 		j->tasks[i] = src->tasks[i];
-		j->tasks[i].job = j;
 		j->tasks[i].in_timer = false;
 		j->tasks[i].queued = false;
 		j->tasks[i].next_ready = NULL;
+		/* The copy owns the reason from now on. */
+		src->tasks[i].reason = NULL;
 	}
-	RB_INSERT(job_tree, &m->jobs, j);
-	m->njobs++;
+	if (job_index_tasks(j) < 0) {
+		free(j->tasks);
+		free(j);
+		return NULL;
+	}
+	job_insert(m, j);
 	if (j->id >= m->next_job_id)
 		m->next_job_id = j->id + 1;
 	return j;
+}
+
+struct task *model_job_task(const struct job *j, uint32_t device)
+{
+	uint32_t lo = 0, hi = j->ntasks;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		struct task *t = &j->tasks[j->by_device ? j->by_device[mid] : mid];
+		if (t->device == device)
+			return t;
+		if (t->device < device)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+bool task_state_final(enum task_state s)
+{
+	return s != TASK_PENDING && s != TASK_RUNNING;
+}
+
+uint32_t model_job_done(const struct job *j)
+{
+	return j->nstate[TASK_OK] + j->nstate[TASK_FAILED] + j->nstate[TASK_SKIPPED] + j->nstate[TASK_CANCELLED];
+}
+
+void model_task_set_state(struct task *t, enum task_state st, const char *reason, rs_time_t now)
+{
+	struct job *j = t->job;
+	j->nstate[t->state]--;
+	j->nstate[st]++;
+	if (st == TASK_FAILED && !j->first_failed)
+		j->first_failed = (uint32_t)(t - j->tasks) + 1;
+	t->state = st;
+	if (task_state_final(st))
+		t->end = now;
+	/* Interned: 100,000 tasks failing with "connection refused" share one copy. */
+	if (reason)
+		model_istr_set(&t->reason, reason, RS_REASON_MAX);
 }
 
 struct job *model_job_by_id(struct model *m, uint32_t id)
@@ -547,6 +646,9 @@ void model_job_free(struct model *m, struct job *j)
 			RB_REMOVE(task_tree, &m->timers, &j->tasks[i]);
 	RB_REMOVE(job_tree, &m->jobs, j);
 	m->njobs--;
+	for (uint32_t i = 0; i < j->ntasks; i++)
+		model_istr_set(&j->tasks[i].reason, NULL, 0);
+	free(j->by_device);
 	free(j->tasks);
 	free(j);
 }
@@ -571,6 +673,12 @@ const char *job_type_name(enum job_type t)
 	static const char *const names[] = { "?", "autoResync", "manualResync", "inventoryResync", "deploy",
 					     "dataCapture" };
 	return (unsigned)t <= JOB_DATA_CAPTURE ? names[t] : "?";
+}
+
+const char *task_state_name(enum task_state s)
+{
+	static const char *const names[] = { "?", "pending", "running", "ok", "failed", "skipped", "cancelled" };
+	return (unsigned)s <= TASK_STATE_COUNT ? names[s] : "?";
 }
 
 const char *conn_status_name(enum conn_status s)

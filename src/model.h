@@ -58,6 +58,7 @@ enum system_of_record { SOR_NETWORK = 1, SOR_MANAGER = 2 };
 #define RS_COMMENT_MAX 128
 #define RS_REASON_MAX 128
 #define RS_SUMMARY_MAX 160
+#define RS_JOB_USER_MAX 128 /* "snmp user NAME from udp:[addr]:port", not cut short */
 
 struct settings {
 	bool auto_resync_enabled;
@@ -72,6 +73,7 @@ struct settings {
 	uint32_t incident_retention_days;  /* closed incidents kept (E5); 0 = no limit */
 	uint32_t incident_retention_count;
 	uint32_t event_rate_cap;         /* matching events per second per device (E6); 0 = no cap */
+	uint32_t inventory_resync_interval_secs; /* recurring inventory resync; 0 = off */
 	/* SETTING_BIT(id) per setting changed by snmpset: such a value wins over
 	 * the configuration file's from then on (persisted with the settings). */
 	uint32_t set_by_operator;
@@ -90,6 +92,7 @@ enum setting_id {
 	SET_INCIDENT_RETENTION_DAYS,
 	SET_INCIDENT_RETENTION_COUNT,
 	SET_EVENT_RATE_CAP,
+	SET_INVENTORY_RESYNC_INTERVAL_SECS,
 	SET_COUNT
 };
 
@@ -172,11 +175,15 @@ enum task_state { TASK_PENDING = 1, TASK_RUNNING, TASK_OK, TASK_FAILED, TASK_SKI
 
 struct job;
 
+#define TASK_STATE_COUNT TASK_CANCELLED
+
 struct task {
 	struct job *job;
 	uint32_t device;                 /* device index */
-	enum task_state state;
+	enum task_state state;           /* change it with model_task_set_state */
 	rs_time_t due;
+	rs_time_t start, end;            /* of this device's fetch; 0 = not (yet) */
+	const char *reason;              /* interned one line (model_istr_set), or NULL */
 	bool queued;                     /* waiting for a free worker slot */
 	bool in_timer;                   /* in the scheduler tree */
 	RB_ENTRY(task) by_due;
@@ -193,10 +200,19 @@ struct job {
 	rs_time_t scheduled_start;
 	rs_time_t actual_start;
 	rs_time_t end_time;
-	char user[RS_USER_MAX];
+	char user[RS_JOB_USER_MAX];
 	uint32_t recurrence_secs;        /* 0 = none */
+	uint32_t retry_of;               /* J2: the job this one retries, or 0 */
 	uint32_t ntasks;
-	struct task *tasks;              /* one per device, ntasks long */
+	struct task *tasks;              /* one per device, ntasks long, in request order */
+	/* Positions of tasks sorted by device, for an O(log n) lookup by device;
+	 * NULL when tasks is already in device order (inventory jobs). */
+	uint32_t *by_device;
+	/* Tasks per state, kept by model_task_set_state: progress and the end of
+	 * a job are O(1) per task instead of a scan of every task. */
+	uint32_t nstate[TASK_STATE_COUNT + 1];
+	uint32_t nqueued;                /* tasks in the ready FIFO */
+	uint32_t first_failed;           /* position + 1 of the first failed task, or 0 */
 	RB_ENTRY(job) by_id;
 };
 
@@ -214,6 +230,7 @@ struct ingest_counters {
 
 struct job_counters {
 	uint64_t created, succeeded, failed, cancelled, delayed, redundant;
+	uint64_t purged;                 /* finished jobs removed (J4 or the purge action) */
 };
 
 struct model {
@@ -230,6 +247,7 @@ struct model {
 	struct job_tree jobs;
 	uint32_t njobs;
 	uint32_t next_job_id;
+	uint32_t inventory_job;          /* the scheduled recurring inventory resync (setting), or 0 */
 
 	struct task_tree timers;         /* pending tasks by due time */
 	struct task *ready_head, *ready_tail;
@@ -276,8 +294,18 @@ struct job *model_job_new(struct model *m, enum job_type type, const char *user,
 struct job *model_job_by_id(struct model *m, uint32_t id);
 struct job *model_job_next(struct model *m, uint32_t id);
 void model_job_free(struct model *m, struct job *j);
-/* Restores a job read from the store; keeps its id. */
+/* Restores a job read from the store; keeps its id and takes over the
+ * reasons of src's tasks (src's are set to NULL). */
 struct job *model_job_restore(struct model *m, const struct job *src);
+/* The task of a device in a job, O(log n); NULL if the job does not act on it. */
+struct task *model_job_task(const struct job *j, uint32_t device);
+/* Finished tasks (ok, failed, skipped, cancelled). */
+uint32_t model_job_done(const struct job *j);
+/* Sets a task's state, keeping the job's per-state counts; a final state
+ * also sets its end time. reason (may be NULL) replaces the task's. */
+void model_task_set_state(struct task *t, enum task_state st, const char *reason, rs_time_t now);
+bool task_state_final(enum task_state s);
+const char *task_state_name(enum task_state s);
 
 const char *managed_status_name(enum managed_status s);
 const char *job_state_name(enum job_state s);

@@ -53,3 +53,17 @@ void notify_incident(const struct incident *i, const struct device *d, bool open
 		if (sinks[k].incident_changed)
 			sinks[k].incident_changed(sinks[k].ctx, i, d, opened);
 }
+
+void notify_device_added(const struct device *d)
+{
+	for (int i = 0; i < nsinks; i++)
+		if (sinks[i].device_added)
+			sinks[i].device_added(sinks[i].ctx, d);
+}
+
+void notify_device_removed(const struct device *d)
+{
+	for (int i = 0; i < nsinks; i++)
+		if (sinks[i].device_removed)
+			sinks[i].device_removed(sinks[i].ctx, d);
+}

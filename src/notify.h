@@ -18,6 +18,9 @@ struct notify_sink {
 			    const struct device *d);
 	/* E2/E5: an incident opened (opened true) or closed. */
 	void (*incident_changed)(void *ctx, const struct incident *i, const struct device *d, bool opened);
+	/* A device was added (J7) or is about to be removed. */
+	void (*device_added)(void *ctx, const struct device *d);
+	void (*device_removed)(void *ctx, const struct device *d);
 	void *ctx;
 };
 
@@ -28,5 +31,7 @@ void notify_status_changed(const struct device *d, enum managed_status old_st,
 void notify_job_changed(const struct job *j, enum job_state state, const char *summary,
 			const struct device *first_device);
 void notify_incident(const struct incident *i, const struct device *d, bool opened);
+void notify_device_added(const struct device *d);
+void notify_device_removed(const struct device *d);
 
 #endif

@@ -50,9 +50,26 @@ static void timer_del(struct model *m, struct task *t)
 	t->in_timer = false;
 }
 
+/* A task's state (and its counts in the job) changes; only that task's row
+ * is written, so a job over n devices writes O(n) bytes in all. */
+static void task_set(struct task *t, enum task_state st, const char *reason, rs_time_t now,
+		     struct actions *out)
+{
+	model_task_set_state(t, st, reason, now);
+	struct action a = { .kind = ACT_SAVE_TASK, .job = t->job->id, .seq = (uint32_t)(t - t->job->tasks) + 1 };
+	actions_push(out, &a);
+}
+
+static void task_saved(struct task *t, struct actions *out)
+{
+	struct action a = { .kind = ACT_SAVE_TASK, .job = t->job->id, .seq = (uint32_t)(t - t->job->tasks) + 1 };
+	actions_push(out, &a);
+}
+
 static void ready_push(struct model *m, struct task *t)
 {
 	t->queued = true;
+	t->job->nqueued++;
 	t->next_ready = NULL;
 	if (m->ready_tail)
 		m->ready_tail->next_ready = t;
@@ -70,6 +87,7 @@ static struct task *ready_pop(struct model *m)
 	if (!m->ready_head)
 		m->ready_tail = NULL;
 	t->queued = false;
+	t->job->nqueued--;
 	t->next_ready = NULL;
 	return t;
 }
@@ -100,40 +118,68 @@ static struct job *new_job(struct model *m, enum job_type type, const char *user
 	for (uint32_t i = 0; i < n; i++)
 		timer_add(m, &j->tasks[i]);
 	job_changed(j, out);
+	push(out, ACT_SAVE_JOB_TASKS, j->id, 0);
 	return j;
 }
 
-static struct task *job_task(struct job *j, uint32_t device)
-{
-	for (uint32_t i = 0; i < j->ntasks; i++)
-		if (j->tasks[i].device == device)
-			return &j->tasks[i];
-	return NULL;
-}
+static void find_inventory_job(struct model *m);
 
 static bool task_final(const struct task *t)
 {
-	return t->state != TASK_PENDING && t->state != TASK_RUNNING;
+	return task_state_final(t->state);
+}
+
+/* Every device of the inventory, in index order; *n set. NULL if none. */
+static uint32_t *inventory_devices(struct model *m, uint32_t *n)
+{
+	*n = 0;
+	if (m->ndevices == 0)
+		return NULL;
+	uint32_t *devs = calloc(m->ndevices, sizeof(*devs));
+	if (!devs)
+		return NULL;
+	struct device *d;
+	RB_FOREACH(d, device_tree, &m->devices)
+		devs[(*n)++] = d->index;
+	return devs;
+}
+
+/* J3: the next run of a recurring job. An inventory resync runs over the
+ * inventory as it is then, so devices added since are included. */
+static struct job *job_recur(struct model *m, struct job *j, uint32_t secs, rs_time_t now, struct actions *out)
+{
+	uint32_t n = 0, *devs;
+	if (j->type == JOB_INVENTORY_RESYNC) {
+		devs = inventory_devices(m, &n);
+	} else {
+		devs = malloc((j->ntasks ? j->ntasks : 1) * sizeof(*devs));
+		for (uint32_t i = 0; devs && i < j->ntasks; i++)
+			devs[n++] = j->tasks[i].device;
+	}
+	struct job *next = devs && n ? new_job(m, j->type, j->user, devs, n, now + RS_SECS(secs), out) : NULL;
+	free(devs);
+	if (!next)
+		return NULL;
+	next->recurrence_secs = secs;
+	snprintf(next->summary, sizeof(next->summary), "scheduled: next run of job %u", j->id);
+	push(out, ACT_SAVE_JOB, next->id, 0);
+	return next;
 }
 
 /* Ends a job whose tasks are all final, and schedules its next run (J3). */
 static void job_finish(struct model *m, struct job *j, rs_time_t now, struct actions *out)
 {
-	uint32_t ok = 0, failed = 0, skipped = 0, cancelled = 0;
-	const struct task *first_fail = NULL;
-	for (uint32_t i = 0; i < j->ntasks; i++) {
-		const struct task *t = &j->tasks[i];
-		ok += t->state == TASK_OK;
-		skipped += t->state == TASK_SKIPPED;
-		cancelled += t->state == TASK_CANCELLED;
-		if (t->state == TASK_FAILED && !failed++)
-			first_fail = t;
-	}
+	uint32_t ok = j->nstate[TASK_OK], failed = j->nstate[TASK_FAILED];
+	uint32_t skipped = j->nstate[TASK_SKIPPED], cancelled = j->nstate[TASK_CANCELLED];
+	const struct task *first_fail = j->first_failed ? &j->tasks[j->first_failed - 1] : NULL;
 	j->end_time = now;
-	j->percent = 100;
+	bool setting_inventory = m->inventory_job == j->id;
+	if (setting_inventory)
+		m->inventory_job = 0;
 	if (j->state == JOB_CANCELLED) {
-		/* summary already says who cancelled it */
+		/* The summary says who cancelled it; the percent stays where it was. */
 	} else if (failed) {
+		j->percent = 100;
 		j->state = JOB_FAILURE;
 		m->jobc.failed++;
 		const struct device *d = model_device_by_index(m, first_fail->device);
@@ -147,6 +193,7 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 		j->state = JOB_CANCELLED;
 		m->jobc.cancelled++;
 	} else {
+		j->percent = 100;
 		j->state = JOB_SUCCESS;
 		m->jobc.succeeded++;
 		/* A redundant (skipped) task wrote its own summary. */
@@ -159,25 +206,23 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 	}
 	job_changed(j, out);
 
-	if (j->recurrence_secs && j->state != JOB_CANCELLED) {
-		uint32_t *devs = malloc(j->ntasks * sizeof(*devs));
-		if (!devs)
-			return;
-		for (uint32_t i = 0; i < j->ntasks; i++)
-			devs[i] = j->tasks[i].device;
-		struct job *next = new_job(m, j->type, j->user, devs, j->ntasks,
-					   now + RS_SECS(j->recurrence_secs), out);
-		if (next)
-			next->recurrence_secs = j->recurrence_secs;
-		free(devs);
+	if (j->state == JOB_CANCELLED)
+		return; /* cancelling a recurring job ends its recurrence */
+	if (setting_inventory) {
+		/* The setting's interval as it is now, which may have changed
+		 * while this run was in progress. */
+		uint32_t secs = m->settings.inventory_resync_interval_secs;
+		struct job *next = secs ? job_recur(m, j, secs, now, out) : NULL;
+		m->inventory_job = next ? next->id : 0;
+	} else if (j->recurrence_secs) {
+		job_recur(m, j, j->recurrence_secs, now, out);
 	}
 }
 
+/* O(1): the job keeps its tasks' counts by state. */
 static void job_progress(struct model *m, struct job *j, rs_time_t now, struct actions *out)
 {
-	uint32_t done = 0;
-	for (uint32_t i = 0; i < j->ntasks; i++)
-		done += task_final(&j->tasks[i]);
+	uint32_t done = model_job_done(j);
 	if (done == j->ntasks) {
 		job_finish(m, j, now, out);
 		return;
@@ -197,7 +242,8 @@ static void task_start(struct model *m, struct task *t, struct device *d, rs_tim
 {
 	struct job *j = t->job;
 	clear_scheduled_auto(d, j);
-	t->state = TASK_RUNNING;
+	t->start = now;
+	task_set(t, TASK_RUNNING, NULL, now, out);
 	d->running_job = j->id;
 	d->fetch_started = now;
 	d->commit_during_fetch = false;
@@ -230,14 +276,14 @@ static void task_due(struct model *m, struct task *t, rs_time_t now, struct acti
 	struct job *j = t->job;
 	struct device *d = model_device_by_index(m, t->device);
 	if (!d) {
-		t->state = TASK_SKIPPED;
+		task_set(t, TASK_SKIPPED, "device removed", now, out);
 		job_progress(m, j, now, out);
 		return;
 	}
 	if (j->type == JOB_AUTO_RESYNC && m->settings.system_of_record == SOR_MANAGER) {
 		/* S1: scheduled before the switch to manager mode; not run. */
 		clear_scheduled_auto(d, j);
-		t->state = TASK_SKIPPED;
+		task_set(t, TASK_SKIPPED, "not run: the manager is the system of record", now, out);
 		snprintf(j->summary, sizeof(j->summary), "%s: not run, the manager is the system of record",
 			 d->name);
 		push(out, ACT_SAVE_DEVICE, 0, d->index);
@@ -246,7 +292,7 @@ static void task_due(struct model *m, struct task *t, rs_time_t now, struct acti
 	}
 	if (j->type == JOB_AUTO_RESYNC && auto_task_redundant(d)) {
 		clear_scheduled_auto(d, j);
-		t->state = TASK_SKIPPED;
+		task_set(t, TASK_SKIPPED, "already synchronized by a later fetch", now, out);
 		m->jobc.redundant++;
 		snprintf(j->summary, sizeof(j->summary), "%s: already synchronized by a later fetch", d->name);
 		push(out, ACT_SAVE_DEVICE, 0, d->index);
@@ -262,6 +308,7 @@ static void task_due(struct model *m, struct task *t, rs_time_t now, struct acti
 			snprintf(j->summary, sizeof(j->summary), "delayed: another resync of %s is in progress",
 				 d->name);
 		push(out, ACT_SAVE_JOB, j->id, 0);
+		task_saved(t, out); /* its due time, for J5 */
 		return;
 	}
 	if (m->running_fetches >= m->settings.max_concurrent_resyncs) {
@@ -404,7 +451,7 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 {
 	struct device *d = model_device_by_index(m, device);
 	struct job *j = model_job_by_id(m, job_id);
-	struct task *t = j ? job_task(j, device) : NULL;
+	struct task *t = j ? model_job_task(j, device) : NULL;
 
 	/* The slot and the device are free once the worker is back, cancelled or not. */
 	if (m->running_fetches)
@@ -420,7 +467,7 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 			       reason && *reason ? reason : (ok ? "configuration fetched" : "failed"), RS_REASON_MAX);
 		if (ok)
 			d->last_fetch_ok_start = d->fetch_started;
-		t->state = ok ? TASK_OK : TASK_FAILED;
+		task_set(t, ok ? TASK_OK : TASK_FAILED, d->last_resync_reason, now, out);
 		enum managed_status st =
 			j->type == JOB_DEPLOY
 				? fsm_on_deploy_end(d->managed_status, ok, d->commit_during_fetch)
@@ -451,15 +498,10 @@ struct job *sched_manual_resync(struct model *m, const uint32_t *devices, uint32
 
 struct job *sched_inventory_resync(struct model *m, const char *user, rs_time_t now, struct actions *out)
 {
-	if (m->ndevices == 0)
-		return NULL;
-	uint32_t *devs = calloc(m->ndevices, sizeof(*devs));
+	uint32_t n;
+	uint32_t *devs = inventory_devices(m, &n);
 	if (!devs)
 		return NULL;
-	uint32_t n = 0;
-	struct device *d;
-	RB_FOREACH(d, device_tree, &m->devices)
-		devs[n++] = d->index;
 	struct job *j = new_job(m, JOB_INVENTORY_RESYNC, user, devs, n, now, out);
 	free(devs);
 	sched_tick(m, now, out);
@@ -468,7 +510,8 @@ struct job *sched_inventory_resync(struct model *m, const char *user, rs_time_t 
 
 /* Stops one task: pending ones leave the timer, running ones get their
  * session closed (J1); the device stays busy until the worker is back. */
-static void task_cancel(struct model *m, struct task *t, rs_time_t now, struct actions *out)
+static void task_cancel(struct model *m, struct task *t, const char *reason, rs_time_t now,
+			struct actions *out)
 {
 	struct device *d = model_device_by_index(m, t->device);
 	clear_scheduled_auto(d, t->job);
@@ -486,7 +529,7 @@ static void task_cancel(struct model *m, struct task *t, rs_time_t now, struct a
 	} else {
 		return;
 	}
-	t->state = TASK_CANCELLED;
+	task_set(t, TASK_CANCELLED, reason, now, out);
 	if (d)
 		push(out, ACT_SAVE_DEVICE, 0, d->index);
 }
@@ -497,7 +540,7 @@ int sched_cancel_job(struct model *m, uint32_t job_id, rs_time_t now, struct act
 	if (!j || job_state_final(j->state))
 		return -1;
 	for (uint32_t i = 0; i < j->ntasks; i++)
-		task_cancel(m, &j->tasks[i], now, out);
+		task_cancel(m, &j->tasks[i], "job cancelled", now, out);
 	j->state = JOB_CANCELLED;
 	m->jobc.cancelled++;
 	snprintf(j->summary, sizeof(j->summary), "cancelled");
@@ -521,37 +564,57 @@ struct job *sched_retry_job(struct model *m, uint32_t job_id, const char *user, 
 	struct job *r = n ? new_job(m, JOB_MANUAL_RESYNC, user, devs, n, now, out) : NULL;
 	free(devs);
 	if (r) {
+		r->retry_of = job_id;
 		snprintf(r->summary, sizeof(r->summary), "retry of job %u", job_id);
 		sched_tick(m, now, out);
 	}
 	return r;
 }
 
-void sched_purge_jobs(struct model *m, rs_time_t now, struct actions *out)
+size_t sched_purge_select(struct model *m, rs_time_t now, bool all, struct job ***jobs)
 {
 	const struct settings *s = &m->settings;
 	rs_time_t cutoff = s->job_retention_days ? now - RS_SECS((int64_t)s->job_retention_days * 86400) : 0;
 	uint32_t finished = 0;
-	struct job *j, *jn;
+	size_t n = 0;
+	struct job *j;
+	*jobs = NULL;
 	RB_FOREACH(j, job_tree, &m->jobs)
 		finished += job_state_final(j->state);
+	if (!finished || !(*jobs = malloc(finished * sizeof(**jobs))))
+		return 0;
 	/* Oldest first: ids increase with creation. */
-	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn) {
+	RB_FOREACH(j, job_tree, &m->jobs) {
 		if (!job_state_final(j->state))
 			continue; /* J4: scheduled and running jobs are never purged */
-		bool queued = false;
-		for (uint32_t i = 0; i < j->ntasks; i++)
-			queued |= j->tasks[i].queued;
-		if (queued)
-			continue;
+		if (j->nqueued)
+			continue; /* a cancelled task still in the ready FIFO points into it */
 		bool too_old = cutoff && j->end_time < cutoff;
 		bool too_many = s->job_retention_count && finished > s->job_retention_count;
-		if (!too_old && !too_many)
+		if (!all && !too_old && !too_many)
 			continue;
-		push(out, ACT_DELETE_JOB, j->id, 0);
-		model_job_free(m, j);
+		(*jobs)[n++] = j;
 		finished--;
 	}
+	return n;
+}
+
+void sched_purge_remove(struct model *m, struct job **jobs, size_t n, struct actions *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		push(out, ACT_DELETE_JOB, jobs[i]->id, 0);
+		model_job_free(m, jobs[i]);
+		m->jobc.purged++;
+	}
+}
+
+size_t sched_purge_jobs(struct model *m, rs_time_t now, struct actions *out)
+{
+	struct job **jobs;
+	size_t n = sched_purge_select(m, now, false, &jobs);
+	sched_purge_remove(m, jobs, n, out);
+	free(jobs);
+	return n;
 }
 
 void sched_restore(struct model *m, rs_time_t now, struct actions *out)
@@ -593,7 +656,7 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 			struct task *t = &j->tasks[i];
 			if (task_final(t))
 				continue;
-			t->state = TASK_FAILED;
+			task_set(t, TASK_FAILED, "interrupted by restart", now, out);
 			d = model_device_by_index(m, t->device);
 			if (!d)
 				continue;
@@ -624,6 +687,8 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 		job_finish(m, j, now, out);
 		snprintf(j->summary, sizeof(j->summary), "interrupted by restart");
 	}
+	find_inventory_job(m);
+	sched_inventory_interval(m, now, out);
 	/* A device left synchronizing without a job (should not happen) is stale. */
 	RB_FOREACH(d, device_tree, &m->devices)
 		if (d->managed_status == MS_SYNCHRONIZING)
@@ -637,12 +702,127 @@ void sched_device_removed(struct model *m, uint32_t device, rs_time_t now, struc
 	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn) {
 		if (job_state_final(j->state))
 			continue;
-		struct task *t = job_task(j, device);
+		struct task *t = model_job_task(j, device);
 		if (!t || task_final(t))
 			continue;
-		task_cancel(m, t, now, out);
+		task_cancel(m, t, "device removed", now, out);
 		if (j->ntasks == 1)
 			snprintf(j->summary, sizeof(j->summary), "device %u removed", device);
 		job_progress(m, j, now, out);
 	}
+}
+
+/* ---- operator changes of a scheduled job (J3) ---------------------------- */
+
+int sched_check_reschedule(const struct model *m, const struct job *j, rs_time_t start, rs_time_t now,
+			   const char **why)
+{
+	(void)m;
+	if (j->state != JOB_SCHEDULED) {
+		*why = "only a scheduled job can be rescheduled";
+		return -1;
+	}
+	/* One minute of slack: the manager's clock and ours differ a little. */
+	if (start < now - RS_SECS(60)) {
+		*why = "the new start is in the past";
+		return -1;
+	}
+	return 0;
+}
+
+int sched_reschedule_job(struct model *m, uint32_t job_id, rs_time_t start, rs_time_t now,
+			 struct actions *out)
+{
+	struct job *j = model_job_by_id(m, job_id);
+	const char *why;
+	if (!j || sched_check_reschedule(m, j, start, now, &why) < 0)
+		return -1;
+	j->scheduled_start = start;
+	for (uint32_t i = 0; i < j->ntasks; i++) {
+		struct task *t = &j->tasks[i];
+		if (t->state != TASK_PENDING || t->queued)
+			continue;
+		timer_del(m, t);
+		t->due = start;
+		timer_add(m, t);
+	}
+	push(out, ACT_SAVE_JOB_TASKS, j->id, 0);
+	sched_tick(m, now, out); /* a start of "now" starts it */
+	return 0;
+}
+
+int sched_set_recurrence(struct model *m, uint32_t job_id, uint32_t secs, struct actions *out)
+{
+	struct job *j = model_job_by_id(m, job_id);
+	if (!j || j->state != JOB_SCHEDULED)
+		return -1;
+	j->recurrence_secs = secs;
+	push(out, ACT_SAVE_JOB, j->id, 0);
+	return 0;
+}
+
+/* ---- the recurring inventory resync (inventoryResyncIntervalSecs) -------- */
+
+void sched_inventory_interval(struct model *m, rs_time_t now, struct actions *out)
+{
+	uint32_t secs = m->settings.inventory_resync_interval_secs;
+	struct job *j = m->inventory_job ? model_job_by_id(m, m->inventory_job) : NULL;
+	if (j && j->state != JOB_SCHEDULED)
+		j = NULL; /* running: its end schedules the next run */
+	if (j && j->recurrence_secs == secs)
+		return;
+	if (j) {
+		/* The interval changed or went to 0: this run goes, a new one comes. */
+		sched_cancel_job(m, j->id, now, out);
+		snprintf(j->summary, sizeof(j->summary), "cancelled: inventoryResyncIntervalSecs changed");
+		m->inventory_job = 0;
+	}
+	if (!secs || m->inventory_job)
+		return;
+	uint32_t n;
+	uint32_t *devs = inventory_devices(m, &n);
+	if (!devs)
+		return;
+	j = new_job(m, JOB_INVENTORY_RESYNC, "system", devs, n, now + RS_SECS(secs), out);
+	free(devs);
+	if (!j)
+		return;
+	j->recurrence_secs = secs;
+	snprintf(j->summary, sizeof(j->summary), "scheduled: resync of the inventory every %u s", secs);
+	m->inventory_job = j->id;
+}
+
+/* After a restart: which scheduled job is the recurring inventory resync. */
+static void find_inventory_job(struct model *m)
+{
+	struct job *j;
+	m->inventory_job = 0;
+	RB_FOREACH(j, job_tree, &m->jobs)
+		if (j->type == JOB_INVENTORY_RESYNC && !job_state_final(j->state) && j->recurrence_secs &&
+		    strcmp(j->user, "system") == 0)
+			m->inventory_job = j->id;
+}
+
+/* ---- discovery (J7) ------------------------------------------------------ */
+
+uint32_t sched_discovered(struct model *m, const uint32_t *devices, uint32_t n, rs_time_t now,
+			  struct actions *out)
+{
+	uint32_t made = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct device *d = model_device_by_index(m, devices[i]);
+		if (!d || d->scheduled_auto_job || d->running_job)
+			continue;
+		/* One auto job per device, as a commit makes: R2's "the scheduled
+		 * one covers every commit before it starts" holds for it as is. */
+		struct job *j = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1, now, out);
+		if (!j)
+			continue;
+		snprintf(j->name, sizeof(j->name), "initial resync %s", d->name);
+		snprintf(j->summary, sizeof(j->summary), "scheduled: initial resync of a new device");
+		d->scheduled_auto_job = j->id;
+		made++;
+	}
+	sched_tick(m, now, out);
+	return made;
 }

@@ -44,8 +44,14 @@ int sched_cancel_job(struct model *m, uint32_t job_id, rs_time_t now, struct act
 /* J2: a new job for the failed devices of a finished job; NULL if none failed. */
 struct job *sched_retry_job(struct model *m, uint32_t job_id, const char *user,
 			    rs_time_t now, struct actions *out);
-/* J4: purge finished jobs by age and count. */
-void sched_purge_jobs(struct model *m, rs_time_t now, struct actions *out);
+/* J4: the finished jobs to purge, oldest first: by age and count, or every
+ * finished one when all is set (the purge action). *jobs is malloc'd; the
+ * jobs stay in the model until sched_purge_remove, so the caller can archive
+ * them first. */
+size_t sched_purge_select(struct model *m, rs_time_t now, bool all, struct job ***jobs);
+void sched_purge_remove(struct model *m, struct job **jobs, size_t n, struct actions *out);
+/* Both at once, without an archive (tests); returns how many were purged. */
+size_t sched_purge_jobs(struct model *m, rs_time_t now, struct actions *out);
 
 /* J5: after loading devices and jobs from the store, settle what a stop
  * interrupted and re-arm the timers of scheduled jobs. */
@@ -53,6 +59,26 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out);
 
 /* Removing a device cancels its jobs' tasks first. */
 void sched_device_removed(struct model *m, uint32_t device, rs_time_t now, struct actions *out);
+
+/* J3: a scheduled job's start and recurrence, changed by an operator. The
+ * check says why not (only scheduled jobs; a start not in the past). */
+int sched_check_reschedule(const struct model *m, const struct job *j, rs_time_t start, rs_time_t now,
+			   const char **why);
+int sched_reschedule_job(struct model *m, uint32_t job_id, rs_time_t start, rs_time_t now,
+			 struct actions *out);
+int sched_set_recurrence(struct model *m, uint32_t job_id, uint32_t secs, struct actions *out);
+
+/* inventoryResyncIntervalSecs: keeps one scheduled recurring inventory
+ * resync (user "system") in line with the setting; 0 cancels it. Call after
+ * the setting changed (sched_restore calls it too). */
+void sched_inventory_interval(struct model *m, rs_time_t now, struct actions *out);
+
+/* J7: an initial resync of each device just added (discovered): one
+ * autoResync job per device, due at once (they share the worker slots like
+ * any other job). Devices with a resync scheduled or running are left out.
+ * Returns how many jobs were made. */
+uint32_t sched_discovered(struct model *m, const uint32_t *devices, uint32_t n, rs_time_t now,
+			  struct actions *out);
 
 /* S3: the manager's copy of the configuration changed (staged). */
 void sched_manager_changed(struct model *m, struct device *d, rs_time_t now, struct actions *out);

@@ -26,11 +26,20 @@
 #include "log.h"
 
 #define REC_FORMAT 1
+/* Job records from format 2 on hold the job alone; its tasks are rows of
+ * jobtasks.db keyed by (job id, position), so finishing one task of a job
+ * over 100,000 devices rewrites that task and a short header, not all of
+ * them. Format-1 job records (tasks inline) are still read, and rewritten
+ * in the new form when loaded. */
+#define JOB_REC_FORMAT 2
+#define TASK_REC_FORMAT 1
 
 struct store {
 	DB_ENV *env;
-	DB *meta, *devices, *jobs, *settings, *cfgmeta, *cfgtext, *incidents, *incout;
+	DB *meta, *devices, *jobs, *jobtasks, *settings, *cfgmeta, *cfgtext, *incidents, *incout;
 	DB_TXN *txn;
+	uint64_t bytes_written;          /* keys and values put since open */
+	int upgrades;                    /* the daemon's: may rewrite old records (tools never do) */
 	int lock_fd;
 	int damaged;                     /* a database could not be read: refuse to run on it */
 	char dir[4096];
@@ -261,7 +270,7 @@ static int load_device(struct rbuf *r, void *ctx)
 
 static void encode_job(struct wbuf *w, const struct job *j)
 {
-	w_u8(w, REC_FORMAT);
+	w_u8(w, JOB_REC_FORMAT);
 	w_u32(w, j->id);
 	w_str(w, j->name);
 	w_u8(w, (uint8_t)j->type);
@@ -274,18 +283,47 @@ static void encode_job(struct wbuf *w, const struct job *j)
 	w_str(w, j->user);
 	w_u32(w, j->recurrence_secs);
 	w_u32(w, j->ntasks);
-	for (uint32_t i = 0; i < j->ntasks; i++) {
-		w_u32(w, j->tasks[i].device);
-		w_u8(w, (uint8_t)j->tasks[i].state);
-		w_u64(w, (uint64_t)j->tasks[i].due);
-	}
+	w_u32(w, j->retry_of);
 }
 
-/* Decodes into *j with a malloc'd task array. */
-static int decode_job(struct rbuf *r, struct job *j)
+static void encode_task(struct wbuf *w, const struct task *t)
+{
+	w_u8(w, TASK_REC_FORMAT);
+	w_u32(w, t->device);
+	w_u8(w, (uint8_t)t->state);
+	w_u64(w, (uint64_t)t->due);
+	w_u64(w, (uint64_t)t->start);
+	w_u64(w, (uint64_t)t->end);
+	w_str(w, t->reason ? t->reason : "");
+}
+
+static int decode_task(struct rbuf *r, struct task *t)
+{
+	if (r_u8(r) != TASK_REC_FORMAT)
+		return -1;
+	t->device = r_u32(r);
+	t->state = (enum task_state)r_u8(r);
+	t->due = (rs_time_t)r_u64(r);
+	t->start = (rs_time_t)r_u64(r);
+	t->end = (rs_time_t)r_u64(r);
+	char reason[RS_REASON_MAX];
+	r_str(r, reason, sizeof(reason));
+	if (r->err || !valid_enum(t->state, TASK_STATE_COUNT))
+		return -1;
+	t->reason = NULL;
+	if (*reason)
+		model_istr_set(&t->reason, reason, RS_REASON_MAX);
+	return 0;
+}
+
+/* Decodes a job record into *j. A format-1 record carries its tasks (a
+ * malloc'd array is set); a format-2 one only says how many there are
+ * (j->tasks stays NULL: they are in jobtasks.db). */
+static int decode_job(struct rbuf *r, struct job *j, int *format)
 {
 	memset(j, 0, sizeof(*j));
-	if (r_u8(r) != REC_FORMAT)
+	*format = r_u8(r);
+	if (*format != REC_FORMAT && *format != JOB_REC_FORMAT)
 		return -1;
 	j->id = r_u32(r);
 	r_str(r, j->name, sizeof(j->name));
@@ -299,8 +337,13 @@ static int decode_job(struct rbuf *r, struct job *j)
 	r_str(r, j->user, sizeof(j->user));
 	j->recurrence_secs = r_u32(r);
 	j->ntasks = r_u32(r);
-	if (r->err || !valid_enum(j->type, JOB_TYPE_LAST) || !valid_enum(j->state, JOB_CANCELLED) ||
-	    (size_t)(r->end - r->p) < (size_t)j->ntasks * 13)
+	if (r->err || !valid_enum(j->type, JOB_TYPE_LAST) || !valid_enum(j->state, JOB_CANCELLED))
+		return -1;
+	if (*format == JOB_REC_FORMAT) {
+		j->retry_of = r_u32(r);
+		return r->err ? -1 : 0;
+	}
+	if ((size_t)(r->end - r->p) < (size_t)j->ntasks * 13)
 		return -1;
 	j->tasks = calloc(j->ntasks ? j->ntasks : 1, sizeof(*j->tasks));
 	if (!j->tasks)
@@ -572,6 +615,24 @@ static int open_incident_dbs(struct store *s, int fresh, int daemon)
 	return create ? meta_put(s, META_INCIDENTS, 1) : 0;
 }
 
+/* jobtasks.db came after the other databases: a store made before it has
+ * none (and no job record that needs one). The daemon creates it there and
+ * notes so in meta; from then on a missing one is damage like any other. A
+ * tool on such an old store does without it. */
+#define META_JOBTASKS "jobtasks"
+
+static int open_jobtasks(struct store *s, int fresh, int may_create)
+{
+	uint32_t made = 0;
+	if (!fresh && meta_get(s, META_JOBTASKS, &made) < 0)
+		return -1;
+	if (!fresh && !made && !may_create)
+		return 0;
+	if (open_db(s, &s->jobtasks, "jobtasks.db", fresh || !made))
+		return -1;
+	return made ? 0 : meta_put(s, META_JOBTASKS, 1);
+}
+
 static int open_store(const char *dir, int upgrade, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -626,8 +687,10 @@ static int open_store(const char *dir, int upgrade, struct store **out, char *er
 		flock(s->lock_fd, LOCK_SH); /* converts: others may join now */
 	if (open_db(s, &s->devices, "devices.db", fresh) || open_db(s, &s->jobs, "jobs.db", fresh) ||
 	    open_db(s, &s->settings, "settings.db", fresh) || open_db(s, &s->cfgmeta, "cfgmeta.db", fresh) ||
-	    open_db(s, &s->cfgtext, "cfgtext.db", fresh) || open_incident_dbs(s, fresh, owner && upgrade))
+	    open_db(s, &s->cfgtext, "cfgtext.db", fresh) || open_incident_dbs(s, fresh, owner && upgrade) ||
+	    open_jobtasks(s, fresh, owner && upgrade))
 		goto fail;
+	s->upgrades = owner && upgrade;
 	*out = s;
 	return 0;
 fail:
@@ -652,7 +715,8 @@ void store_close(struct store *s)
 		return;
 	if (s->txn)
 		store_abort(s);
-	DB **dbs[] = { &s->incout, &s->incidents, &s->cfgtext, &s->cfgmeta, &s->settings, &s->jobs, &s->devices, &s->meta };
+	DB **dbs[] = { &s->incout, &s->incidents, &s->cfgtext, &s->cfgmeta, &s->settings, &s->jobtasks, &s->jobs,
+		       &s->devices, &s->meta };
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
 		if (*dbs[i])
 			(*dbs[i])->close(*dbs[i], 0);
@@ -716,7 +780,10 @@ static int put(struct store *s, DB *db, const void *k, size_t klen, const void *
 	val.data = (void *)v;
 	val.size = (u_int32_t)vlen;
 	int rc = db->put(db, s->txn, &key, &val, s->txn ? 0 : DB_AUTO_COMMIT);
-	return rc ? fail(s, "put", rc) : 0;
+	if (rc)
+		return fail(s, "put", rc);
+	s->bytes_written += klen + vlen;
+	return 0;
 }
 
 static int del(struct store *s, DB *db, const void *k, size_t klen)
@@ -750,6 +817,29 @@ int store_del_device(struct store *s, uint32_t index)
 	return del(s, s->devices, &key, sizeof(key));
 }
 
+/* Keys of two big-endian numbers, (job, position) or (device, version), so
+ * a cursor walks one job's tasks or one device's versions in order. */
+static void pair_key(uint8_t key[8], uint32_t first, uint32_t second)
+{
+	uint32_t a = htonl(first), b = htonl(second);
+	memcpy(key, &a, 4);
+	memcpy(key + 4, &b, 4);
+}
+
+/* A cursor on db and a key DBT over k (a pair_key), for DB_SET_RANGE walks. */
+static int range_cursor(struct store *s, DB *db, uint8_t k[8], DBC **c, DBT *key, DBT *val)
+{
+	int rc = db->cursor(db, s->txn, c, 0);
+	if (rc)
+		return fail(s, "cursor", rc);
+	memset(key, 0, sizeof(*key));
+	memset(val, 0, sizeof(*val));
+	key->data = k;
+	key->size = key->ulen = 8;
+	key->flags = DB_DBT_USERMEM;
+	return 0;
+}
+
 int store_put_job(struct store *s, const struct job *j)
 {
 	struct wbuf w = { 0 };
@@ -757,10 +847,63 @@ int store_put_job(struct store *s, const struct job *j)
 	return put_encoded(s, s->jobs, j->id, &w);
 }
 
+int store_put_task(struct store *s, const struct job *j, uint32_t seq)
+{
+	if (seq < 1 || seq > j->ntasks)
+		return 0;
+	if (!s->jobtasks) {
+		snprintf(s->err, sizeof(s->err), "jobtasks.db: not open (a tool on a store from before it)");
+		return -1;
+	}
+	uint8_t key[8];
+	pair_key(key, j->id, seq);
+	struct wbuf w = { 0 };
+	encode_task(&w, &j->tasks[seq - 1]);
+	int rc = w.err ? -1 : put(s, s->jobtasks, key, sizeof(key), w.p, w.n);
+	free(w.p);
+	return rc;
+}
+
+int store_put_job_tasks(struct store *s, const struct job *j)
+{
+	int rc = store_put_job(s, j);
+	for (uint32_t i = 1; rc == 0 && i <= j->ntasks; i++)
+		rc = store_put_task(s, j, i);
+	return rc;
+}
+
+/* Deletes every task row of a job: a cursor walk over its key range. */
+static int del_tasks(struct store *s, uint32_t id)
+{
+	DBC *c;
+	DBT key, val;
+	uint8_t k[8];
+	pair_key(k, id, 0);
+	if (!s->jobtasks)
+		return 0; /* an old store opened by a tool: no task rows anywhere */
+	int rc = range_cursor(s, s->jobtasks, k, &c, &key, &val);
+	if (rc)
+		return rc;
+	val.flags = DB_DBT_PARTIAL; /* keys only */
+	uint32_t be = htonl(id);
+	for (rc = c->get(c, &key, &val, DB_SET_RANGE); rc == 0 && memcmp(k, &be, 4) == 0;
+	     rc = c->get(c, &key, &val, DB_NEXT))
+		if ((rc = c->del(c, 0)) != 0)
+			break;
+	c->close(c);
+	return rc && rc != DB_NOTFOUND ? fail(s, "delete", rc) : 0;
+}
+
 int store_del_job(struct store *s, uint32_t id)
 {
 	uint32_t key = htonl(id);
-	return del(s, s->jobs, &key, sizeof(key));
+	int rc = del(s, s->jobs, &key, sizeof(key));
+	return rc ? rc : del_tasks(s, id);
+}
+
+uint64_t store_bytes_written(const struct store *s)
+{
+	return s ? s->bytes_written : 0;
 }
 
 /* A pseudo setting id in the settings record: which settings snmpset changed.
@@ -808,15 +951,98 @@ static int each(struct store *s, DB *db, int (*fn)(struct rbuf *r, void *ctx), v
 	return ret;
 }
 
-static int load_job(struct rbuf *r, void *ctx)
+/* Reads the task rows of a format-2 job record: ntasks of them, in order. */
+static int load_tasks(struct store *s, struct job *j)
 {
-	struct model *m = ctx;
-	struct job tmp;
-	if (decode_job(r, &tmp) < 0)
+	j->tasks = calloc(j->ntasks ? j->ntasks : 1, sizeof(*j->tasks));
+	if (!j->tasks)
 		return -1;
-	struct job *j = model_job_restore(m, &tmp);
-	free(tmp.tasks);
-	return j ? 0 : -1;
+	if (j->ntasks == 0)
+		return 0;
+	DBC *c;
+	DBT key, val;
+	uint8_t k[8];
+	pair_key(k, j->id, 1);
+	if (!s->jobtasks || range_cursor(s, s->jobtasks, k, &c, &key, &val) < 0)
+		return -1;
+	uint32_t seq = 0;
+	int rc;
+	for (rc = c->get(c, &key, &val, DB_SET_RANGE); rc == 0 && seq < j->ntasks;
+	     rc = c->get(c, &key, &val, DB_NEXT)) {
+		uint32_t kid, kseq;
+		memcpy(&kid, k, 4);
+		memcpy(&kseq, k + 4, 4);
+		if (ntohl(kid) != j->id || ntohl(kseq) != seq + 1)
+			break;
+		struct rbuf r = { val.data, (const uint8_t *)val.data + val.size, 0 };
+		if (decode_task(&r, &j->tasks[seq]) < 0)
+			break;
+		seq++;
+	}
+	c->close(c);
+	return seq == j->ntasks ? 0 : -1;
+}
+
+struct load_ctx {
+	struct store *s;
+	struct model *m;
+	uint32_t *old_jobs;              /* format-1 records to rewrite */
+	size_t nold, capold;
+};
+
+static void free_tasks(struct job *j)
+{
+	for (uint32_t i = 0; j->tasks && i < j->ntasks; i++)
+		model_istr_set(&j->tasks[i].reason, NULL, 0);
+	free(j->tasks);
+	j->tasks = NULL;
+}
+
+static int load_job(struct rbuf *r, void *arg)
+{
+	struct load_ctx *ctx = arg;
+	struct job tmp;
+	int format;
+	if (decode_job(r, &tmp, &format) < 0)
+		return -1;
+	if (format == JOB_REC_FORMAT && load_tasks(ctx->s, &tmp) < 0) {
+		free_tasks(&tmp);
+		return -1;
+	}
+	struct job *j = model_job_restore(ctx->m, &tmp);
+	free_tasks(&tmp);
+	if (!j)
+		return -1;
+	if (format == REC_FORMAT) {
+		if (ctx->nold == ctx->capold) {
+			size_t cap = ctx->capold ? ctx->capold * 2 : 64;
+			uint32_t *v = realloc(ctx->old_jobs, cap * sizeof(*v));
+			if (!v)
+				return 0; /* stays in the old form until it is saved whole */
+			ctx->old_jobs = v;
+			ctx->capold = cap;
+		}
+		ctx->old_jobs[ctx->nold++] = j->id;
+	}
+	return 0;
+}
+
+/* Rewrites format-1 job records (tasks inline) as a header and task rows,
+ * in one transaction: a later header-only write must find its tasks. */
+static int upgrade_jobs(struct store *s, struct model *m, const uint32_t *ids, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (store_begin(s) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = model_job_by_id(m, ids[i]);
+		if (j && store_put_job_tasks(s, j) < 0) {
+			store_abort(s);
+			return -1;
+		}
+	}
+	return store_commit(s);
 }
 
 int store_load(struct store *s, struct model *m, int *have_settings)
@@ -857,28 +1083,28 @@ int store_load(struct store *s, struct model *m, int *have_settings)
 		snprintf(s->err, sizeof(s->err), "some device records could not be read");
 		ret = -1;
 	}
-	if ((rc2 = each(s, s->jobs, load_job, m)) < -1)
+	struct load_ctx ctx = { .s = s, .m = m };
+	if ((rc2 = each(s, s->jobs, load_job, &ctx)) < -1) {
+		free(ctx.old_jobs);
 		return -2;
+	}
 	if (rc2 < 0) {
 		snprintf(s->err, sizeof(s->err), "some job records could not be read");
 		ret = -1;
 	}
+	if (s->upgrades && upgrade_jobs(s, m, ctx.old_jobs, ctx.nold) < 0)
+		ret = -1;
+	free(ctx.old_jobs);
 	return ret;
 }
 
 /* ---- configuration archive ----------------------------------------------- */
 
-static void cfg_key(uint8_t key[8], uint32_t device, uint32_t version)
-{
-	uint32_t a = htonl(device), b = htonl(version);
-	memcpy(key, &a, 4);
-	memcpy(key + 4, &b, 4);
-}
 
 int store_config_put(struct store *s, const struct config_meta *meta, const char *text, size_t len)
 {
 	uint8_t key[8];
-	cfg_key(key, meta->device, meta->version);
+	pair_key(key, meta->device, meta->version);
 	struct wbuf w = { 0 };
 	encode_meta(&w, meta);
 	int own = !s->txn;
@@ -902,7 +1128,7 @@ int store_config_get(struct store *s, uint32_t device, uint32_t version, struct 
 		     char **text, size_t *len)
 {
 	uint8_t k[8];
-	cfg_key(k, device, version);
+	pair_key(k, device, version);
 	DBT key, val;
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
@@ -942,18 +1168,12 @@ int store_config_list(struct store *s, uint32_t device, struct config_meta **out
 	*out = NULL;
 	*n = 0;
 	DBC *c;
-	int rc = s->cfgmeta->cursor(s->cfgmeta, s->txn, &c, 0);
-	if (rc)
-		return fail(s, "cursor", rc);
-	uint8_t k[8];
-	cfg_key(k, device, 0);
 	DBT key, val;
-	memset(&key, 0, sizeof(key));
-	memset(&val, 0, sizeof(val));
-	key.data = k;
-	key.size = sizeof(k);
-	key.ulen = sizeof(k);
-	key.flags = DB_DBT_USERMEM;
+	uint8_t k[8];
+	pair_key(k, device, 0);
+	int rc = range_cursor(s, s->cfgmeta, k, &c, &key, &val);
+	if (rc)
+		return rc;
 	size_t cap = 0;
 	int ret = 0;
 	for (rc = c->get(c, &key, &val, DB_SET_RANGE); rc == 0; rc = c->get(c, &key, &val, DB_NEXT)) {
@@ -981,7 +1201,7 @@ int store_config_list(struct store *s, uint32_t device, struct config_meta **out
 int store_config_del(struct store *s, uint32_t device, uint32_t version)
 {
 	uint8_t key[8];
-	cfg_key(key, device, version);
+	pair_key(key, device, version);
 	int rc = del(s, s->cfgmeta, key, sizeof(key));
 	return rc ? rc : del(s, s->cfgtext, key, sizeof(key));
 }

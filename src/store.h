@@ -47,8 +47,14 @@ void store_abort(struct store *s);
 
 int store_put_device(struct store *s, const struct device *d);
 int store_del_device(struct store *s, uint32_t index);
+/* A job's record without its tasks; one task (seq from 1); both. */
 int store_put_job(struct store *s, const struct job *j);
-int store_del_job(struct store *s, uint32_t id);
+int store_put_task(struct store *s, const struct job *j, uint32_t seq);
+int store_put_job_tasks(struct store *s, const struct job *j);
+int store_del_job(struct store *s, uint32_t id);   /* the job and its task rows */
+/* Bytes of keys and values written since the store was opened (benchmarks,
+ * resyncdStoreBytesWritten). */
+uint64_t store_bytes_written(const struct store *s);
 int store_put_settings(struct store *s, const struct settings *st);
 
 /* Loads settings (if stored: *have_settings 1 then), devices and jobs into m.

@@ -793,6 +793,197 @@ static void test_J5_restore_fails_interrupted_and_keeps_due_times(void **state)
 	assert_int_equal(starts_for(f, 2), 1);
 }
 
+/* ---- job management (J1-J7) ---------------------------------------------- */
+
+/* One request naming three devices is one job; its percent moves as each
+ * device finishes, and each device's row says when and how it ended. */
+static void test_J6_one_request_for_several_devices_is_one_job(void **state)
+{
+	struct fx *f = *state;
+	uint32_t devs[] = { 3, 1, 2 }; /* not in index order */
+	struct job *j = sched_manual_resync(&f->m, devs, 3, "bob", T0, &f->out);
+	assert_non_null(j);
+	assert_int_equal(f->m.njobs, 1);
+	assert_int_equal(j->type, JOB_MANUAL_RESYNC);
+	assert_int_equal(j->ntasks, 3);
+	assert_true(j->tasks[0].start == T0);
+	done(f, j->id, 1, true, T0 + 10);
+	assert_int_equal(j->percent, 33);
+	assert_ptr_equal(model_job_task(j, 1), &j->tasks[1]);
+	assert_int_equal(j->tasks[1].state, TASK_OK);
+	assert_true(j->tasks[1].end == T0 + 10);
+	assert_string_equal(j->tasks[1].reason, "configuration fetched");
+	done(f, j->id, 3, false, T0 + 20);
+	assert_int_equal(j->percent, 66);
+	assert_string_equal(j->tasks[0].reason, "connection refused");
+	assert_int_equal(j->state, JOB_IN_PROGRESS);
+	done(f, j->id, 2, true, T0 + 30);
+	assert_int_equal(j->percent, 100);
+	assert_int_equal(j->state, JOB_FAILURE);
+	assert_non_null(strstr(j->summary, "1 of 3 devices failed; first r3"));
+}
+
+static void test_J2_retry_names_the_job_it_retries(void **state)
+{
+	struct fx *f = *state;
+	uint32_t devs[] = { 1, 2, 3 };
+	struct job *j = sched_manual_resync(&f->m, devs, 3, "bob", T0, &f->out);
+	done(f, j->id, 1, false, T0 + 1);
+	done(f, j->id, 2, true, T0 + 2);
+	done(f, j->id, 3, false, T0 + 3);
+	struct job *r = sched_retry_job(&f->m, j->id, "carol", T0 + 4, &f->out);
+	assert_non_null(r);
+	assert_int_equal(r->retry_of, j->id);
+	assert_int_equal(r->ntasks, 2);
+	assert_int_equal(r->tasks[0].device, 1);
+	assert_int_equal(r->tasks[1].device, 3);
+	assert_string_equal(r->user, "carol");
+	assert_int_equal(j->retry_of, 0);
+}
+
+static void test_J1_cancelled_job_keeps_its_percent(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.max_concurrent_resyncs = 1;
+	uint32_t devs[] = { 1, 2, 3 };
+	struct job *j = sched_manual_resync(&f->m, devs, 3, "bob", T0, &f->out);
+	done(f, j->id, 1, true, T0 + 1);
+	assert_int_equal(j->percent, 33);
+	assert_int_equal(sched_cancel_job(&f->m, j->id, T0 + 2, &f->out), 0);
+	assert_int_equal(j->state, JOB_CANCELLED);
+	assert_int_equal(j->percent, 33);
+	assert_int_equal(j->tasks[2].state, TASK_CANCELLED);
+	assert_string_equal(j->tasks[2].reason, "job cancelled");
+}
+
+static void test_J3_reschedule_moves_every_device_and_refuses_the_past(void **state)
+{
+	struct fx *f = *state;
+	uint32_t devs[] = { 1, 2 };
+	struct job *j = sched_manual_resync(&f->m, devs, 2, "bob", T0, &f->out);
+	/* running: too late */
+	assert_int_equal(sched_reschedule_job(&f->m, j->id, T0 + RS_SECS(60), T0, &f->out), -1);
+	commit(f, 3, T0);
+	struct job *a = model_job_by_id(&f->m, dev(f, 3)->scheduled_auto_job);
+	const char *why;
+	assert_int_equal(sched_check_reschedule(&f->m, a, T0 - RS_SECS(3600), T0, &why), -1);
+	assert_int_equal(sched_reschedule_job(&f->m, a->id, T0 + RS_SECS(600), T0, &f->out), 0);
+	assert_true(a->scheduled_start == T0 + RS_SECS(600));
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 3), 0); /* no longer due after W */
+	tick(f, T0 + RS_SECS(600));
+	assert_int_equal(starts_for(f, 3), 1);
+	assert_int_equal(sched_set_recurrence(&f->m, a->id, 60, &f->out), -1); /* not scheduled any more */
+}
+
+static void test_J3_recurrence_written_while_scheduled_applies_at_its_end(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t id = dev(f, 1)->scheduled_auto_job;
+	assert_int_equal(sched_set_recurrence(&f->m, id, 300, &f->out), 0);
+	tick(f, T0 + RS_SECS(W));
+	done(f, id, 1, true, T0 + RS_SECS(W + 1));
+	struct job *next = model_job_next(&f->m, id);
+	assert_non_null(next);
+	assert_int_equal(next->recurrence_secs, 300);
+	assert_true(next->scheduled_start == T0 + RS_SECS(W + 1 + 300));
+}
+
+/* inventoryResyncIntervalSecs: a recurring inventory job by "system"; its
+ * next run covers a device added meanwhile; 0 cancels the scheduled run. */
+static void test_J3_inventory_interval_runs_a_recurring_inventory_resync(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.inventory_resync_interval_secs = 3600;
+	sched_inventory_interval(&f->m, T0, &f->out);
+	struct job *j = model_job_by_id(&f->m, f->m.inventory_job);
+	assert_non_null(j);
+	assert_int_equal(j->type, JOB_INVENTORY_RESYNC);
+	assert_string_equal(j->user, "system");
+	assert_true(j->scheduled_start == T0 + RS_SECS(3600));
+	sched_inventory_interval(&f->m, T0 + 5, &f->out); /* unchanged: nothing new */
+	assert_int_equal(f->m.njobs, 1);
+	tick(f, T0 + RS_SECS(3600));
+	assert_int_equal(j->state, JOB_IN_PROGRESS);
+	model_device_add(&f->m, 0, "r4", "192.0.2.99", T0);
+	for (uint32_t d = 1; d <= 3; d++)
+		done(f, j->id, d, true, T0 + RS_SECS(3601));
+	assert_int_equal(j->state, JOB_SUCCESS);
+	struct job *next = model_job_by_id(&f->m, f->m.inventory_job);
+	assert_non_null(next);
+	assert_int_not_equal(next->id, j->id);
+	assert_int_equal(next->ntasks, 4);
+	assert_true(next->scheduled_start == T0 + RS_SECS(3601 + 3600));
+	f->m.settings.inventory_resync_interval_secs = 0;
+	sched_inventory_interval(&f->m, T0 + RS_SECS(3700), &f->out);
+	assert_int_equal(next->state, JOB_CANCELLED);
+	assert_int_equal(f->m.inventory_job, 0);
+}
+
+/* J7: each added device gets an initial resync at once, unknown ->
+ * synchronizing -> inSync; a commit before it starts makes no second job. */
+static void test_J7_added_devices_get_an_initial_resync(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.max_concurrent_resyncs = 2;
+	uint32_t devs[] = { 1, 2, 3 };
+	assert_int_equal(sched_discovered(&f->m, devs, 3, T0, &f->out), 3);
+	assert_int_equal(f->m.njobs, 3);
+	struct job *j1 = model_job_by_id(&f->m, 1), *j3 = model_job_by_id(&f->m, 3);
+	assert_int_equal(j1->type, JOB_AUTO_RESYNC);
+	assert_string_equal(j1->user, "system");
+	assert_string_equal(j1->name, "initial resync r1");
+	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
+	assert_int_equal(dev(f, 3)->managed_status, MS_UNKNOWN); /* waits for a slot */
+	commit(f, 3, T0 + 1);
+	assert_int_equal(f->m.njobs, 3); /* R2: the initial job covers it */
+	done(f, 1, 1, true, T0 + 2);
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	done(f, 2, 2, true, T0 + 3);
+	done(f, 3, 3, true, T0 + 4);
+	assert_int_equal(j3->state, JOB_SUCCESS);
+	assert_int_equal(dev(f, 3)->managed_status, MS_IN_SYNC);
+	/* Devices with a job already are left alone. */
+	commit(f, 2, T0 + 5);
+	assert_int_equal(sched_discovered(&f->m, devs, 3, T0 + 5, &f->out), 2);
+}
+
+/* R7 at scale: one inventory job over 100,000 devices runs to its end in
+ * O(n log n): progress is kept as counts and a task found by device in
+ * O(log n). With a scan of every task per finished task this test would
+ * take 10^10 steps and hit ctest's timeout. */
+static void test_R7_inventory_job_over_100000_devices(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(100000);
+	f->m.settings.max_concurrent_resyncs = 8;
+	struct job *j = sched_inventory_resync(&f->m, "bob", T0, &f->out);
+	assert_non_null(j);
+	rs_time_t t = T0;
+	uint32_t *started = malloc(100000 * sizeof(*started)), n = 0, fetches = 0;
+	while (j->state == JOB_IN_PROGRESS) {
+		/* the fetches the last pass started all fail */
+		n = 0;
+		for (size_t i = 0; i < f->out.n; i++)
+			if (f->out.v[i].kind == ACT_START_FETCH)
+				started[n++] = f->out.v[i].device;
+		assert_true(n > 0);
+		actions_clear(&f->out);
+		t += 1000;
+		for (uint32_t i = 0; i < n; i++)
+			done(f, j->id, started[i], false, t);
+		fetches += n;
+	}
+	free(started);
+	assert_int_equal(fetches, 100000);
+	assert_int_equal(j->state, JOB_FAILURE);
+	assert_int_equal(j->nstate[TASK_FAILED], 100000);
+	assert_int_equal(j->percent, 100);
+	teardown((void **)&f);
+}
+
 /* ---- scale --------------------------------------------------------------- */
 
 static void test_R2_hundred_thousand_devices_one_job_each(void **state)
@@ -856,6 +1047,14 @@ int main(int argc, char **argv)
 		T(test_J4_purge_by_count_and_age_keeps_unfinished),
 		T(test_J5_restore_fails_interrupted_and_keeps_due_times),
 		T(test_R2_hundred_thousand_devices_one_job_each),
+		T(test_J6_one_request_for_several_devices_is_one_job),
+		T(test_J2_retry_names_the_job_it_retries),
+		T(test_J1_cancelled_job_keeps_its_percent),
+		T(test_J3_reschedule_moves_every_device_and_refuses_the_past),
+		T(test_J3_recurrence_written_while_scheduled_applies_at_its_end),
+		T(test_J3_inventory_interval_runs_a_recurring_inventory_resync),
+		T(test_J7_added_devices_get_an_initial_resync),
+		T(test_R7_inventory_job_over_100000_devices),
 #undef T
 	};
 	return testutil_run_tests(argc, argv, tests);

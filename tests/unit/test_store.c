@@ -23,6 +23,17 @@ static struct store *open_or_fail(const char *dir)
 	return s;
 }
 
+/* Writes one record into db of the store in dir as another release would,
+ * with db_load (db-util); 0 on success. */
+static int db_load_record(const char *dir, const char *db, const char *key_hex, const char *val_hex)
+{
+	char cmd[1400];
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && printf 'VERSION=3\\nformat=bytevalue\\ntype=btree\\nHEADER=END\\n %s\\n %s\\nDATA=END\\n'"
+		 " | db_load -h . %s 2>/dev/null", dir, key_hex, val_hex, db);
+	return system(cmd);
+}
+
 static void test_store_round_trip_devices_jobs_settings(void **state)
 {
 	(void)state;
@@ -47,7 +58,7 @@ static void test_store_round_trip_devices_jobs_settings(void **state)
 	m.settings.auto_resync_wait_secs = 99;
 	assert_int_equal(store_begin(s), 0);
 	assert_int_equal(store_put_device(s, d), 0);
-	assert_int_equal(store_put_job(s, j), 0);
+	assert_int_equal(store_put_job_tasks(s, j), 0);
 	assert_int_equal(store_put_settings(s, &m.settings), 0);
 	assert_int_equal(store_commit(s), 0);
 	model_free(&m);
@@ -146,14 +157,10 @@ static void test_store_refuses_newer_format(void **state)
 {
 	(void)state;
 	char *dir = testutil_tmpdir();
-	char cmd[600];
 	struct store *s = open_or_fail(dir);
 	store_close(s);
-	/* Rewrite the format record as a future release would (db_load from db-util). */
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && printf 'VERSION=3\\nformat=bytevalue\\ntype=btree\\nHEADER=END\\n 666f726d6174\\n 00000063\\nDATA=END\\n'"
-		 " | db_load -h . meta.db 2>/dev/null", dir);
-	if (system(cmd) != 0)
+	/* Rewrite the format record as a future release would. */
+	if (db_load_record(dir, "meta.db", "666f726d6174", "00000063") != 0)
 		skip(); /* db_load missing: install-deps brings db-util */
 	char err[256];
 	assert_int_equal(store_open(dir, &s, err, sizeof(err)), -1);
@@ -570,9 +577,118 @@ static void test_file_settings_apply_unless_changed_by_snmpset(void **state)
 	free(dir);
 }
 
+/* A store written before task rows existed: the job record holds its tasks
+ * inline (format 1). It is still read, and rewritten as a header and task
+ * rows, so a later header-only write keeps its tasks. */
+static void test_J5_old_job_records_still_read(void **state)
+{
+	(void)state;
+	char *dir = testutil_tmpdir();
+	struct store *s = open_or_fail(dir);
+	store_close(s);
+	/* job 5, "j", manualResync, failure, 100 %, user bob, two tasks not in
+	 * device order: device 7 failed, device 3 ok. */
+	const char *rec = "01" "00000005" "00016a" "02" "04" "64" "0000"
+			  "0000000000000001" "0000000000000002" "0000000000000003"
+			  "0003626f62" "00000000" "00000002"
+			  "00000007" "04" "0000000000000009"
+			  "00000003" "03" "0000000000000009";
+	if (db_load_record(dir, "jobs.db", "00000005", rec) != 0)
+		skip(); /* db_load missing: install-deps brings db-util */
+	s = open_or_fail(dir);
+	struct model m;
+	model_init(&m);
+	int have;
+	assert_int_equal(store_load(s, &m, &have), 0);
+	struct job *j = model_job_by_id(&m, 5);
+	assert_non_null(j);
+	assert_int_equal(j->ntasks, 2);
+	assert_int_equal(j->state, JOB_FAILURE);
+	assert_string_equal(j->user, "bob");
+	assert_ptr_equal(model_job_task(j, 3), &j->tasks[1]);
+	assert_int_equal(model_job_task(j, 7)->state, TASK_FAILED);
+	assert_int_equal(j->nstate[TASK_OK], 1);
+	/* The loop saves only the header when a job changes. */
+	snprintf(j->summary, sizeof(j->summary), "changed");
+	assert_int_equal(store_put_job(s, j), 0);
+	model_free(&m);
+	store_close(s);
+
+	s = open_or_fail(dir);
+	model_init(&m);
+	assert_int_equal(store_load(s, &m, &have), 0);
+	j = model_job_by_id(&m, 5);
+	assert_non_null(j);
+	assert_string_equal(j->summary, "changed");
+	assert_int_equal(j->ntasks, 2);
+	assert_int_equal(j->tasks[0].device, 7);
+	assert_int_equal(j->tasks[1].state, TASK_OK);
+	model_free(&m);
+	store_close(s);
+	testutil_rmrf(dir);
+	free(dir);
+}
+
+/* Bytes written to the store by one inventory job over n devices whose
+ * fetches all fail, task by task as workers would report them. */
+static uint64_t inventory_job_bytes(uint32_t n)
+{
+	char *dir = testutil_tmpdir();
+	struct store *s = open_or_fail(dir);
+	struct loop l;
+	assert_int_equal(loop_init(&l, s, NULL, NULL), 0);
+	l.clock = fake_clock;
+	fake_now = RS_SECS(1700000000);
+	loop_restore(&l);
+	for (uint32_t i = 1; i <= n; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "r%u", i);
+		assert_non_null(model_device_add(&l.model, 0, name, "", fake_now));
+	}
+	uint64_t before = store_bytes_written(s);
+	struct job *j = loop_inventory_resync(&l, "test");
+	assert_non_null(j);
+	uint32_t id = j->id;
+	while ((j = model_job_by_id(&l.model, id)) && !job_state_final(j->state)) {
+		fake_now += 1000;
+		/* every task that started fails at once, one result per batch */
+		for (uint32_t i = 0; i < j->ntasks; i++)
+			if (j->tasks[i].state == TASK_RUNNING) {
+				sched_fetch_done(&l.model, id, j->tasks[i].device, false, CONN_DOWN,
+						 "connection refused", fake_now, &l.actions);
+				loop_apply(&l);
+			}
+		sched_tick(&l.model, fake_now, &l.actions);
+		loop_apply(&l);
+	}
+	assert_non_null(j);
+	assert_int_equal(j->state, JOB_FAILURE);
+	uint64_t bytes = store_bytes_written(s) - before;
+	loop_free(&l);
+	store_close(s);
+	testutil_rmrf(dir);
+	free(dir);
+	return bytes;
+}
+
+/* An inventory job writes O(n) bytes: each finished task rewrites its own
+ * row and the job's short header, never every task of the job. Four times
+ * the devices is about four times the bytes (quadratic would be sixteen). */
+static void test_R7_inventory_job_writes_linear_bytes(void **state)
+{
+	(void)state;
+	uint64_t small = inventory_job_bytes(500), large = inventory_job_bytes(2000);
+	print_message("inventory job: %llu bytes for 500 devices, %llu for 2000\n", (unsigned long long)small,
+		      (unsigned long long)large);
+	assert_true(large < small * 5);
+	assert_true(large / 2000 < 2000); /* well under 2 kB per device */
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_J5_old_job_records_still_read),
+		cmocka_unit_test(test_R7_inventory_job_writes_linear_bytes),
 		cmocka_unit_test(test_store_round_trip_devices_jobs_settings),
 		cmocka_unit_test(test_store_aborted_transaction_leaves_nothing),
 		cmocka_unit_test(test_store_config_versions),
