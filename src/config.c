@@ -3,12 +3,14 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ctype.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "incident.h"
 
@@ -540,4 +542,28 @@ const struct config_device *config_device(const struct config *c, const char *na
 	struct config_device *d = NULL;
 	HASH_FIND_STR(c->by_name, key, d);
 	return d;
+}
+
+size_t config_check_files(const struct config *c, FILE *out)
+{
+	size_t n = 0;
+	bool strict = false;
+
+	for (size_t i = 0; i < c->ncreds; i++) {
+		const struct credential *cr = &c->creds[i];
+
+		if (cr->key_path[0] && access(cr->key_path, R_OK) < 0) {
+			fprintf(out, "warning: credential set %s: key %s: %s\n", cr->name, cr->key_path,
+				strerror(errno));
+			n++;
+		}
+	}
+	for (size_t i = 0; i < c->ndevices && !strict; i++)
+		strict = !c->devices[i].trust_on_first_use;
+	if (strict && access(c->known_hosts, R_OK) < 0) {
+		fprintf(out, "warning: known_hosts %s: %s: every device without trust_on_first_use "
+			"will fail its resync (host key unknown)\n", c->known_hosts, strerror(errno));
+		n++;
+	}
+	return n;
 }

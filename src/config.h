@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "model.h"
 #include "netacl.h"
@@ -76,6 +77,11 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen);
 void config_free(struct config *c);
 /* Frees the device list once the model has it; config_device() then finds nothing. */
 void config_drop_devices(struct config *c);
+/* What --check-config warns about beyond the syntax: files the file names
+ * that resyncd cannot read (a credential's key, known_hosts while some
+ * device does not trust on first use). One line per problem to out; returns
+ * how many. */
+size_t config_check_files(const struct config *c, FILE *out);
 const struct credential *config_credential(const struct config *c, const char *name);
 const struct config_device *config_device(const struct config *c, const char *name);
 

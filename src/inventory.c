@@ -47,7 +47,7 @@ static void flush(struct loop *l)
 	l->batching = true;
 }
 
-int inventory_sync(struct loop *l, const struct config *cfg)
+int inventory_sync(struct loop *l, const struct config *cfg, const char *who)
 {
 	int changes = 0;
 	size_t added = 0;
@@ -62,8 +62,8 @@ int inventory_sync(struct loop *l, const struct config *cfg)
 			d->trust_on_first_use = cd->trust_on_first_use;
 			d->from_config = true;
 			if (++added <= INVENTORY_LOG_ADDS)
-				log_info("device %s: added as index %u (%s) by configuration", d->name, d->index,
-					 d->address);
+				log_info("device %s: added as index %u (%s) by %s", d->name, d->index,
+					 d->address, who);
 			changes++;
 		} else {
 			log_err("device %s: cannot add it", cd->name);
@@ -72,7 +72,7 @@ int inventory_sync(struct loop *l, const struct config *cfg)
 			flush(l);
 	}
 	if (added > INVENTORY_LOG_ADDS)
-		log_info("%zu more devices added by configuration", added - INVENTORY_LOG_ADDS);
+		log_info("%zu more devices added by %s", added - INVENTORY_LOG_ADDS, who);
 	flush(l);
 	if (added > INVENTORY_BATCH)
 		loop_checkpoint(l); /* a crash now must not replay the whole addition */
@@ -82,7 +82,7 @@ int inventory_sync(struct loop *l, const struct config *cfg)
 	while (d) {
 		struct device *next = model_device_next(&l->model, d->index);
 		if (d->from_config && !config_device(cfg, d->name)) {
-			loop_remove_device(l, d->index, "configuration reload");
+			loop_remove_device(l, d->index, who);
 			changes++;
 		}
 		d = next;

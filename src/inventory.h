@@ -8,7 +8,9 @@ struct config;
 
 /* Adds devices new in cfg, updates changed addresses/ports/credentials, and
  * removes devices that came from the file and are no longer in it (devices
- * added over SNMP are kept). Returns the number of changes. */
-int inventory_sync(struct loop *l, const struct config *cfg);
+ * added over SNMP are kept). who names the cause in the log lines
+ * ("configuration" at start, "configuration reload" on SIGHUP). Returns the
+ * number of devices added, changed or removed (each once). */
+int inventory_sync(struct loop *l, const struct config *cfg, const char *who);
 
 #endif

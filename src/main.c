@@ -99,7 +99,7 @@ static void reload(struct loop *l)
 	cfg.deploy_confirm_timeout_secs = fresh.deploy_confirm_timeout_secs;
 	cfg.settings = fresh.settings;
 	memcpy(cfg.settings_given, fresh.settings_given, sizeof(cfg.settings_given));
-	int n = inventory_sync(l, &cfg);
+	int n = inventory_sync(l, &cfg, "configuration reload");
 	config_drop_devices(&cfg); /* the model has them now */
 	log_info("reload: %d device changes", n);
 	loop_reload_settings(l, &cfg);
@@ -189,7 +189,7 @@ static int run_daemon(int foreground, int debug)
 		store_close(store);
 		return 1;
 	}
-	inventory_sync(&l, &cfg);
+	inventory_sync(&l, &cfg, "configuration");
 	config_drop_devices(&cfg); /* the model has them now: no second copy */
 	intended_sync(&l, cfg.intended_dir);
 	int rc = 0;
@@ -288,11 +288,15 @@ int main(int argc, char **argv)
 		snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", state_dir);
 	int rc;
 	switch (mode) {
-	case OPT_CHECK:
-		printf("%s: OK (%zu devices, %zu credential sets, %zu event profiles)\n", path ? path : DEFAULT_CONFIG,
-		       cfg.ndevices, cfg.ncreds, cfg.profiles ? cfg.profiles->n : 0);
+	case OPT_CHECK: {
+		size_t warnings = config_check_files(&cfg, stderr);
+
+		printf("%s: OK (%zu devices, %zu credential sets, %zu event profiles)%s\n",
+		       path ? path : DEFAULT_CONFIG, cfg.ndevices, cfg.ncreds, cfg.profiles ? cfg.profiles->n : 0,
+		       warnings ? ", with warnings above" : "");
 		rc = 0;
 		break;
+	}
 	case OPT_DUMP:
 		rc = dump_state(cfg.state_dir, stdout) < 0;
 		break;

@@ -107,14 +107,17 @@ static void job_name(struct model *m, struct job *j)
 		snprintf(j->name, sizeof(j->name), "%s (%u devices)", job_type_name(j->type), j->ntasks);
 }
 
+/* summary (NULL: "scheduled") is set before the job's first notification:
+ * the trap says what a GET of the job says. */
 static struct job *new_job(struct model *m, enum job_type type, const char *user,
-			   const uint32_t *devices, uint32_t n, rs_time_t due, struct actions *out)
+			   const uint32_t *devices, uint32_t n, rs_time_t due, const char *summary,
+			   struct actions *out)
 {
 	struct job *j = model_job_new(m, type, user, devices, n, due);
 	if (!j)
 		return NULL;
 	job_name(m, j);
-	snprintf(j->summary, sizeof(j->summary), "scheduled");
+	snprintf(j->summary, sizeof(j->summary), "%s", summary ? summary : "scheduled");
 	for (uint32_t i = 0; i < n; i++)
 		timer_add(m, &j->tasks[i]);
 	job_changed(j, out);
@@ -156,12 +159,13 @@ static struct job *job_recur(struct model *m, struct job *j, uint32_t secs, rs_t
 		for (uint32_t i = 0; devs && i < j->ntasks; i++)
 			devs[n++] = j->tasks[i].device;
 	}
-	struct job *next = devs && n ? new_job(m, j->type, j->user, devs, n, now + RS_SECS(secs), out) : NULL;
+	char why[RS_SUMMARY_MAX];
+	snprintf(why, sizeof(why), "scheduled: next run of job %u", j->id);
+	struct job *next = devs && n ? new_job(m, j->type, j->user, devs, n, now + RS_SECS(secs), why, out) : NULL;
 	free(devs);
 	if (!next)
 		return NULL;
 	next->recurrence_secs = secs;
-	snprintf(next->summary, sizeof(next->summary), "scheduled: next run of job %u", j->id);
 	push(out, ACT_SAVE_JOB, next->id, 0);
 	return next;
 }
@@ -352,11 +356,9 @@ static void schedule_auto(struct model *m, struct device *d, rs_time_t due, cons
 {
 	if (d->scheduled_auto_job)
 		return;
-	struct job *j = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1, due, out);
-	if (j) {
+	struct job *j = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1, due, why, out);
+	if (j)
 		d->scheduled_auto_job = j->id;
-		snprintf(j->summary, sizeof(j->summary), "%s", why);
-	}
 }
 
 void sched_commit(struct model *m, struct device *d, const struct commit_info *ci, rs_time_t now,
@@ -413,7 +415,7 @@ struct job *sched_deploy(struct model *m, const uint32_t *devices, uint32_t n, c
 		if (!d || !d->intended_version)
 			return NULL;
 	}
-	struct job *j = new_job(m, JOB_DEPLOY, user, devices, n, now, out);
+	struct job *j = new_job(m, JOB_DEPLOY, user, devices, n, now, NULL, out);
 	sched_tick(m, now, out);
 	return j;
 }
@@ -491,7 +493,7 @@ struct job *sched_manual_resync(struct model *m, const uint32_t *devices, uint32
 			return NULL;
 	if (n == 0)
 		return NULL;
-	struct job *j = new_job(m, JOB_MANUAL_RESYNC, user, devices, n, now, out);
+	struct job *j = new_job(m, JOB_MANUAL_RESYNC, user, devices, n, now, NULL, out);
 	sched_tick(m, now, out);
 	return j;
 }
@@ -502,7 +504,7 @@ struct job *sched_inventory_resync(struct model *m, const char *user, rs_time_t 
 	uint32_t *devs = inventory_devices(m, &n);
 	if (!devs)
 		return NULL;
-	struct job *j = new_job(m, JOB_INVENTORY_RESYNC, user, devs, n, now, out);
+	struct job *j = new_job(m, JOB_INVENTORY_RESYNC, user, devs, n, now, NULL, out);
 	free(devs);
 	sched_tick(m, now, out);
 	return j;
@@ -561,13 +563,13 @@ struct job *sched_retry_job(struct model *m, uint32_t job_id, const char *user, 
 	for (uint32_t i = 0; i < j->ntasks; i++)
 		if (j->tasks[i].state == TASK_FAILED && model_device_by_index(m, j->tasks[i].device))
 			devs[n++] = j->tasks[i].device;
-	struct job *r = n ? new_job(m, JOB_MANUAL_RESYNC, user, devs, n, now, out) : NULL;
+	char why[RS_SUMMARY_MAX];
+	snprintf(why, sizeof(why), "retry of job %u", job_id);
+	struct job *r = n ? new_job(m, JOB_MANUAL_RESYNC, user, devs, n, now, why, out) : NULL;
 	free(devs);
 	if (r) {
 		r->retry_of = job_id;
-		snprintf(r->summary, sizeof(r->summary), "retry of job %u", job_id);
 		sched_tick(m, now, out);
-	}
 	return r;
 }
 
@@ -678,10 +680,9 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 			schedule_auto(m, d, now, why, out);
 		}
 		if (nagain && j->type != JOB_AUTO_RESYNC) {
-			struct job *again = new_job(m, j->type, j->user, again_devs, nagain, now, out);
-			if (again)
-				snprintf(again->summary, sizeof(again->summary),
-					 "re-run of job %u, interrupted by restart", j->id);
+			char again_why[RS_SUMMARY_MAX];
+			snprintf(again_why, sizeof(again_why), "re-run of job %u, interrupted by restart", j->id);
+			new_job(m, j->type, j->user, again_devs, nagain, now, again_why, out);
 		}
 		free(again_devs);
 		job_finish(m, j, now, out);
@@ -783,12 +784,13 @@ void sched_inventory_interval(struct model *m, rs_time_t now, struct actions *ou
 	uint32_t *devs = inventory_devices(m, &n);
 	if (!devs)
 		return;
-	j = new_job(m, JOB_INVENTORY_RESYNC, "system", devs, n, now + RS_SECS(secs), out);
+	char why[RS_SUMMARY_MAX];
+	snprintf(why, sizeof(why), "scheduled: resync of the inventory every %u s", secs);
+	j = new_job(m, JOB_INVENTORY_RESYNC, "system", devs, n, now + RS_SECS(secs), why, out);
 	free(devs);
 	if (!j)
 		return;
 	j->recurrence_secs = secs;
-	snprintf(j->summary, sizeof(j->summary), "scheduled: resync of the inventory every %u s", secs);
 	m->inventory_job = j->id;
 }
 
@@ -815,11 +817,11 @@ uint32_t sched_discovered(struct model *m, const uint32_t *devices, uint32_t n, 
 			continue;
 		/* One auto job per device, as a commit makes: R2's "the scheduled
 		 * one covers every commit before it starts" holds for it as is. */
-		struct job *j = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1, now, out);
+		struct job *j = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1, now,
+					"scheduled: initial resync of a new device", out);
 		if (!j)
 			continue;
 		snprintf(j->name, sizeof(j->name), "initial resync %s", d->name);
-		snprintf(j->summary, sizeof(j->summary), "scheduled: initial resync of a new device");
 		d->scheduled_auto_job = j->id;
 		made++;
 	}

@@ -124,15 +124,19 @@ start_snmptrapd() {
 # start_snmpd PORT TRAP_PORT: an AgentX master on its own socket
 # ($work/agentx.sock), community public read-only and rwsecret read-write, its
 # notifications (resyncd's traps) sent to TRAP_PORT. Sets SNMP_AGENT.
+# ACCESS_FILE (optional): access control lines (view, rocommunity, ...) used
+# instead of those two communities.
 start_snmpd() {
+	local access='rocommunity public 127.0.0.1
+rwcommunity rwsecret 127.0.0.1'
+	[ -z "${3:-}" ] || access=$(cat "$3")
 	mkdir -p "$work/snmp-persist"
 	cat > "$work/snmpd.conf" <<-CONF
 	master agentx
 	agentXSocket $work/agentx.sock
 	agentXPerms 0600 0700
 	dontLogTCPWrappersConnects yes
-	rocommunity public 127.0.0.1
-	rwcommunity rwsecret 127.0.0.1
+	$access
 	trap2sink 127.0.0.1:$2 public
 	CONF
 	SNMP_PERSISTENT_DIR=$work/snmp-persist MIBS= snmpd -f -C -c "$work/snmpd.conf" -Lf "$work/snmpd.log" \

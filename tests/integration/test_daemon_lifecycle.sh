@@ -36,7 +36,13 @@ if out=$("$RESYNCD" --check-config -c "$work/broken.conf" 2>&1); then fail "brok
 echo "$out" | grep -q "broken.conf:3: damperIntervalSecs must be within 1..86400" || fail "unclear error: $out"
 
 write_conf r1 r2 r3
-"$RESYNCD" --check-config -c "$work/resyncd.conf" | grep -q "OK (3 devices" || fail "check-config"
+# known_hosts does not exist yet: --check-config says so (issue 12 item 9).
+out=$("$RESYNCD" --check-config -c "$work/resyncd.conf" 2>&1) || fail "check-config: $out"
+grep -q "OK (3 devices.*with warnings" <<<"$out" || fail "check-config: $out"
+grep -q "warning: known_hosts $work/known_hosts: No such file" <<<"$out" || fail "no known_hosts warning: $out"
+: > "$work/known_hosts"
+out=$("$RESYNCD" --check-config -c "$work/resyncd.conf" 2>&1) || fail "check-config: $out"
+[ "$out" = "$work/resyncd.conf: OK (3 devices, 0 credential sets, 0 event profiles)" ] || fail "check-config: $out"
 start
 has_devices "r1 r2 r3 " || fail "devices from the file: $(devices)"
 
@@ -58,6 +64,11 @@ kill -HUP "$pid"
 wait_for "reload" has_devices "r2 r3 r4 "
 status_is r2 outOfSync || fail "r2 lost its state on reload"
 [ "$(field r2 12)" != 0 ] || fail "r2 lost its scheduled job on reload"
+# One addition and one removal are two changes, both by "configuration reload".
+wait_for "the reload's summary" log_has "reload: "
+log_has "reload: 2 device changes" || fail "reload summary: $(grep 'reload: ' "$work/resyncd.log")"
+log_has "device r4: added as index [0-9]* (192.0.2.4) by configuration reload" ||
+	fail "r4's addition: $(grep 'device r4' "$work/resyncd.log")"
 
 # A reload with a broken file keeps the running configuration.
 cp "$work/resyncd.conf" "$work/good.conf"

@@ -66,7 +66,8 @@ echo "ok - man pages render without warnings, document all $(wc -l <<<"$opts") o
 version=$(cache CMAKE_PROJECT_VERSION)
 [ "$("$sbin/resyncd" --version)" = "resyncd $version" ] || fail "--version: $("$sbin/resyncd" --version)"
 out=$("$sbin/resyncd" --check-config -c "$docdir/resyncd.conf.example") || fail "--check-config on the example: $out"
-grep -q ': OK (2 devices, 1 credential sets, 3 event profiles)$' <<<"$out" || fail "--check-config said: $out"
+# (with warnings where the example's key and known_hosts do not exist)
+grep -q ': OK (2 devices, 1 credential sets, 3 event profiles)' <<<"$out" || fail "--check-config said: $out"
 echo "ok - installed resyncd: --version, --check-config on the installed example"
 
 # --- systemd files ---------------------------------------------------------------------------

@@ -124,6 +124,32 @@ static void test_trap_sinks_of_the_embedded_master(void **state)
 	free(path);
 }
 
+/* --check-config names the files it cannot read (issue 12 item 9). */
+static void test_check_files_names_missing_key_and_known_hosts(void **state)
+{
+	(void)state;
+	char *path = write_tmp("known_hosts = \"/nonexistent/known_hosts\";\n"
+			       "credentials = ( { name = \"lab\"; user = \"u\"; key = \"/nonexistent/id\"; } );\n"
+			       "devices = ( { name = \"r1\"; address = \"192.0.2.1\"; credential = \"lab\"; } );\n");
+	struct config c;
+	config_defaults(&c);
+	char err[512] = "", buf[1024] = "";
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+	FILE *out = fmemopen(buf, sizeof(buf), "w");
+	assert_int_equal(config_check_files(&c, out), 2);
+	fclose(out);
+	assert_non_null(strstr(buf, "credential set lab: key /nonexistent/id: No such file"));
+	assert_non_null(strstr(buf, "known_hosts /nonexistent/known_hosts: No such file"));
+	/* Trust on first use everywhere: a missing known_hosts is expected. */
+	c.devices[0].trust_on_first_use = true;
+	snprintf(c.creds[0].key_path, sizeof(c.creds[0].key_path), "%s", path);
+	out = fmemopen(buf, sizeof(buf), "w");
+	assert_int_equal(config_check_files(&c, out), 0);
+	fclose(out);
+	config_free(&c);
+	free(path);
+}
+
 static void test_listen_limits_and_senders(void **state)
 {
 	(void)state;
@@ -152,6 +178,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_broken_files_name_line_and_reason),
 		cmocka_unit_test(test_trap_sinks_of_the_embedded_master),
 		cmocka_unit_test(test_listen_limits_and_senders),
+		cmocka_unit_test(test_check_files_names_missing_key_and_known_hosts),
 	};
 	return testutil_run_tests(argc, argv, tests);
 }

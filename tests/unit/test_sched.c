@@ -191,6 +191,23 @@ static void test_R2_job_changes_carry_their_own_summary(void **state)
 	assert_string_equal(j->summary, changes[1]->job_summary);
 }
 
+/* The scheduled-job notification says what a GET of the job says then
+ * (issue 12 item 9: the trap said "scheduled", the GET "scheduled after
+ * commit by alice"): one summary, one truth. */
+static void test_R2_scheduled_notification_carries_the_jobs_summary(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	const struct action *a = NULL;
+	for (size_t i = 0; i < f->out.n && !a; i++)
+		if (f->out.v[i].kind == ACT_JOB_CHANGED)
+			a = &f->out.v[i];
+	assert_non_null(a);
+	assert_int_equal(a->job_state, JOB_SCHEDULED);
+	assert_string_equal(a->job_summary, "scheduled after commit by alice");
+	assert_string_equal(model_job_by_id(&f->m, a->job)->summary, a->job_summary);
+}
+
 static void test_R2_commits_on_two_devices_are_independent(void **state)
 {
 	struct fx *f = *state;
@@ -1014,6 +1031,7 @@ int main(int argc, char **argv)
 		T(test_R2_many_commits_in_window_give_one_job),
 		T(test_R2_W_zero_starts_at_once),
 		T(test_R2_job_changes_carry_their_own_summary),
+		T(test_R2_scheduled_notification_carries_the_jobs_summary),
 		T(test_R2_commits_on_two_devices_are_independent),
 		T(test_R3_due_while_running_is_delayed_by_I_again_and_again),
 		T(test_R3_manual_resync_while_auto_runs_waits),
