@@ -181,7 +181,13 @@ static int read_listen(struct ctx *x, const config_setting_t *root, struct confi
 	long long v;
 	int strict = c->strict_senders;
 	if (ONLY_KNOWN(x, l, "in listen: ", "relp", "udp", "tcp", "max_message_size", "max_connections",
-		       "idle_timeout_secs", "allowed_senders", "relays", "strict_senders") ||
+		       "idle_timeout_secs", "allowed_senders", "relays", "strict_senders", "tls", "tls_cert", "tls_key",
+		       "tls_ca") ||
+	    get_str(x, l, "tls", c->tls_listen, sizeof(c->tls_listen)) ||
+	    get_str(x, l, "tls_cert", c->tls_cert, sizeof(c->tls_cert)) ||
+	    get_str(x, l, "tls_key", c->tls_key, sizeof(c->tls_key)) ||
+	    get_str(x, l, "tls_ca", c->tls_ca, sizeof(c->tls_ca)) ||
+	    check_hostport(x, l, "tls", c->tls_listen) ||
 	    get_acl(x, l, "allowed_senders", &c->allowed_senders) || get_acl(x, l, "relays", &c->relays) ||
 	    get_bool(x, l, "strict_senders", &strict) ||
 	    get_str(x, l, "relp", c->relp_listen, sizeof(c->relp_listen)) ||
@@ -191,6 +197,8 @@ static int read_listen(struct ctx *x, const config_setting_t *root, struct confi
 	    check_hostport(x, l, "tcp", c->tcp_listen))
 		return -1;
 	c->strict_senders = strict;
+	if (c->tls_listen[0] && (!c->tls_cert[0] || !c->tls_key[0]))
+		return bad(x, config_setting_get_member(l, "tls"), "tls needs tls_cert and tls_key");
 	int r = get_int(x, l, "max_message_size", 480, 1 << 20, &v);
 	if (r < 0)
 		return -1;

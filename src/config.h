@@ -48,6 +48,10 @@ struct config {
 	char relp_listen[128];           /* "host:port", empty = off */
 	char udp_listen[128];
 	char tcp_listen[128];
+	char tls_listen[128];            /* RFC 5425 syslog over TLS, "" = off */
+	char tls_cert[256];              /* server certificate chain (PEM) */
+	char tls_key[256];               /* its private key (PEM) */
+	char tls_ca[256];                /* "" or CA (PEM): then clients need a certificate it signed */
 	uint32_t max_message_size;
 	uint32_t max_connections;        /* per stream listener (TCP, RELP); 0 = no cap */
 	uint32_t idle_timeout_secs;      /* TCP: a connection silent this long is closed; 0 = never */

@@ -6,6 +6,10 @@
  * RFC 6587, tcp_frame.c). A frame longer than max_message_size is skipped
  * and counted as dropped.
  *
+ * TLS (RFC 5425, listen.tls): the same framing over libevent's OpenSSL
+ * bufferevents; with listen.tls_ca a client must present a certificate that
+ * CA signed, or the handshake fails and nothing it sends is read.
+ *
  * Limits, so that senders cannot exhaust resyncd: listen.allowed_senders
  * (UDP datagrams and TCP connections from elsewhere are ignored),
  * listen.max_connections (at the cap the connection silent longest is
@@ -17,10 +21,13 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -35,9 +42,19 @@
 #include "netacl.h"
 #include "syslog_parse.h"
 #include "tcp_frame.h"
+#include "tls_ctx.h"
 
 #define RS_UDP_BATCH 32
 #define RS_UDP_ROUNDS 8      /* batches per wake-up before yielding to the loop */
+
+/* A stream listener: plain TCP, or TLS (RFC 5425) when ssl is set. */
+struct rs_listener {
+	const char *name;                  /* "tcp", "tls" */
+	struct evconnlistener *lis;
+	struct event *resume_ev;           /* accepting again after running out of descriptors */
+	SSL_CTX *ssl;
+	int port;
+};
 
 struct rs_tcp_conn {
 	struct bufferevent *bev;
@@ -52,17 +69,17 @@ static struct {
 	evutil_socket_t udp_fd;
 	struct event *udp_ev;
 	char *udp_buf;                     /* RS_UDP_BATCH * (max + 1) */
-	struct evconnlistener *tcp;
+	struct rs_listener tcp, tls;        /* the TLS one shares the connections, cap and timeout */
 	TAILQ_HEAD(, rs_tcp_conn) conns;
 	size_t nconns, max_conns;          /* max_conns 0: no cap */
 	struct timeval idle;               /* 0: no idle timeout */
 	const struct netacl *allowed;      /* NULL or empty: anyone */
-	struct event *resume_ev;           /* accepting again after running out of descriptors */
 	bool paused;                       /* in a streak of accept failures */
 	time_t last_fail;                  /* the streak's latest failure */
 	unsigned long streak_pauses;
 	struct log_limit cap_log, refused_log;
-	int udp_port, tcp_port;
+	int udp_port;
+	struct log_limit tls_log;
 } rs = { .udp_fd = -1 };
 
 static int rs_parse_addr(const char *spec, struct sockaddr_storage *ss, int *sslen)
@@ -251,6 +268,22 @@ static void rs_tcp_event(struct bufferevent *bev, short what, void *arg)
 		rs_conn_free(c);
 		return;
 	}
+	if ((what & BEV_EVENT_ERROR) && bufferevent_openssl_get_ssl(c->bev) != NULL &&
+	    bufferevent_get_openssl_error(c->bev) != 0) {
+		/* A client without an acceptable certificate, or not speaking
+		 * TLS: say who, at most once a minute. */
+		unsigned long e = bufferevent_get_openssl_error(c->bev);
+		char a[RS_ADDR_MAX], why[256];
+
+		if (log_limit_pass(&rs.tls_log, time(NULL), 60)) {
+			ingest_format_addr((const struct sockaddr *)&c->peer, a, sizeof(a));
+			ERR_error_string_n(e, why, sizeof(why));
+			log_warn("syslog: tls: %s: %s (%lu more not logged in the minute before)", a, why,
+				 rs.tls_log.quiet);
+		}
+		while (bufferevent_get_openssl_error(c->bev) != 0)
+			;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		/* A last frame without LF at EOF is still a message. */
 		struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -266,7 +299,8 @@ static void rs_tcp_event(struct bufferevent *bev, short what, void *arg)
 static void rs_tcp_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 			  int salen, void *arg)
 {
-	struct loop *l = arg;
+	struct rs_listener *ls = arg;
+	struct loop *l = rs.loop;
 	struct rs_tcp_conn *c;
 
 	(void)lis;
@@ -274,7 +308,7 @@ static void rs_tcp_accept(struct evconnlistener *lis, evutil_socket_t fd, struct
 	 * limit, accepts and failures alternate). */
 	if (rs.paused && time(NULL) - rs.last_fail >= 10) {
 		rs.paused = false;
-		log_info("syslog: tcp: accepting connections again after %lu pauses", rs.streak_pauses);
+		log_info("syslog: %s: accepting connections again after %lu pauses", ls->name, rs.streak_pauses);
 	}
 	if (!rs_allowed(sa)) {
 		evutil_closesocket(fd);
@@ -289,7 +323,17 @@ static void rs_tcp_accept(struct evconnlistener *lis, evutil_socket_t fd, struct
 	}
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
 		memcpy(&c->peer, sa, (size_t)salen);
-	c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (ls->ssl) {
+		SSL *ssl = SSL_new(ls->ssl);
+
+		c->bev = ssl ? bufferevent_openssl_socket_new(l->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+							      BEV_OPT_CLOSE_ON_FREE)
+			     : NULL;
+		if (c->bev == NULL && ssl)
+			SSL_free(ssl);
+	} else {
+		c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);
 		free(c);
@@ -305,11 +349,12 @@ static void rs_tcp_accept(struct evconnlistener *lis, evutil_socket_t fd, struct
 
 static void rs_tcp_resume(evutil_socket_t fd, short what, void *arg)
 {
+	struct rs_listener *ls = arg;
+
 	(void)fd;
 	(void)what;
-	(void)arg;
-	if (rs.tcp)
-		evconnlistener_enable(rs.tcp);
+	if (ls->lis)
+		evconnlistener_enable(ls->lis);
 }
 
 /* accept() failed for a reason libevent does not retry by itself. Out of
@@ -322,12 +367,12 @@ static void rs_tcp_error(struct evconnlistener *lis, void *arg)
 {
 	int e = EVUTIL_SOCKET_ERROR();
 	struct timeval pause = { 0, 250 * 1000 };
+	struct rs_listener *ls = arg;
 
-	(void)arg;
 	if (!rs.paused) {
-		log_warn("syslog: tcp accept: %s: pausing accepts (raise LimitNOFILE or lower "
+		log_warn("syslog: %s accept: %s: pausing accepts (raise LimitNOFILE or lower "
 			 "listen.max_connections; logged once until accepting works again)",
-			 evutil_socket_error_to_string(e));
+			 ls->name, evutil_socket_error_to_string(e));
 		rs.streak_pauses = 0;
 	}
 	rs.paused = true;
@@ -337,32 +382,57 @@ static void rs_tcp_error(struct evconnlistener *lis, void *arg)
 	evconnlistener_disable(lis);
 	if (e == EMFILE || e == ENFILE)
 		rs_close_idlest("out of file descriptors");
-	event_add(rs.resume_ev, &pause);
+	event_add(ls->resume_ev, &pause);
 }
 
-static int rs_tcp_start(struct loop *l, const char *spec)
+static int rs_stream_start(struct loop *l, struct rs_listener *ls, const char *spec)
 {
 	struct sockaddr_storage ss;
 	int sslen;
 
 	if (rs_parse_addr(spec, &ss, &sslen) < 0)
 		return -1;
-	rs.tcp = evconnlistener_new_bind(l->base, rs_tcp_accept, l,
-					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-					 128, (struct sockaddr *)&ss, sslen);
-	if (rs.tcp == NULL) {
-		log_err("syslog: tcp %s: %s", spec, strerror(errno));
+	ls->lis = evconnlistener_new_bind(l->base, rs_tcp_accept, ls,
+					  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+					  128, (struct sockaddr *)&ss, sslen);
+	if (ls->lis == NULL) {
+		log_err("syslog: %s %s: %s", ls->name, spec, strerror(errno));
 		return -1;
 	}
-	evconnlistener_set_error_cb(rs.tcp, rs_tcp_error);
-	rs.resume_ev = evtimer_new(l->base, rs_tcp_resume, NULL);
-	if (rs.resume_ev == NULL) {
-		log_err("syslog: tcp %s: out of memory", spec);
+	evconnlistener_set_error_cb(ls->lis, rs_tcp_error);
+	ls->resume_ev = evtimer_new(l->base, rs_tcp_resume, ls);
+	if (ls->resume_ev == NULL) {
+		log_err("syslog: %s %s: out of memory", ls->name, spec);
 		return -1;
 	}
-	rs.tcp_port = rs_bound_port(evconnlistener_get_fd(rs.tcp));
-	log_info("syslog: listening on tcp %s", spec);
+	ls->port = rs_bound_port(evconnlistener_get_fd(ls->lis));
+	log_info("syslog: listening on %s %s", ls->name, spec);
 	return 0;
+}
+
+static int rs_tls_start(struct loop *l, const struct config *cfg)
+{
+	char err[512];
+
+	rs.tls.ssl = tls_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_ca, err, sizeof(err));
+	if (rs.tls.ssl == NULL) {
+		log_err("syslog: tls %s: %s", cfg->tls_listen, err);
+		return -1;
+	}
+	if (cfg->tls_ca[0])
+		log_info("syslog: tls: clients need a certificate signed by %s", cfg->tls_ca);
+	return rs_stream_start(l, &rs.tls, cfg->tls_listen);
+}
+
+static void rs_stream_stop(struct rs_listener *ls)
+{
+	if (ls->lis)
+		evconnlistener_free(ls->lis);
+	if (ls->resume_ev)
+		event_free(ls->resume_ev);
+	ls->lis = NULL;
+	ls->resume_ev = NULL;
+	ls->port = 0;
 }
 
 int recv_syslog_start(struct loop *l, const struct config *cfg)
@@ -378,7 +448,11 @@ int recv_syslog_start(struct loop *l, const struct config *cfg)
 	rs.paused = false;
 	if (cfg->udp_listen[0] && rs_udp_start(l, cfg->udp_listen) < 0)
 		goto fail;
-	if (cfg->tcp_listen[0] && rs_tcp_start(l, cfg->tcp_listen) < 0)
+	rs.tcp.name = "tcp";
+	rs.tls.name = "tls";
+	if (cfg->tcp_listen[0] && rs_stream_start(l, &rs.tcp, cfg->tcp_listen) < 0)
+		goto fail;
+	if (cfg->tls_listen[0] && rs_tls_start(l, cfg) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -412,18 +486,16 @@ void recv_syslog_stop(void)
 	}
 	free(rs.udp_buf);
 	rs.udp_buf = NULL;
-	if (rs.tcp) {
-		evconnlistener_free(rs.tcp);
-		rs.tcp = NULL;
-	}
-	if (rs.resume_ev) {
-		event_free(rs.resume_ev);
-		rs.resume_ev = NULL;
-	}
+	rs_stream_stop(&rs.tcp);
+	rs_stream_stop(&rs.tls);
 	while (rs.loop && !TAILQ_EMPTY(&rs.conns))
 		rs_conn_free(TAILQ_FIRST(&rs.conns));
-	rs.udp_port = rs.tcp_port = 0;
+	/* After the connections: each holds a reference to the context. */
+	SSL_CTX_free(rs.tls.ssl);
+	rs.tls.ssl = NULL;
+	rs.udp_port = 0;
 }
 
 int recv_syslog_udp_port(void) { return rs.udp_port; }
-int recv_syslog_tcp_port(void) { return rs.tcp_port; }
+int recv_syslog_tcp_port(void) { return rs.tcp.port; }
+int recv_syslog_tls_port(void) { return rs.tls.port; }

@@ -14,5 +14,6 @@ void recv_syslog_stop(void);
 /* The bound ports (useful when the config said port 0), or 0. */
 int recv_syslog_udp_port(void);
 int recv_syslog_tcp_port(void);
+int recv_syslog_tls_port(void);
 
 #endif
