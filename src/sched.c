@@ -570,6 +570,7 @@ struct job *sched_retry_job(struct model *m, uint32_t job_id, const char *user, 
 	if (r) {
 		r->retry_of = job_id;
 		sched_tick(m, now, out);
+	}
 	return r;
 }
 
