@@ -169,8 +169,8 @@ static int archive_newest(struct store *s, uint32_t key, uint32_t *version)
 	return 0;
 }
 
-int archive_diff_main(const char *state_dir, const char *device_name, bool intended, int argc,
-		      char **argv, FILE *out)
+int archive_diff_main(const char *state_dir, const char *device_name, bool intended, bool show_secrets,
+		      int argc, char **argv, FILE *out)
 {
 	struct store *s = NULL;
 	struct model m;
@@ -244,7 +244,7 @@ int archive_diff_main(const char *state_dir, const char *device_name, bool inten
 		snprintf(la, sizeof(la), "/dev/null");
 	snprintf(name, sizeof(name), "%s%s", d->name, intended ? " intended" : "");
 	archive_label(lb, sizeof(lb), name, &mb);
-	if (archive_diff_unified(ta ? ta : "", alen, tb, blen, la, lb, 3, out) < 0) {
+	if (archive_diff_unified(ta ? ta : "", alen, tb, blen, la, lb, 3, !show_secrets, out) < 0) {
 		fprintf(stderr, "resyncd: out of memory\n");
 		goto out;
 	}

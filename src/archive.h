@@ -46,8 +46,10 @@ int archive_forget(struct store *s, uint32_t device);
  * of the device (by name or address); default the last two, with one version
  * given, that one against the newest. argv holds the optional V1, V2.
  * With `intended` (--intended, no versions): the last fetched version against
- * the newest intended one. Returns the exit status: 0 ok, 1 error, 2 usage. */
-int archive_diff_main(const char *state_dir, const char *device_name, bool intended, int argc,
-		      char **argv, FILE *out);
+ * the newest intended one. Secrets are hidden unless show_secrets
+ * (--show-secrets); the stored versions stay whole. Returns the exit status:
+ * 0 ok, 1 error, 2 usage. */
+int archive_diff_main(const char *state_dir, const char *device_name, bool intended, bool show_secrets,
+		      int argc, char **argv, FILE *out);
 
 #endif

@@ -7,6 +7,8 @@
  * Lines are compared by a 64-bit hash first, then by bytes. */
 #include "archive_diff.h"
 
+#include "secrets.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,10 +201,24 @@ int archive_diff_count(const char *a, size_t alen, const char *b, size_t blen,
 	return rc;
 }
 
-static void diff_line(FILE *out, char mark, const struct dtext *t, size_t i)
+static void diff_line(FILE *out, char mark, const struct dtext *t, size_t i, bool mask)
 {
 	fputc(mark, out);
-	fwrite(t->l[i].p, 1, t->l[i].len, out);
+	if (mask) {
+		/* Masked after diffing: a changed secret still shows as a
+		 * changed line, without its value. */
+		size_t cap = t->l[i].len * 2 + 64;
+		char *buf = malloc(cap);
+
+		if (buf) {
+			fwrite(buf, 1, secrets_mask_line(t->l[i].p, t->l[i].len, buf, cap), out);
+			free(buf);
+		} else {
+			fputs(SECRETS_MASK, out); /* never the clear text */
+		}
+	} else {
+		fwrite(t->l[i].p, 1, t->l[i].len, out);
+	}
 	fputc('\n', out);
 	if (i + 1 == t->n && t->no_eol)
 		fputs("\\ No newline at end of file\n", out);
@@ -218,7 +234,7 @@ static void diff_range(FILE *out, char sign, size_t start, size_t count)
 }
 
 int archive_diff_unified(const char *a, size_t alen, const char *b, size_t blen,
-			 const char *label_a, const char *label_b, unsigned context, FILE *out)
+			 const char *label_a, const char *label_b, unsigned context, bool mask, FILE *out)
 {
 	struct dtext ta, tb;
 	size_t i = 0, j = 0;
@@ -270,11 +286,11 @@ int archive_diff_unified(const char *a, size_t alen, const char *b, size_t blen,
 		fputs(" @@\n", out);
 		while (hi < ei || hj < ej) {
 			if (hi < ei && ta.changed[hi]) {
-				diff_line(out, '-', &ta, hi++);
+				diff_line(out, '-', &ta, hi++, mask);
 			} else if (hj < ej && tb.changed[hj]) {
-				diff_line(out, '+', &tb, hj++);
+				diff_line(out, '+', &tb, hj++, mask);
 			} else {
-				diff_line(out, ' ', &ta, hi++);
+				diff_line(out, ' ', &ta, hi++, mask);
 				hj++;
 			}
 		}

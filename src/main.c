@@ -56,13 +56,15 @@ static void usage(FILE *out)
 		"      --diff DEVICE [V1 [V2]]  unified diff of stored configuration versions\n"
 		"      --intended      with --diff: the last fetched configuration against the\n"
 		"                      intended one (what a deploy would change)\n"
+		"      --show-secrets  with --diff: show passwords, keys and communities\n"
+		"                      (hidden by default)\n"
 		"      --dump-state    print stored devices, jobs and settings as TSV\n"
 		"      --incident ID   print a stored incident and its captured output\n"
 		"  -V, --version       print the version and exit\n"
 		"  -h, --help          print this help and exit\n");
 }
 
-enum { OPT_CHECK = 256, OPT_CLASSIFY, OPT_DIFF, OPT_DUMP, OPT_STATE_DIR, OPT_INTENDED, OPT_INCIDENT };
+enum { OPT_CHECK = 256, OPT_CLASSIFY, OPT_DIFF, OPT_DUMP, OPT_STATE_DIR, OPT_INTENDED, OPT_INCIDENT, OPT_SHOW_SECRETS };
 
 static struct config cfg;
 
@@ -232,10 +234,11 @@ int main(int argc, char **argv)
 		{ "incident", required_argument, NULL, OPT_INCIDENT },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "intended", no_argument, NULL, OPT_INTENDED },
+		{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *state_dir = NULL, *incident_id = NULL;
-	int foreground = 0, debug = 0, mode = 0, intended = 0, c;
+	int foreground = 0, debug = 0, mode = 0, intended = 0, show_secrets = 0, c;
 	while ((c = getopt_long(argc, argv, "c:fdVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -258,6 +261,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_INTENDED:
 			intended = 1;
+			break;
+		case OPT_SHOW_SECRETS:
+			show_secrets = 1;
 			break;
 		case OPT_INCIDENT:
 			incident_id = optarg;
@@ -305,7 +311,7 @@ int main(int argc, char **argv)
 		break;
 	case OPT_DIFF:
 		/* --diff DEVICE [V1 [V2]] */
-		rc = archive_diff_main(cfg.state_dir, optind < argc ? argv[optind] : NULL, intended,
+		rc = archive_diff_main(cfg.state_dir, optind < argc ? argv[optind] : NULL, intended, show_secrets,
 				       optind < argc ? argc - optind - 1 : 0, argv + optind + 1, stdout);
 		break;
 	default:

@@ -646,6 +646,11 @@ static int open_store(const char *dir, int upgrade, struct store **out, char *er
 		snprintf(s->err, sizeof(s->err), "cannot create state directory %s: %s", dir, strerror(errno));
 		goto fail;
 	}
+	/* The stored configurations hold the devices' secrets whole (a restore
+	 * or a deploy needs them): the directory stays private to its owner. */
+	struct stat dst;
+	if (stat(dir, &dst) == 0 && (dst.st_mode & 077) && dst.st_uid == geteuid())
+		(void)chmod(dir, 0700);
 	char lockpath[4096];
 	snprintf(lockpath, sizeof(lockpath), "%s/resyncd.lock", dir);
 	s->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -61,7 +61,7 @@ static char *diff_to_string(const char *a, const char *b, unsigned ctx, int *rc)
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	*rc = archive_diff_unified(a, strlen(a), b, strlen(b), "old", "new", ctx, f);
+	*rc = archive_diff_unified(a, strlen(a), b, strlen(b), "old", "new", ctx, false, f);
 	fclose(f);
 	return buf;
 }
@@ -200,6 +200,8 @@ static void test_archive_keeps_newest_n(void **state)
 	free(list);
 }
 
+static bool show_secrets = true; /* --show-secrets for run_diff */
+
 static char *run_diff(const char *dir, const char *dev, int argc, char **argv, int *status)
 {
 	char *buf = NULL;
@@ -207,7 +209,7 @@ static char *run_diff(const char *dir, const char *dev, int argc, char **argv, i
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	*status = archive_diff_main(dir, dev, false, argc, argv, f);
+	*status = archive_diff_main(dir, dev, false, show_secrets, argc, argv, f);
 	fclose(f);
 	return buf;
 }
@@ -262,6 +264,51 @@ static void test_diff_command(void **state)
 	free(out);
 }
 
+/* Issue 12 item 6: --diff hides secrets unless --show-secrets; a changed
+ * secret still shows as a changed line; the stored copy stays whole. */
+static void test_diff_hides_secrets_unless_asked(void **state)
+{
+	struct fixture *f = *state;
+	struct model m;
+	uint32_t v;
+	int status;
+	const char *v1 = "system {\n    root-authentication {\n        encrypted-password \"$6$abc$def\";\n    }\n}\n"
+			 "snmp {\n    community public {\n        authorization read-only;\n    }\n}\n";
+	const char *v2 = "system {\n    root-authentication {\n        encrypted-password \"$6$xyz$uvw\";\n    }\n}\n"
+			 "snmp {\n    community s3cret {\n        authorization read-only;\n    }\n}\n";
+
+	model_init(&m);
+	struct device *d = model_device_add(&m, 12, "r12", "127.0.0.13", 0);
+	assert_non_null(d);
+	assert_int_equal(store_put_device(f->s, d), 0);
+	model_free(&m);
+	put(f->s, 12, v1, RS_SECS(1000), 0, &v, NULL);
+	put(f->s, 12, v2, RS_SECS(2000), 0, &v, NULL);
+	show_secrets = false;
+	char *out = run_diff(f->dir, "r12", 0, NULL, &status);
+	show_secrets = true;
+	assert_int_equal(status, 0);
+	assert_null(strstr(out, "$6$"));
+	assert_null(strstr(out, "public"));
+	assert_null(strstr(out, "s3cret"));
+	assert_non_null(strstr(out, "-        encrypted-password <secret hidden>;"));
+	assert_non_null(strstr(out, "+        encrypted-password <secret hidden>;"));
+	assert_non_null(strstr(out, "+    community <secret hidden> {"));
+	free(out);
+	out = run_diff(f->dir, "r12", 0, NULL, &status);
+	assert_non_null(strstr(out, "+    community s3cret {"));
+	assert_non_null(strstr(out, "$6$xyz$uvw"));
+	free(out);
+	/* The store keeps the whole text. */
+	struct config_meta meta;
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(store_config_get(f->s, 12, v, &meta, &text, &len), 0);
+	assert_int_equal(len, strlen(v2));
+	assert_memory_equal(text, v2, len);
+	free(text);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +316,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_diff_unified_format),
 		cmocka_unit_test_setup_teardown(test_archive_versions, store_setup, store_teardown),
 		cmocka_unit_test_setup_teardown(test_archive_keeps_newest_n, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_diff_hides_secrets_unless_asked, store_setup, store_teardown),
 		cmocka_unit_test_setup_teardown(test_diff_command, store_setup, store_teardown),
 	};
 

@@ -185,7 +185,7 @@ static void test_S3_diff_intended_shows_fetched_against_intended(void **state)
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 	/* The daemon's store stays open: --diff joins it, as it does live. */
-	int rc = archive_diff_main(f->state, "r1", true, 0, NULL, out);
+	int rc = archive_diff_main(f->state, "r1", true, true, 0, NULL, out);
 	fclose(out);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(buf, "--- r1 version 1"));
@@ -194,7 +194,7 @@ static void test_S3_diff_intended_shows_fetched_against_intended(void **state)
 	free(buf);
 	/* A device without a copy says so. */
 	out = open_memstream(&buf, &len);
-	assert_int_equal(archive_diff_main(f->state, "r2", true, 0, NULL, out), 1);
+	assert_int_equal(archive_diff_main(f->state, "r2", true, true, 0, NULL, out), 1);
 	fclose(out);
 	free(buf);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -165,6 +166,22 @@ static void test_store_refuses_newer_format(void **state)
 	char err[256];
 	assert_int_equal(store_open(dir, &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "store format 99"));
+	testutil_rmrf(dir);
+	free(dir);
+}
+
+/* Issue 12 item 6: the stored configurations hold secrets whole, so the
+ * state directory is made, or tightened to, 0700. */
+static void test_store_state_directory_is_private(void **state)
+{
+	(void)state;
+	char *dir = testutil_tmpdir();
+	struct stat st;
+	assert_int_equal(chmod(dir, 0755), 0);
+	struct store *s = open_or_fail(dir);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	store_close(s);
 	testutil_rmrf(dir);
 	free(dir);
 }
@@ -693,6 +710,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_store_aborted_transaction_leaves_nothing),
 		cmocka_unit_test(test_store_config_versions),
 		cmocka_unit_test(test_store_refuses_newer_format),
+		cmocka_unit_test(test_store_state_directory_is_private),
 		cmocka_unit_test(test_store_survives_sigkill_mid_stream),
 		cmocka_unit_test(test_store_overwritten_page_is_refused_naming_the_file),
 		cmocka_unit_test(test_store_truncated_or_missing_devices_db_is_refused),
