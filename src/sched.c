@@ -5,6 +5,7 @@
  * Tasks that came due while every worker slot was busy wait in a FIFO. */
 #include "sched.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -620,6 +621,40 @@ size_t sched_purge_jobs(struct model *m, rs_time_t now, struct actions *out)
 	return n;
 }
 
+/* How many restarts in a row interrupted device's jobs, counting the one j
+ * ends now: j itself, then every earlier job (newest first) whose task on the
+ * device was failed by a restart, up to the first one that ended otherwise. */
+static unsigned restart_streak(struct model *m, const struct job *j, uint32_t device)
+{
+	unsigned n = 1;
+	struct job *p;
+
+	RB_FOREACH_REVERSE(p, job_tree, &m->jobs) {
+		struct task *t;
+
+		if (p->id >= j->id || !job_state_final(p->state) || !(t = model_job_task(p, device)))
+			continue;
+		if (t->state != TASK_FAILED || strcmp(p->summary, SCHED_INTERRUPTED) != 0)
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* Defence in depth against a device that crashes the daemon (J5 would resync
+ * it at once on every start): from the second interrupted job in a row on, the
+ * resync waits SCHED_RESTART_BACKOFF_SECS, doubled per further one, at most an hour. */
+static rs_time_t restart_backoff(unsigned streak)
+{
+	rs_time_t secs = SCHED_RESTART_BACKOFF_SECS;
+
+	if (streak < 2)
+		return 0;
+	for (unsigned i = 2; i < streak && secs < 3600; i++)
+		secs *= 2;
+	return RS_SECS(secs < 3600 ? secs : 3600);
+}
+
 void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 {
 	m->running_fetches = 0;
@@ -676,18 +711,32 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 				continue;
 			}
 			set_status(m, d, MS_OUT_OF_SYNC, now, out);
+			unsigned streak = restart_streak(m, j, d->index);
+			rs_time_t wait = restart_backoff(streak);
 			char why[RS_SUMMARY_MAX];
-			snprintf(why, sizeof(why), "resync after job %u was interrupted by restart", j->id);
-			schedule_auto(m, d, now, why, out);
+			if (wait)
+				snprintf(why, sizeof(why), "resync after job %u was interrupted by restart; "
+					 "%u restarts in a row: back-off %" PRId64 " s", j->id, streak,
+					 (int64_t)(wait / RS_USEC_PER_SEC));
+			else
+				snprintf(why, sizeof(why), "resync after job %u was interrupted by restart", j->id);
+			schedule_auto(m, d, now + wait, why, out);
 		}
 		if (nagain && j->type != JOB_AUTO_RESYNC) {
+			unsigned streak = restart_streak(m, j, again_devs[0]);
+			rs_time_t wait = restart_backoff(streak);
 			char again_why[RS_SUMMARY_MAX];
-			snprintf(again_why, sizeof(again_why), "re-run of job %u, interrupted by restart", j->id);
-			new_job(m, j->type, j->user, again_devs, nagain, now, again_why, out);
+			if (wait)
+				snprintf(again_why, sizeof(again_why), "re-run of job %u, interrupted by restart; "
+					 "%u restarts in a row: back-off %" PRId64 " s", j->id, streak,
+					 (int64_t)(wait / RS_USEC_PER_SEC));
+			else
+				snprintf(again_why, sizeof(again_why), "re-run of job %u, interrupted by restart", j->id);
+			new_job(m, j->type, j->user, again_devs, nagain, now + wait, again_why, out);
 		}
 		free(again_devs);
 		job_finish(m, j, now, out);
-		snprintf(j->summary, sizeof(j->summary), "interrupted by restart");
+		snprintf(j->summary, sizeof(j->summary), SCHED_INTERRUPTED);
 	}
 	find_inventory_job(m);
 	sched_inventory_interval(m, now, out);

@@ -54,7 +54,12 @@ void sched_purge_remove(struct model *m, struct job **jobs, size_t n, struct act
 size_t sched_purge_jobs(struct model *m, rs_time_t now, struct actions *out);
 
 /* J5: after loading devices and jobs from the store, settle what a stop
- * interrupted and re-arm the timers of scheduled jobs. */
+ * interrupted and re-arm the timers of scheduled jobs. A device whose jobs
+ * were interrupted by two or more restarts in a row is resynced after a
+ * back-off (SCHED_RESTART_BACKOFF_SECS, doubling, at most an hour) instead of
+ * at once, and its job's summary says so. */
+#define SCHED_INTERRUPTED "interrupted by restart"
+#define SCHED_RESTART_BACKOFF_SECS 300
 void sched_restore(struct model *m, rs_time_t now, struct actions *out);
 
 /* Removing a device cancels its jobs' tasks first. */

@@ -1001,6 +1001,56 @@ static void test_R7_inventory_job_over_100000_devices(void **state)
 	teardown((void **)&f);
 }
 
+/* The summary notified (and so logged) for a job change. */
+static const char *notified_summary(struct fx *f, uint32_t job)
+{
+	for (size_t i = 0; i < f->out.n; i++)
+		if (f->out.v[i].kind == ACT_JOB_CHANGED && f->out.v[i].job == job)
+			return f->out.v[i].job_summary;
+	return "";
+}
+
+/* A device whose fetch kills the daemon would be resynced at once on every
+ * start (J5) and kill it again: from the second restart in a row that
+ * interrupts its job, the resync waits (doubling), and the notification says so. */
+static void test_J5_second_interrupted_restart_backs_off(void **state)
+{
+	struct fx *f = *state;
+	rs_time_t now = T0 + RS_SECS(W);
+
+	commit(f, 1, T0);
+	tick(f, now); /* in progress; the daemon dies */
+	restart(f, now + RS_SECS(5));
+	uint32_t again = dev(f, 1)->scheduled_auto_job;
+	assert_true(model_job_by_id(&f->m, again)->scheduled_start == now + RS_SECS(5)); /* at once */
+	tick(f, now + RS_SECS(5)); /* it runs; the daemon dies again */
+	assert_int_equal(model_job_by_id(&f->m, again)->state, JOB_IN_PROGRESS);
+	restart(f, now + RS_SECS(10));
+	uint32_t later = dev(f, 1)->scheduled_auto_job;
+	assert_int_not_equal(later, 0);
+	assert_true(model_job_by_id(&f->m, later)->scheduled_start ==
+		    now + RS_SECS(10) + RS_SECS(SCHED_RESTART_BACKOFF_SECS));
+	assert_non_null(strstr(notified_summary(f, later), "2 restarts in a row: back-off 300 s"));
+	actions_clear(&f->out);
+	tick(f, now + RS_SECS(11));
+	assert_int_equal(starts_for(f, 1), 0);
+	tick(f, now + RS_SECS(10) + RS_SECS(SCHED_RESTART_BACKOFF_SECS));
+	assert_int_equal(starts_for(f, 1), 1); /* third one: doubled */
+	restart(f, now + RS_SECS(1000));
+	assert_true(model_job_by_id(&f->m, dev(f, 1)->scheduled_auto_job)->scheduled_start ==
+		    now + RS_SECS(1000) + RS_SECS(2 * SCHED_RESTART_BACKOFF_SECS));
+	/* A fetch that ends normally breaks the streak. */
+	actions_clear(&f->out);
+	tick(f, now + RS_SECS(1000) + RS_SECS(2 * SCHED_RESTART_BACKOFF_SECS));
+	assert_int_equal(starts_for(f, 1), 1);
+	done(f, dev(f, 1)->running_job, 1, true, now + RS_SECS(2000));
+	commit(f, 1, now + RS_SECS(2001));
+	tick(f, now + RS_SECS(2001 + W));
+	restart(f, now + RS_SECS(2100));
+	assert_true(model_job_by_id(&f->m, dev(f, 1)->scheduled_auto_job)->scheduled_start ==
+		    now + RS_SECS(2100));
+}
+
 /* ---- scale --------------------------------------------------------------- */
 
 static void test_R2_hundred_thousand_devices_one_job_each(void **state)
@@ -1064,6 +1114,7 @@ int main(int argc, char **argv)
 		T(test_J3_recurring_job_schedules_next_run),
 		T(test_J4_purge_by_count_and_age_keeps_unfinished),
 		T(test_J5_restore_fails_interrupted_and_keeps_due_times),
+		T(test_J5_second_interrupted_restart_backs_off),
 		T(test_R2_hundred_thousand_devices_one_job_each),
 		T(test_J6_one_request_for_several_devices_is_one_job),
 		T(test_J2_retry_names_the_job_it_retries),

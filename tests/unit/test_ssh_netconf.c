@@ -150,6 +150,114 @@ static void test_config_reply_table(void **state)
 	}
 }
 
+/* A worker-sized stack: a walk that recursed on the reply's depth would
+ * overflow it (the daemon died with SIGSEGV on a 200,000-deep reply). */
+#define SMALL_STACK (256 * 1024)
+#define DEEP 200000
+
+static void on_small_stack(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	assert_int_equal(pthread_attr_init(&attr), 0);
+	assert_int_equal(pthread_attr_setstacksize(&attr, SMALL_STACK), 0);
+	assert_int_equal(pthread_create(&t, &attr, fn, arg), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	pthread_attr_destroy(&attr);
+}
+
+struct deep_case {
+	char *xml;
+	enum fetch_reply r;
+	char *text;
+	char err[RS_REASON_MAX];
+};
+
+static void *parse_deep(void *arg)
+{
+	struct deep_case *c = arg;
+	size_t len = 0;
+	int64_t secs;
+	char user[RS_USER_MAX];
+	int unsup;
+
+	c->r = fetch_parse_config_reply(c->xml, strlen(c->xml), &c->text, &len, &secs, user,
+					sizeof(user), &unsup, c->err, sizeof(c->err));
+	return NULL;
+}
+
+/* A reply nested DEEP elements deep (about 1.4 MB) below open, then closed. */
+static char *deep_reply(const char *open, const char *close)
+{
+	size_t n = strlen(open) + strlen(close) + (size_t)DEEP * 7 + 1, o;
+	char *x = malloc(n);
+
+	assert_non_null(x);
+	o = (size_t)sprintf(x, "%s", open);
+	for (int i = 0; i < DEEP; i++)
+		o += (size_t)sprintf(x + o, "<a>");
+	for (int i = 0; i < DEEP; i++)
+		o += (size_t)sprintf(x + o, "</a>");
+	sprintf(x + o, "%s", close);
+	return x;
+}
+
+static void test_R4_deep_reply_fails_with_reason(void **state)
+{
+	static const char *opens[][2] = {
+		{ "<rpc-reply xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><data>",
+		  "</data></rpc-reply>" },
+		{ "<rpc-reply><configuration>", "</configuration></rpc-reply>" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(opens) / sizeof(opens[0]); i++) {
+		struct deep_case c = { .xml = deep_reply(opens[i][0], opens[i][1]) };
+
+		on_small_stack(parse_deep, &c);
+		print_message("deep reply %zu: %s\n", i, c.err);
+		assert_int_equal(c.r, FETCH_REPLY_MALFORMED);
+		assert_null(c.text);
+		assert_non_null(strstr(c.err, "nested too deeply"));
+		free(c.xml);
+	}
+}
+
+struct walk_case {
+	xmlNode *top;
+	xmlNode *found, *missing;
+};
+
+static void *walk_deep(void *arg)
+{
+	struct walk_case *c = arg;
+
+	c->found = netconf_find(c->top, NULL, "leaf");
+	c->missing = netconf_find(c->top, NULL, "absent");
+	return NULL;
+}
+
+/* The walk helpers themselves take no stack per level, whatever the parser
+ * allowed: a tree built by hand, deeper than any limit. */
+static void test_R4_reply_walk_is_not_recursive(void **state)
+{
+	xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNode *top = xmlNewNode(NULL, BAD_CAST "rpc-reply"), *n = top;
+	struct walk_case c = { .top = top };
+
+	(void)state;
+	xmlDocSetRootElement(doc, top);
+	for (int i = 0; i < DEEP; i++)
+		n = xmlNewChild(n, NULL, BAD_CAST "a", NULL);
+	n = xmlNewChild(n, NULL, BAD_CAST "leaf", NULL);
+	xmlNewChild(top, NULL, BAD_CAST "after", NULL);
+	on_small_stack(walk_deep, &c);
+	assert_ptr_equal(c.found, n);
+	assert_null(c.missing);
+	xmlFreeDoc(doc);
+}
+
 /* ------------------------------------------------------------ against sshd */
 
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -525,6 +633,8 @@ int main(void)
 		cmocka_unit_test(test_hello_base10_only),
 		cmocka_unit_test(test_hello_refused),
 		cmocka_unit_test(test_config_reply_table),
+		cmocka_unit_test(test_R4_deep_reply_fails_with_reason),
+		cmocka_unit_test(test_R4_reply_walk_is_not_recursive),
 	};
 	const struct CMUnitTest live[] = {
 		cmocka_unit_test(test_fetch_chunked_base11),
