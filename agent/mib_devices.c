@@ -188,7 +188,8 @@ static int dev_check_vb(const netsnmp_variable_list *vb, unsigned col, struct de
 		if (vb->type != ASN_INTEGER)
 			return SNMP_ERR_WRONGTYPE;
 		row->action = *vb->val.integer;
-		if (row->action != DEV_ACTION_NONE && row->action != DEV_ACTION_RESYNC)
+		if (row->action != DEV_ACTION_NONE && row->action != DEV_ACTION_RESYNC &&
+		    row->action != DEV_ACTION_DEPLOY)
 			return SNMP_ERR_WRONGVALUE;
 		row->has_action = true;
 		return SNMP_ERR_NOERROR;

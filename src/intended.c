@@ -232,6 +232,12 @@ int intended_on_config_fetched(struct loop *l, struct device *d, struct fetch_re
 	 * already matches the copy). */
 	if (l->model.settings.system_of_record == SOR_MANAGER && j && j->type != JOB_DEPLOY)
 		intended_accept(l, d, r->config ? r->config : "", r->config_len);
+	if (j && j->type == JOB_DEPLOY) {
+		char stored[RS_REASON_MAX];
+		snprintf(stored, sizeof(stored), "%s", r->reason);
+		snprintf(r->reason, sizeof(r->reason), "intended version %u deployed; %s", d->intended_version,
+			 stored);
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "ingest.h"
+#include "intended.h"
 #include "job_archive.h"
 #include "log.h"
 #include "notify.h"
@@ -144,6 +145,15 @@ static struct fetch_request *fetch_request_for(struct loop *l, uint32_t job, con
 	r->trust_on_first_use = d->trust_on_first_use;
 	r->timeout_secs = l->model.settings.resync_timeout_secs;
 	atomic_init(&r->cancel, 0);
+	const struct job *j = model_job_by_id(&l->model, job);
+	if (j && j->type == JOB_DEPLOY) {
+		r->op = FETCH_OP_DEPLOY;
+		r->confirm_timeout_secs = l->config ? l->config->deploy_confirm_timeout_secs : 120;
+		/* A copy that cannot be read fails the deploy in the worker ("no intended configuration"). */
+		if (l->store && intended_get(l->store, d, &r->intended, &r->intended_len) < 0)
+			log_err("device %s: cannot read the intended configuration: %s", d->name,
+				store_error(l->store));
+	}
 	if (l->config) {
 		snprintf(r->known_hosts, sizeof(r->known_hosts), "%s", l->config->known_hosts);
 		const struct credential *c = config_credential(l->config, d->credential);
@@ -407,8 +417,14 @@ static void on_results(evutil_socket_t fd, short what, void *arg)
 			r->ok = 0;
 			r->conn = CONN_UP;
 		}
+		if (d && r->rollback_pending) /* S4: its rollback is no device change */
+			sched_expect_rollback(&l->model, d,
+					      now + RS_SECS((l->config ? l->config->deploy_confirm_timeout_secs : 120) + 60),
+					      &l->actions);
+		const struct job *rj = model_job_by_id(&l->model, r->job);
 		if (d && !r->cancelled)
-			log_info("device %s: resync %s: %s", d->name, r->ok ? "succeeded" : "failed",
+			log_info("device %s: %s %s: %s", d->name, rj && rj->type == JOB_DEPLOY ? "deploy" : "resync",
+				 r->ok ? "succeeded" : "failed",
 				 *r->reason ? r->reason : (r->ok ? "configuration fetched" : "unknown error"));
 		sched_fetch_done(&l->model, r->job, r->device, r->ok, r->conn, r->reason, now, &l->actions);
 		fetch_result_free(r);

@@ -26,6 +26,7 @@
 #include "loop.h"
 #include "recv_relp.h"
 #include "recv_syslog.h"
+#include "deploy.h"
 #include "fetch.h"
 #include "netconf.h"
 #include "store.h"
@@ -130,13 +131,13 @@ static int claim_state_dir(const char *dir)
 	return 0;
 }
 
-/* The workers' one entry: a data capture (E4) or a resync fetch. */
+/* The workers' one entry: a data capture (E4), or a deploy or a resync fetch. */
 static void run_request(struct fetch_request *req, struct fetch_result *res)
 {
 	if (req->incident)
 		capture_run(req, res);
 	else
-		fetch_config(req, res);
+		deploy_or_fetch(req, res);
 }
 
 static void on_incident(struct loop *l, const struct incident *i, const struct device *d, bool opened)

@@ -69,7 +69,7 @@ static void *worker_main(void *arg)
 		inflight_remove(p, req);
 		/* Credentials do not outlive the fetch. */
 		memset(req->password, 0, sizeof(req->password));
-		free(req);
+		fetch_request_free(req);
 		queue_push(p->results, res);
 	}
 	pthread_mutex_lock(&p->mu);
@@ -169,7 +169,7 @@ void worker_pool_free(struct worker_pool *p)
 	void *item;
 	while ((item = queue_pop(p->requests)))
 		if (item != &exit_token)
-			free(item);
+			fetch_request_free(item);
 	while (p->inflight) {
 		struct inflight *f = p->inflight;
 		p->inflight = f->next;
@@ -179,6 +179,14 @@ void worker_pool_free(struct worker_pool *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->all_exited);
 	free(p);
+}
+
+void fetch_request_free(struct fetch_request *r)
+{
+	if (!r)
+		return;
+	free(r->intended);
+	free(r);
 }
 
 void fetch_result_free(struct fetch_result *r)

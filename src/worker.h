@@ -15,8 +15,15 @@
 
 struct queue;
 
+/* What a worker does with a device (the job's type decides). */
+enum fetch_op {
+	FETCH_OP_FETCH = 0,              /* read the running configuration (resync, accept) */
+	FETCH_OP_DEPLOY,                 /* push intended, commit confirmed, check (SPEC S4) */
+};
+
 struct fetch_request {
 	uint32_t job;
+	enum fetch_op op;
 	uint32_t device;
 	char name[RS_NAME_MAX];
 	char address[RS_ADDR_MAX];
@@ -33,6 +40,11 @@ struct fetch_request {
 	char commands[INC_CMDS_MAX][INC_CMD_MAX];
 	size_t ncommands;
 	atomic_int cancel;               /* set by worker_cancel(); polled by the fetch */
+	/* FETCH_OP_DEPLOY: the manager's copy (malloc'd, freed with the request)
+	 * and the commit confirmed timeout. */
+	char *intended;
+	size_t intended_len;
+	uint32_t confirm_timeout_secs;
 };
 
 struct fetch_result {
@@ -47,6 +59,7 @@ struct fetch_result {
 	rs_time_t commit_time;           /* from junos:commit-seconds, or 0 */
 	char commit_user[RS_USER_MAX];
 	int cancelled;
+	int rollback_pending;            /* deploy: committed unconfirmed; the device rolls back by itself */
 };
 
 typedef void (*fetch_fn)(struct fetch_request *req, struct fetch_result *res);
@@ -64,5 +77,6 @@ void worker_cancel(struct worker_pool *p, uint32_t job, uint32_t device);
 /* Waits for running fetches to end (they are bounded by their timeout). */
 void worker_pool_free(struct worker_pool *p);
 void fetch_result_free(struct fetch_result *r);
+void fetch_request_free(struct fetch_request *r);
 
 #endif
