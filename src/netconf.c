@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 
@@ -17,6 +18,7 @@
 #define NC_BASE10 "urn:ietf:params:netconf:base:1.0"
 #define NC_BASE11 "urn:ietf:params:netconf:base:1.1"
 #define NC_EOM "]]>]]>"
+#define NC_YUMA_HELLO_PAUSE_US 300000
 
 static const char nc_hello[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
@@ -449,6 +451,11 @@ struct netconf *netconf_open(struct fetch_request *req, struct session_status *s
 		ssh_session_fail(nc->ss, CONN_UP, "malformed reply: hello: %s", err);
 		goto fail;
 	}
+	/* yuma123's netconfd (2.13, Debian 12) loses a request that reaches it
+	 * while it is still taking the client's hello (the session then waits
+	 * for a reply that never comes): give it a moment first. */
+	if (nc->caps && strstr(nc->caps, "http://netconfcentral.org/ns/yuma"))
+		usleep(NC_YUMA_HELLO_PAUSE_US);
 	return nc;
 fail:
 	ssh_session_close(nc->ss);

@@ -522,8 +522,10 @@ static void task_cancel(struct model *m, struct task *t, const char *reason, rs_
 		timer_del(m, t);
 	} else if (t->state == TASK_RUNNING) {
 		push(out, ACT_STOP_FETCH, t->job->id, t->device);
-		/* A data capture changes nothing on the device or in its status. */
-		if (d && t->job->type != JOB_DATA_CAPTURE) {
+		/* A data capture changes nothing on the device or in its status;
+		 * a cancelled deploy leaves it as it was (S4: the device rolls back
+		 * an unconfirmed commit by itself). */
+		if (d && t->job->type != JOB_DATA_CAPTURE && t->job->type != JOB_DEPLOY) {
 			set_status(m, d, MS_OUT_OF_SYNC, now, out);
 			d->last_resync_time = now;
 			d->last_resync_result = RESULT_FAILURE;

@@ -6,6 +6,7 @@ each), waits for each reply and prints it; exits 1 on an <rpc-error>.
 
     netconf_client.py HOST PORT KEY KNOWN_HOSTS USER RPC...
 """
+import select
 import subprocess
 import sys
 import time
@@ -25,6 +26,9 @@ def main():
     def recv():
         nonlocal buf
         while EOM not in buf:
+            if not select.select([p.stdout], [], [], 15)[0]:
+                p.kill()
+                sys.exit("netconf_client: no answer within 15 s")
             b = p.stdout.read1(65536)
             if not b:
                 sys.exit("netconf_client: the server closed the session")
@@ -41,7 +45,7 @@ def main():
          '</capability></capabilities></hello>' % NS)
     # yuma123's netconf-subsystem drops what follows the hello in the same
     # read: the first RPC goes in a write of its own, a moment later.
-    time.sleep(0.3)
+    time.sleep(0.5)
     rc = 0
     for i, op in enumerate(sys.argv[6:], 1):
         send('<rpc xmlns="%s" message-id="%d">%s</rpc>' % (NS, i, op))

@@ -34,7 +34,7 @@ HOME="$work" netconfd --module="$SRC/tests/integration/data/resyncd-test.yang" \
 track_daemon $!
 wait_for "netconfd's socket" test -S "$work/ncxserver.sock"
 nc_client() { python3 "$NC_CLIENT" 127.0.0.2 "$ssh_port" "$work/sim/client_key" "$work/sim/known_hosts" "$(id -un)" "$@"; }
-running_has() { nc_client '<get-config><source><running/></source></get-config>' | grep -qF -- "$1"; }
+running_has() { nc_client "<get-config><source><running/></source></get-config>" > "$work/running.xml" 2>&1; grep -qF -- "$1" "$work/running.xml"; }
 
 snmp_port=$(free_udp_port)
 trap_port=$(free_udp_port)
@@ -99,8 +99,8 @@ job_done() { log_has "device nd1: deploy \(succeeded\|failed\)"; }
 wait_for "the deploy" job_done
 log_has "device nd1: deploy succeeded" || fail "deploy failed: $(dev LastResyncReason)"
 wait_for "nd1 inSync" status_is inSync
-running_has '<location>rack 42</location>' || fail "netconfd does not run the intended configuration"
-running_has '<next-hop>192.0.2.1</next-hop>' || fail "netconfd lacks the intended route"
+wait_for "netconfd running the intended configuration" running_has '<location>rack 42</location>'
+running_has '<next-hop>192.0.2.1</next-hop>' || fail "netconfd lacks the intended route: $(cat "$work/running.xml")"
 echo "ok: deploy over <edit-config> + confirmed <commit>: netconfd runs the intended configuration, inSync"
 
 # --- d) a text configuration is not for this server --------------------------------------

@@ -598,6 +598,17 @@ static void test_S4_deploy_is_one_job_and_ends_in_sync(void **state)
 	assert_int_equal(j->state, JOB_FAILURE);
 }
 
+static void test_S4_cancelled_deploy_keeps_the_status(void **state)
+{
+	struct fx *f = *state;
+	manager_mode_in_sync(f);
+	sched_manager_changed(&f->m, dev(f, 1), T0, &f->out);
+	uint32_t d = 1;
+	struct job *j = sched_deploy(&f->m, &d, 1, "op", T0, &f->out);
+	assert_int_equal(sched_cancel_job(&f->m, j->id, T0 + 1, &f->out), 0);
+	assert_int_equal(dev(f, 1)->managed_status, MS_MANAGER_CHANGED);
+}
+
 static void test_S4_deploy_needs_an_intended_configuration(void **state)
 {
 	struct fx *f = *state;
@@ -1104,6 +1115,7 @@ int main(int argc, char **argv)
 		T(test_S4_failed_accept_keeps_the_divergence),
 		T(test_S4_deploy_is_one_job_and_ends_in_sync),
 		T(test_S4_deploy_needs_an_intended_configuration),
+		T(test_S4_cancelled_deploy_keeps_the_status),
 		T(test_S4_rollback_of_a_failed_deploy_is_no_device_change),
 		T(test_S5_manager_to_network_resyncs_diverged_devices),
 		T(test_S5_network_to_manager_out_of_sync_becomes_device_changed),
