@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
 #include "loop.h"
 #include "oids.h"
@@ -65,6 +66,7 @@ static void dev_get_col(netsnmp_variable_list *vb, const struct device *d, unsig
 	case DEV_ROW_STATUS: mib_set_int(vb, RS_ACTIVE); return;
 	case DEV_INTENDED_VERSION: mib_set_uint(vb, ASN_UNSIGNED, d->intended_version); return;
 	case DEV_INTENDED_TIME: mib_set_datetime(vb, d->intended_time); return;
+	case DEV_SYSLOG_CONFIGURED: mib_set_int(vb, d->syslog_configured ? 1 : 2); return; /* TruthValue */
 	default: return;
 	}
 }
@@ -188,8 +190,7 @@ static int dev_check_vb(const netsnmp_variable_list *vb, unsigned col, struct de
 		if (vb->type != ASN_INTEGER)
 			return SNMP_ERR_WRONGTYPE;
 		row->action = *vb->val.integer;
-		if (row->action != DEV_ACTION_NONE && row->action != DEV_ACTION_RESYNC &&
-		    row->action != DEV_ACTION_DEPLOY)
+		if (row->action < DEV_ACTION_NONE || row->action > DEV_ACTION_CONFIGURE_SYSLOG)
 			return SNMP_ERR_WRONGVALUE;
 		row->has_action = true;
 		return SNMP_ERR_NOERROR;
@@ -312,6 +313,9 @@ static int dev_plan(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 			else if (row->has_action && row->action == DEV_ACTION_DEPLOY &&
 				 (!d->intended_version || m->settings.system_of_record != SOR_MANAGER))
 				bad = row->action_r; /* S4: a deploy needs the manager's copy and mode */
+			else if (row->has_action && row->action == DEV_ACTION_CONFIGURE_SYSLOG &&
+				 (!mib_loop->config || !mib_loop->config->device_syslog_host[0]))
+				bad = row->action_r; /* S6: resyncd does not know its own syslog address */
 		} else if (!row->has_rs) {
 			bad = row->first;
 			err = SNMP_ERR_NOCREATION;
@@ -355,6 +359,10 @@ static int dev_apply(struct dev_row *row, const char *who)
 				    row->has_cred ? row->credential : NULL, who);
 		if (!d)
 			return -1;
+		/* S6: discovered over SNMP: configured as the file says for all. */
+		d->configure_syslog = l->config && l->config->configure_device_syslog;
+		if (d->configure_syslog && !(row->has_action && row->action == DEV_ACTION_CONFIGURE_SYSLOG))
+			loop_configure_syslog_new(l);
 	} else if (row->has_addr || row->has_port || row->has_cred) {
 		char old_addr[RS_ADDR_MAX], old_cred[RS_NAME_MAX];
 		uint16_t old_port = d->ssh_port;
@@ -394,14 +402,17 @@ static int dev_action_job(struct dev_row *rows, size_t nrows, long action, const
 			devs[n++] = rows[i].index;
 	if (n > 0) {
 		bool manager = l->model.settings.system_of_record == SOR_MANAGER;
-		const char *what = action == DEV_ACTION_DEPLOY ? "deploy" : manager ? "accept" : "resync with network";
+		const char *what = action == DEV_ACTION_DEPLOY ? "deploy"
+				   : action == DEV_ACTION_CONFIGURE_SYSLOG ? "syslog configuration"
+				   : manager ? "accept" : "resync with network";
 		struct device *d = model_device_by_index(&l->model, devs[0]);
 		if (n == 1)
 			log_info("device %s: %s requested by %s", d ? d->name : "?", what, who);
 		else
 			log_info("%u devices: %s requested by %s", n, what, who);
 		struct job *j = action == DEV_ACTION_DEPLOY ? loop_deploy(l, devs, n, who)
-							    : loop_manual_resync(l, devs, n, who);
+				: action == DEV_ACTION_CONFIGURE_SYSLOG ? loop_configure_syslog(l, devs, n, who)
+				: loop_manual_resync(l, devs, n, who);
 		rc = j ? 0 : -1;
 	}
 	free(devs);
@@ -434,7 +445,7 @@ static void dev_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 				log_err("snmp: device index %u: change by %s failed", rows[i].index, who);
 				netsnmp_set_request_error(reqinfo, rows[i].first, SNMP_ERR_COMMITFAILED);
 			}
-		static const long actions[] = { DEV_ACTION_RESYNC, DEV_ACTION_DEPLOY };
+		static const long actions[] = { DEV_ACTION_RESYNC, DEV_ACTION_DEPLOY, DEV_ACTION_CONFIGURE_SYSLOG };
 		for (size_t k = 0; k < sizeof(actions) / sizeof(actions[0]); k++)
 			if (dev_action_job(rows, nrows, actions[k], who) < 0) {
 				log_err("snmp: device action %ld by %s failed", actions[k], who);

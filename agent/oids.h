@@ -93,13 +93,15 @@ enum device_col {
 	/* 20, 21: the fetched configuration's commit time and user (reserved) */
 	DEV_INTENDED_VERSION = 22,
 	DEV_INTENDED_TIME = 23,
+	DEV_SYSLOG_CONFIGURED = 24,
 	DEV_FIRST_COL = DEV_NAME,
-	DEV_LAST_COL = DEV_INTENDED_TIME,
+	DEV_LAST_COL = DEV_SYSLOG_CONFIGURED,
 };
 
 /* resync(2) is "resynchronize with network" in network mode and accept in
  * manager mode (SPEC S4). */
-enum device_action { DEV_ACTION_NONE = 1, DEV_ACTION_RESYNC = 2, DEV_ACTION_DEPLOY = 3 };
+enum device_action { DEV_ACTION_NONE = 1, DEV_ACTION_RESYNC = 2, DEV_ACTION_DEPLOY = 3,
+		     DEV_ACTION_CONFIGURE_SYSLOG = 4 };
 
 /* RowStatus values: net-snmp's RS_ACTIVE, RS_CREATEANDGO, RS_DESTROY... */
 

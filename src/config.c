@@ -21,6 +21,7 @@ void config_defaults(struct config *c)
 	snprintf(c->known_hosts, sizeof(c->known_hosts), "/var/lib/resyncd/known_hosts");
 	snprintf(c->manager_user, sizeof(c->manager_user), "resyncd");
 	c->deploy_confirm_timeout_secs = 120;
+	c->device_syslog_port = 514;
 	snprintf(c->relp_listen, sizeof(c->relp_listen), "127.0.0.1:2514");
 	snprintf(c->udp_listen, sizeof(c->udp_listen), "127.0.0.1:5514");
 	c->max_message_size = 8192;
@@ -350,9 +351,10 @@ static int read_devices(struct ctx *x, const config_setting_t *root, struct conf
 		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
 		struct config_device *d = &c->devices[c->ndevices];
 		long long port = 830;
-		int tofu = 0;
+		int tofu = 0, cfg_syslog = c->configure_device_syslog;
 		if (ONLY_KNOWN(x, e, "in a device: ", "name", "address", "credential", "port",
-			       "trust_on_first_use") ||
+			       "trust_on_first_use", "configure_device_syslog") ||
+		    get_bool(x, e, "configure_device_syslog", &cfg_syslog) ||
 		    get_str(x, e, "name", d->name, sizeof(d->name)) ||
 		    get_str(x, e, "address", d->address, sizeof(d->address)) ||
 		    get_str(x, e, "credential", d->credential, sizeof(d->credential)) ||
@@ -360,6 +362,7 @@ static int read_devices(struct ctx *x, const config_setting_t *root, struct conf
 			return -1;
 		d->port = (uint16_t)port;
 		d->trust_on_first_use = tofu;
+		d->configure_syslog = cfg_syslog;
 		if (!*d->name)
 			return bad(x, e, "%s needs a name", "a device");
 		if (!*d->address || !valid_address(d->address))
@@ -382,6 +385,19 @@ static int read_deploy(struct ctx *x, const config_setting_t *root, struct confi
 {
 	const config_setting_t *g = config_setting_get_member(root, "deploy");
 	long long v;
+	int cfg_syslog = 0;
+	/* S6 (top level, read before the devices, whose default it is) */
+	if (get_bool(x, root, "configure_device_syslog", &cfg_syslog) ||
+	    get_str(x, root, "device_syslog_host", c->device_syslog_host, sizeof(c->device_syslog_host)))
+		return -1;
+	c->configure_device_syslog = cfg_syslog;
+	if (get_int(x, root, "device_syslog_port", 1, 65535, &v) < 0)
+		return -1;
+	if (config_setting_get_member(root, "device_syslog_port"))
+		c->device_syslog_port = (uint16_t)v;
+	if (c->configure_device_syslog && !c->device_syslog_host[0])
+		return bad(x, config_setting_get_member(root, "configure_device_syslog"),
+			   "configure_device_syslog needs device_syslog_host (the address devices send syslog to)");
 	if (!g)
 		return 0;
 	if (!config_setting_is_group(g))
@@ -522,6 +538,7 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	    read_credentials(&x, root, c) || read_devices(&x, root, c) || read_profiles(&x, root, c))
 		goto out;
 	if (ONLY_KNOWN(&x, root, "", "state_dir", "known_hosts", "manager_user", "intended_dir", "deploy",
+		       "configure_device_syslog", "device_syslog_host", "device_syslog_port",
 		       "listen", "snmp", "settings", "credentials", "devices", "profiles"))
 		goto out;
 	rc = 0;

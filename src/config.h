@@ -30,6 +30,7 @@ struct config_device {
 	uint16_t port;
 	char credential[RS_NAME_MAX];
 	bool trust_on_first_use;
+	bool configure_syslog;           /* configure_device_syslog, the file's default unless set here */
 	char key[RS_NAME_MAX];           /* lower-case name */
 	UT_hash_handle hh;               /* config.by_name */
 };
@@ -45,6 +46,9 @@ struct config {
 	char manager_user[RS_USER_MAX];  /* resyncd's own SSH user: its commits are not device changes */
 	char intended_dir[256];          /* the manager's copies: <device>.conf / <device>.xml; empty = none */
 	uint32_t deploy_confirm_timeout_secs; /* commit confirmed's timeout during a deploy */
+	bool configure_device_syslog;    /* S6: configure devices to send resyncd their commits */
+	char device_syslog_host[RS_ADDR_MAX]; /* the address devices send syslog to */
+	uint16_t device_syslog_port;
 	char relp_listen[128];           /* "host:port", empty = off */
 	char udp_listen[128];
 	char tcp_listen[128];

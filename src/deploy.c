@@ -415,9 +415,62 @@ out:
 		log_debug("device %s: deploy failed: %s", req->name, res->reason);
 }
 
+void deploy_syslog_host(struct fetch_request *req, struct fetch_result *res)
+{
+	struct session_status st = { .conn = CONN_UNKNOWN };
+	char why[RS_REASON_MAX] = "", *esc = NULL, *load = NULL;
+	struct netconf *nc;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->job = req->job;
+	res->device = req->device;
+	nc = netconf_open(req, &st);
+	if (!nc) {
+		deploy_fail(res, &st, "%s", st.reason[0] ? st.reason : "cannot connect");
+		return;
+	}
+	if (!netconf_is_junos(nc) || !req->intended) {
+		deploy_fail(res, &st, "%s", "configuring the syslog host entry needs a Junos device");
+		goto out;
+	}
+	esc = deploy_escape(req->intended, req->intended_len);
+	size_t n = (esc ? strlen(esc) : 0) + 128;
+	load = esc ? malloc(n) : NULL;
+	if (!load) {
+		deploy_fail(res, &st, "%s", "out of memory");
+		goto out;
+	}
+	/* Merged, never override: the rest of the configuration is the device's. */
+	snprintf(load, n, "<load-configuration action=\"merge\" format=\"text\"><configuration-text>%s"
+		 "</configuration-text></load-configuration>", esc);
+	rc = deploy_rpc(nc, deploy_lock, why, sizeof(why));
+	if (rc != 0) {
+		deploy_fail(res, &st, rc > 0 ? "lock refused: %s" : "%s", why);
+		goto out;
+	}
+	rc = deploy_rpc(nc, load, why, sizeof(why));
+	if (rc == 0)
+		rc = deploy_rpc(nc, "<commit/>", why, sizeof(why));
+	if (rc != 0) {
+		deploy_back_out(nc, res, &st, rc > 0 ? "syslog host entry refused: %s" : "%s", why);
+		goto out;
+	}
+	deploy_rpc(nc, deploy_unlock, why, sizeof(why));
+	res->ok = 1;
+	res->conn = CONN_UP;
+	snprintf(res->reason, sizeof(res->reason), "syslog host entry configured");
+out:
+	free(esc);
+	free(load);
+	netconf_close(nc);
+}
+
 void deploy_or_fetch(struct fetch_request *req, struct fetch_result *res)
 {
-	if (req->op == FETCH_OP_DEPLOY)
+	if (req->op == FETCH_OP_CONFIGURE_SYSLOG)
+		deploy_syslog_host(req, res);
+	else if (req->op == FETCH_OP_DEPLOY)
 		deploy_config(req, res);
 	else
 		fetch_config(req, res);

@@ -14,6 +14,9 @@
  * device holds an unconfirmed commit it will roll back by itself. */
 void deploy_config(struct fetch_request *req, struct fetch_result *res);
 
+/* S6: merges req->intended (a Junos syslog host entry) and commits. */
+void deploy_syslog_host(struct fetch_request *req, struct fetch_result *res);
+
 /* The workers' fetch_fn: deploy or fetch, as the request says. */
 void deploy_or_fetch(struct fetch_request *req, struct fetch_result *res);
 

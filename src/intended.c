@@ -225,9 +225,11 @@ int intended_accept(struct loop *l, struct device *d, const char *text, size_t l
 
 int intended_on_config_fetched(struct loop *l, struct device *d, struct fetch_result *r)
 {
+	const struct job *j = model_job_by_id(&l->model, r->job);
+	if (j && j->type == JOB_CONFIGURE_SYSLOG)
+		return 0; /* fetches nothing (the next commit notification resyncs) */
 	if (archive_on_config_fetched(l, d, r) < 0)
 		return -1;
-	const struct job *j = model_job_by_id(&l->model, r->job);
 	/* In manager mode a fetch is an accept (a deploy's own check fetch
 	 * already matches the copy). */
 	if (l->model.settings.system_of_record == SOR_MANAGER && j && j->type != JOB_DEPLOY)

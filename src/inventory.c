@@ -31,6 +31,7 @@ static int update(struct loop *l, struct device *d, const struct config_device *
 		d->from_config = true;
 		changed = 1;
 	}
+	d->configure_syslog = cd->configure_syslog; /* not stored: the file says it each time */
 	if (changed) {
 		l->model.devices_last_change = loop_now(l);
 		struct action a = { .kind = ACT_SAVE_DEVICE, .device = d->index };
@@ -60,6 +61,7 @@ int inventory_sync(struct loop *l, const struct config *cfg, const char *who)
 			changes += update(l, d, cd);
 		} else if ((d = loop_new_device(l, 0, cd->name, cd->address, cd->port, cd->credential))) {
 			d->trust_on_first_use = cd->trust_on_first_use;
+			d->configure_syslog = cd->configure_syslog;
 			d->from_config = true;
 			if (++added <= INVENTORY_LOG_ADDS)
 				log_info("device %s: added as index %u (%s) by %s", d->name, d->index,

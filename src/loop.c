@@ -146,6 +146,18 @@ static struct fetch_request *fetch_request_for(struct loop *l, uint32_t job, con
 	r->timeout_secs = l->model.settings.resync_timeout_secs;
 	atomic_init(&r->cancel, 0);
 	const struct job *j = model_job_by_id(&l->model, job);
+	if (j && j->type == JOB_CONFIGURE_SYSLOG && l->config) {
+		/* S6: a system syslog host entry for resyncd, merged: the commit
+		 * messages (interactive-commands, INGESTION.md), structured data. */
+		r->op = FETCH_OP_CONFIGURE_SYSLOG;
+		char text[512];
+		int n = snprintf(text, sizeof(text),
+				 "system {\n    syslog {\n        host %s {\n            interactive-commands info;\n"
+				 "            port %u;\n            structured-data;\n        }\n    }\n}\n",
+				 l->config->device_syslog_host, l->config->device_syslog_port);
+		r->intended = strdup(text);
+		r->intended_len = r->intended ? (size_t)n : 0;
+	}
 	if (j && j->type == JOB_DEPLOY) {
 		r->op = FETCH_OP_DEPLOY;
 		r->confirm_timeout_secs = l->config ? l->config->deploy_confirm_timeout_secs : 120;
@@ -423,7 +435,9 @@ static void on_results(evutil_socket_t fd, short what, void *arg)
 					      &l->actions);
 		const struct job *rj = model_job_by_id(&l->model, r->job);
 		if (d && !r->cancelled)
-			log_info("device %s: %s %s: %s", d->name, rj && rj->type == JOB_DEPLOY ? "deploy" : "resync",
+			log_info("device %s: %s %s: %s", d->name,
+				 rj && rj->type == JOB_DEPLOY ? "deploy"
+				 : rj && rj->type == JOB_CONFIGURE_SYSLOG ? "syslog configuration" : "resync",
 				 r->ok ? "succeeded" : "failed",
 				 *r->reason ? r->reason : (r->ok ? "configuration fetched" : "unknown error"));
 		sched_fetch_done(&l->model, r->job, r->device, r->ok, r->conn, r->reason, now, &l->actions);
@@ -789,6 +803,30 @@ struct job *loop_deploy(struct loop *l, const uint32_t *devices, uint32_t n, con
 	struct job *j = sched_deploy(&l->model, devices, n, who, loop_now(l), &l->actions);
 	loop_apply(l);
 	return j;
+}
+
+struct job *loop_configure_syslog(struct loop *l, const uint32_t *devices, uint32_t n, const char *who)
+{
+	struct job *j = sched_configure_syslog(&l->model, devices, n, who, loop_now(l), &l->actions);
+	loop_apply(l);
+	return j;
+}
+
+int loop_configure_syslog_new(struct loop *l)
+{
+	if (!l->config || !l->config->device_syslog_host[0])
+		return 0;
+	uint32_t *devs = calloc(l->model.ndevices ? l->model.ndevices : 1, sizeof(*devs)), n = 0;
+	if (!devs)
+		return -1;
+	for (struct device *d = model_device_next(&l->model, 0); d; d = model_device_next(&l->model, d->index))
+		if (d->configure_syslog && !d->syslog_configured && !d->running_job)
+			devs[n++] = d->index;
+	if (n)
+		log_info("%u devices: syslog host entry to be configured (configure_device_syslog)", n);
+	struct job *j = n ? loop_configure_syslog(l, devs, n, "system") : NULL;
+	free(devs);
+	return n && !j ? -1 : (int)n;
 }
 
 struct job *loop_inventory_resync(struct loop *l, const char *who)

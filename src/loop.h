@@ -93,6 +93,11 @@ int loop_save_device(struct loop *l, struct device *d);
 int loop_store_writable(struct loop *l);
 struct job *loop_manual_resync(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
 struct job *loop_inventory_resync(struct loop *l, const char *who);
+/* S6: one job configuring the devices' syslog host entry for resyncd. */
+struct job *loop_configure_syslog(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
+/* S6 at discovery: a job for every device that should be configured
+ * (configure_device_syslog) and never was. Returns how many, -1 on error. */
+int loop_configure_syslog_new(struct loop *l);
 /* S4: one deploy job over devices that each have an intended configuration. */
 struct job *loop_deploy(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
 int loop_cancel_job(struct loop *l, uint32_t job, const char *who);

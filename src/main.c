@@ -100,6 +100,9 @@ static void reload(struct loop *l)
 	memcpy(cfg.intended_dir, fresh.intended_dir, sizeof(cfg.intended_dir));
 	memcpy(cfg.manager_user, fresh.manager_user, sizeof(cfg.manager_user));
 	cfg.deploy_confirm_timeout_secs = fresh.deploy_confirm_timeout_secs;
+	cfg.configure_device_syslog = fresh.configure_device_syslog;
+	memcpy(cfg.device_syslog_host, fresh.device_syslog_host, sizeof(cfg.device_syslog_host));
+	cfg.device_syslog_port = fresh.device_syslog_port;
 	cfg.settings = fresh.settings;
 	memcpy(cfg.settings_given, fresh.settings_given, sizeof(cfg.settings_given));
 	int n = inventory_sync(l, &cfg, "configuration reload");
@@ -109,6 +112,7 @@ static void reload(struct loop *l)
 	n = intended_sync(l, cfg.intended_dir);
 	if (n > 0)
 		log_info("reload: %d intended configurations staged", n);
+	loop_configure_syslog_new(l);
 }
 
 /* One daemon per state directory: a second one would share the store and
@@ -195,6 +199,7 @@ static int run_daemon(int foreground, int debug)
 	inventory_sync(&l, &cfg, "configuration");
 	config_drop_devices(&cfg); /* the model has them now: no second copy */
 	intended_sync(&l, cfg.intended_dir);
+	loop_configure_syslog_new(&l);
 	int rc = 0;
 	/* The edges: syslog receivers, then the SNMP face. */
 	if (recv_syslog_start(&l, &cfg) < 0 || recv_relp_start(&l, &cfg) < 0)

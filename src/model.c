@@ -671,8 +671,8 @@ const char *job_state_name(enum job_state s)
 const char *job_type_name(enum job_type t)
 {
 	static const char *const names[] = { "?", "autoResync", "manualResync", "inventoryResync", "deploy",
-					     "dataCapture" };
-	return (unsigned)t <= JOB_DATA_CAPTURE ? names[t] : "?";
+					     "dataCapture", "configureSyslog" };
+	return (unsigned)t <= JOB_TYPE_LAST ? names[t] : "?";
 }
 
 const char *task_state_name(enum task_state s)

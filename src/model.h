@@ -39,8 +39,9 @@ enum job_type {
 	JOB_INVENTORY_RESYNC = 3,
 	JOB_DEPLOY = 4,
 	JOB_DATA_CAPTURE = 5,
+	JOB_CONFIGURE_SYSLOG = 6,        /* S6: the device sends resyncd its commits */
 };
-#define JOB_TYPE_LAST JOB_DATA_CAPTURE
+#define JOB_TYPE_LAST JOB_CONFIGURE_SYSLOG
 
 enum job_state {
 	JOB_SCHEDULED = 1,
@@ -153,6 +154,10 @@ struct device {
 	 * roll back by itself; that rollback's notification, until this time,
 	 * is the manager's own doing, not a device change (S4). */
 	rs_time_t rollback_expected_until;
+	/* S6: when resyncd last configured the device's syslog host entry for
+	 * itself (0 = never), and whether it should (configure_device_syslog). */
+	rs_time_t syslog_configured;
+	bool configure_syslog;
 
 	/* Pending UI_COMMIT user/comment, attached to the next commit notification. */
 	const char *pending_user;        /* interned */

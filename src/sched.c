@@ -202,7 +202,8 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 		j->state = JOB_SUCCESS;
 		m->jobc.succeeded++;
 		/* A redundant (skipped) task wrote its own summary. */
-		const char *what = j->type == JOB_DEPLOY ? "deployed" : "fetched";
+		const char *what = j->type == JOB_DEPLOY ? "deployed"
+				   : j->type == JOB_CONFIGURE_SYSLOG ? "configured for syslog" : "fetched";
 		if (j->ntasks > 1)
 			snprintf(j->summary, sizeof(j->summary), "%u of %u devices %s", ok, j->ntasks, what);
 		else if (!skipped)
@@ -258,11 +259,13 @@ static void task_start(struct model *m, struct task *t, struct device *d, rs_tim
 		j->state = JOB_IN_PROGRESS;
 		j->actual_start = now;
 		snprintf(j->summary, sizeof(j->summary), "%s",
-			 j->type == JOB_DEPLOY ? "deploying configuration" : "fetching configuration");
+			 j->type == JOB_DEPLOY ? "deploying configuration"
+			 : j->type == JOB_CONFIGURE_SYSLOG ? "configuring syslog" : "fetching configuration");
 		job_changed(j, out);
 	}
-	/* A deploy does not fetch: the device keeps its status until it ends (S4). */
-	if (j->type != JOB_DEPLOY)
+	/* A deploy does not fetch: the device keeps its status until it ends
+	 * (S4); nor does configuring its syslog (S6). */
+	if (j->type != JOB_DEPLOY && j->type != JOB_CONFIGURE_SYSLOG)
 		set_status(m, d, fsm_on_fetch_start(d->managed_status), now, out);
 	push(out, ACT_SAVE_DEVICE, 0, d->index);
 	push(out, ACT_START_FETCH, j->id, d->index);
@@ -421,6 +424,19 @@ struct job *sched_deploy(struct model *m, const uint32_t *devices, uint32_t n, c
 	return j;
 }
 
+struct job *sched_configure_syslog(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
+				   rs_time_t now, struct actions *out)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!model_device_by_index(m, devices[i]))
+			return NULL;
+	if (n == 0)
+		return NULL;
+	struct job *j = new_job(m, JOB_CONFIGURE_SYSLOG, user, devices, n, now, NULL, out);
+	sched_tick(m, now, out);
+	return j;
+}
+
 void sched_expect_rollback(struct model *m, struct device *d, rs_time_t until, struct actions *out)
 {
 	(void)m;
@@ -471,8 +487,11 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 		if (ok)
 			d->last_fetch_ok_start = d->fetch_started;
 		task_set(t, ok ? TASK_OK : TASK_FAILED, d->last_resync_reason, now, out);
+		if (j->type == JOB_CONFIGURE_SYSLOG && ok)
+			d->syslog_configured = now;
 		enum managed_status st =
-			j->type == JOB_DEPLOY
+			j->type == JOB_CONFIGURE_SYSLOG ? d->managed_status
+			: j->type == JOB_DEPLOY
 				? fsm_on_deploy_end(d->managed_status, ok, d->commit_during_fetch)
 				: fsm_on_fetch_end(m->settings.system_of_record, d->status_before, ok,
 						   d->commit_during_fetch);
@@ -525,7 +544,8 @@ static void task_cancel(struct model *m, struct task *t, const char *reason, rs_
 		/* A data capture changes nothing on the device or in its status;
 		 * a cancelled deploy leaves it as it was (S4: the device rolls back
 		 * an unconfirmed commit by itself). */
-		if (d && t->job->type != JOB_DATA_CAPTURE && t->job->type != JOB_DEPLOY) {
+		if (d && t->job->type != JOB_DATA_CAPTURE && t->job->type != JOB_DEPLOY &&
+		    t->job->type != JOB_CONFIGURE_SYSLOG) {
 			set_status(m, d, MS_OUT_OF_SYNC, now, out);
 			d->last_resync_time = now;
 			d->last_resync_result = RESULT_FAILURE;

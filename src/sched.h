@@ -92,6 +92,9 @@ void sched_manager_changed(struct model *m, struct device *d, rs_time_t now, str
  * configuration (NULL otherwise, nothing changes). */
 struct job *sched_deploy(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
 			 rs_time_t now, struct actions *out);
+/* S6: one job that configures the devices' syslog host entry for resyncd. */
+struct job *sched_configure_syslog(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
+				   rs_time_t now, struct actions *out);
 /* S4: a deploy of d failed after its commit confirmed reached the device, so
  * the device rolls it back by itself by `until`: that rollback's commit
  * notification is the manager's own, not a device change. */

@@ -197,6 +197,7 @@ static void encode_device(struct wbuf *w, const struct device *d)
 	w_bytes(w, d->intended_file_sha, sizeof(d->intended_file_sha));
 	w_u8(w, (uint8_t)d->status_before);
 	w_u64(w, (uint64_t)d->rollback_expected_until);
+	w_u64(w, (uint64_t)d->syslog_configured);
 }
 
 static int valid_enum(unsigned v, unsigned max)
@@ -257,6 +258,8 @@ static int load_device(struct rbuf *r, void *ctx)
 		d->status_before = (enum managed_status)r_u8(r);
 		d->rollback_expected_until = (rs_time_t)r_u64(r);
 	}
+	if (!r->err && r->p < r->end) /* S6 */
+		d->syslog_configured = (rs_time_t)r_u64(r);
 	if (!valid_enum(d->status_before, MS_COUNT))
 		d->status_before = st;
 	if (r->err || !valid_enum(st, MS_COUNT) || !valid_enum(d->conn_status, CONN_DOWN) ||

@@ -19,6 +19,7 @@ struct queue;
 enum fetch_op {
 	FETCH_OP_FETCH = 0,              /* read the running configuration (resync, accept) */
 	FETCH_OP_DEPLOY,                 /* push intended, commit confirmed, check (SPEC S4) */
+	FETCH_OP_CONFIGURE_SYSLOG,       /* merge `intended` (a syslog host entry) and commit (S6) */
 };
 
 struct fetch_request {

@@ -46,6 +46,28 @@ static void test_example_config_is_valid(void **state)
 	config_free(&c);
 }
 
+static void test_S6_configure_device_syslog_global_and_per_device(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[512];
+	char *path = write_tmp("configure_device_syslog = true;\ndevice_syslog_host = \"192.0.2.50\";\n"
+			       "intended_dir = \"/srv/intended\";\n"
+			       "devices = ( { name = \"r1\"; address = \"192.0.2.1\"; },\n"
+			       "  { name = \"r2\"; address = \"192.0.2.2\"; configure_device_syslog = false; } );\n");
+	config_defaults(&c);
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+	assert_true(c.configure_device_syslog);
+	assert_string_equal(c.device_syslog_host, "192.0.2.50");
+	assert_int_equal(c.device_syslog_port, 514);
+	assert_string_equal(c.intended_dir, "/srv/intended");
+	assert_int_equal(c.deploy_confirm_timeout_secs, 120);
+	assert_true(config_device(&c, "r1")->configure_syslog);
+	assert_false(config_device(&c, "r2")->configure_syslog);
+	config_free(&c);
+	free(path);
+}
+
 static void test_broken_files_name_line_and_reason(void **state)
 {
 	(void)state;
@@ -71,6 +93,10 @@ static void test_broken_files_name_line_and_reason(void **state)
 		{ "snmp = { mode = \"agentx\"; trap_sinks = [ \"127.0.0.1:162\" ]; };\n", "trap_sinks needs mode" },
 		{ "snmp = { mode = \"master\"; trap_sinks = [ \"a b\" ]; };\n", "element 1 must be" },
 		{ "snmp = { mode = \"master\"; trap_sinks = \"127.0.0.1\"; };\n", "must be a list" },
+		/* S4, S6 */
+		{ "deploy = { confirm_timeout_secs = 2; };\n", "confirm_timeout_secs must be within 5..3600" },
+		{ "configure_device_syslog = true;\n", "configure_device_syslog needs device_syslog_host" },
+		{ "device_syslog_port = 0;\n", "device_syslog_port must be within 1..65535" },
 		/* E1: event profiles */
 		{ "profiles = (\n { name = \"p\"; }\n);\n", ":2: profile p needs events" },
 		{ "profiles = ( { events = [ \"X_Y\" ]; } );\n", "a profile needs a name" },
@@ -176,6 +202,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_config_is_valid),
 		cmocka_unit_test(test_broken_files_name_line_and_reason),
+		cmocka_unit_test(test_S6_configure_device_syslog_global_and_per_device),
 		cmocka_unit_test(test_trap_sinks_of_the_embedded_master),
 		cmocka_unit_test(test_listen_limits_and_senders),
 		cmocka_unit_test(test_check_files_names_missing_key_and_known_hosts),

@@ -598,6 +598,24 @@ static void test_S4_deploy_is_one_job_and_ends_in_sync(void **state)
 	assert_int_equal(j->state, JOB_FAILURE);
 }
 
+static void test_S6_configure_syslog_job_keeps_the_status_and_records_success(void **state)
+{
+	struct fx *f = *state;
+	model_device_set_status(&f->m, dev(f, 1), MS_IN_SYNC, T0);
+	uint32_t devs[] = { 1, 2 };
+	struct job *j = sched_configure_syslog(&f->m, devs, 2, "system", T0, &f->out);
+	assert_non_null(j);
+	assert_int_equal(j->type, JOB_CONFIGURE_SYSLOG);
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC); /* fetches nothing */
+	done(f, j->id, 1, true, T0 + 1);
+	done(f, j->id, 2, false, T0 + 1);
+	assert_true(dev(f, 1)->syslog_configured == T0 + 1);
+	assert_true(dev(f, 2)->syslog_configured == 0);
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	assert_int_equal(dev(f, 2)->managed_status, MS_UNKNOWN);
+	assert_int_equal(j->state, JOB_FAILURE);
+}
+
 static void test_S4_cancelled_deploy_keeps_the_status(void **state)
 {
 	struct fx *f = *state;
@@ -1116,6 +1134,7 @@ int main(int argc, char **argv)
 		T(test_S4_deploy_is_one_job_and_ends_in_sync),
 		T(test_S4_deploy_needs_an_intended_configuration),
 		T(test_S4_cancelled_deploy_keeps_the_status),
+		T(test_S6_configure_syslog_job_keeps_the_status_and_records_success),
 		T(test_S4_rollback_of_a_failed_deploy_is_no_device_change),
 		T(test_S5_manager_to_network_resyncs_diverged_devices),
 		T(test_S5_network_to_manager_out_of_sync_becomes_device_changed),
