@@ -68,7 +68,8 @@ int inventory_sync(struct loop *l, const struct config *cfg, const char *who)
 					 d->address, who);
 			changes++;
 		} else {
-			log_err("device %s: cannot add it", cd->name);
+			log_err("device %s: cannot add it%s", cd->name,
+				model_device_free_index(&l->model) ? "" : ": no device index is free");
 		}
 		if (l->actions.n >= INVENTORY_BATCH)
 			flush(l);

@@ -337,8 +337,8 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 		return NULL;
 	if (model_device_by_name(m, name))
 		return NULL;
-	if (index == 0)
-		index = m->next_device_index;
+	if (index == 0 && (index = model_device_free_index(m)) == 0)
+		return NULL;
 	if (model_device_by_index(m, index))
 		return NULL;
 	struct device *d = device_new();
@@ -362,7 +362,7 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 	if (address && *address)
 		model_device_set_address(m, d, address);
 	if (index >= m->next_device_index)
-		m->next_device_index = index + 1;
+		m->next_device_index = (uint64_t)index + 1;
 	m->ndevices++;
 	m->status_count[d->managed_status]++;
 	m->devices_last_change = now;
@@ -401,6 +401,24 @@ int model_device_remove(struct model *m, uint32_t index)
 	m->ndevices--;
 	device_free(d);
 	return 0;
+}
+
+uint32_t model_device_free_index(struct model *m)
+{
+	if (m->next_device_index <= UINT32_MAX)
+		return (uint32_t)m->next_device_index;
+	/* Every index was handed out once: the lowest hole (walks the tree in
+	 * order; only ever after a row was made at the top of the range). */
+	uint32_t want = 1;
+	struct device *d;
+	RB_FOREACH(d, device_tree, &m->devices) {
+		if (d->index > want)
+			break;
+		if (d->index == UINT32_MAX)
+			return 0;
+		want = d->index + 1;
+	}
+	return want;
 }
 
 struct device *model_device_by_index(struct model *m, uint32_t index)

@@ -245,7 +245,7 @@ struct model {
 	struct devhash by_addr;          /* on address: the first device of an address */
 	struct devhash by_short;         /* on the short name of FQDN names: the first device of it */
 	uint32_t ndevices;
-	uint32_t next_device_index;
+	uint64_t next_device_index;      /* never handed out yet from here; > UINT32_MAX: none */
 	uint32_t status_count[MS_COUNT + 1];
 	rs_time_t devices_last_change;   /* for the MIB: lets an NMS skip a walk */
 
@@ -280,7 +280,11 @@ const char *settings_name(enum setting_id id);
 /* Validates and stores; on error nothing changes. */
 enum setting_error settings_set(struct settings *s, enum setting_id id, int64_t value, const char **why);
 
-/* Devices. model_device_add takes index 0 to allocate the next free one. */
+/* Devices. model_device_add takes index 0 to allocate a free one: the next
+ * never handed out, or once those are used up (a row made at 4294967295)
+ * the lowest that no device holds; none free: NULL (model_device_free_index
+ * says 0). An index never wraps to 0 and never moves to another device. */
+uint32_t model_device_free_index(struct model *m);
 struct device *model_device_add(struct model *m, uint32_t index, const char *name,
 				const char *address, rs_time_t now);
 int model_device_remove(struct model *m, uint32_t index);

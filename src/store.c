@@ -224,7 +224,9 @@ static int load_device(struct rbuf *r, void *ctx)
 	uint32_t index = r_u32(r);
 	r_str(r, name, sizeof(name));
 	r_str(r, address, sizeof(address));
-	struct device *d = r->err ? NULL : model_device_add(m, index, name, address, 0);
+	/* Index 0 is no row (it asks model_device_add for a new index): a record
+	 * that says 0 is refused, not given another device's index. */
+	struct device *d = r->err || index == 0 ? NULL : model_device_add(m, index, name, address, 0);
 	if (!d)
 		return -1;
 	d->ssh_port = r_u16(r);

@@ -35,6 +35,17 @@ static int db_load_record(const char *dir, const char *db, const char *key_hex, 
 	return system(cmd);
 }
 
+/* Closes m and s, reopens dir and loads it into m afresh. */
+static struct store *reopen_and_load(const char *dir, struct store *s, struct model *m, int *have)
+{
+	model_free(m);
+	store_close(s);
+	s = open_or_fail(dir);
+	model_init(m);
+	assert_int_equal(store_load(s, m, have), 0);
+	return s;
+}
+
 static void test_store_round_trip_devices_jobs_settings(void **state)
 {
 	(void)state;
@@ -62,13 +73,8 @@ static void test_store_round_trip_devices_jobs_settings(void **state)
 	assert_int_equal(store_put_job_tasks(s, j), 0);
 	assert_int_equal(store_put_settings(s, &m.settings), 0);
 	assert_int_equal(store_commit(s), 0);
-	model_free(&m);
-	store_close(s);
-
-	s = open_or_fail(dir);
-	model_init(&m);
 	int have;
-	assert_int_equal(store_load(s, &m, &have), 0);
+	s = reopen_and_load(dir, s, &m, &have);
 	assert_true(have);
 	assert_int_equal(m.settings.auto_resync_wait_secs, 99);
 	d = model_device_by_name(&m, "R7.LAB");
@@ -300,6 +306,45 @@ static void test_store_upgrade_gives_an_old_store_page_checksums(void **state)
 	assert_int_equal(open_load_in_child(dir, "devices.db", 300), 0);
 	overwrite_pages(dir, "devices.db");
 	assert_int_equal(open_load_in_child(dir, "devices.db", 300), 3);
+	testutil_rmrf(dir);
+	free(dir);
+}
+
+/* A row made at 4294967295 (createAndGo) and devices added after it: no
+ * index 0, no refusal while an index is free, and after a restart every
+ * device has the index it had (the daemon and --dump-state agree). */
+static void test_device_index_never_wraps_or_moves(void **state)
+{
+	(void)state;
+	char *dir = testutil_tmpdir();
+	struct store *s = open_or_fail(dir);
+	struct model m;
+	model_init(&m);
+	assert_non_null(model_device_add(&m, 1, "r1", "10.0.0.1", 1));
+	assert_non_null(model_device_add(&m, 3, "r3", "10.0.0.3", 1));
+	assert_non_null(model_device_add(&m, UINT32_MAX, "top", "10.0.0.9", 1));
+	struct device *a = model_device_add(&m, 0, "a", "10.0.1.1", 1);
+	struct device *b = model_device_add(&m, 0, "b", "10.0.1.2", 1);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->index, 2); /* the holes, lowest first */
+	assert_int_equal(b->index, 4);
+	assert_int_equal(store_begin(s), 0);
+	struct device *d;
+	RB_FOREACH(d, device_tree, &m.devices)
+		assert_int_equal(store_put_device(s, d), 0);
+	assert_int_equal(store_commit(s), 0);
+	int have;
+	s = reopen_and_load(dir, s, &m, &have);
+	static const struct { const char *name; uint32_t index; } want[] = {
+		{ "r1", 1 }, { "a", 2 }, { "r3", 3 }, { "b", 4 }, { "top", UINT32_MAX },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(model_device_by_name(&m, want[i].name)->index, want[i].index);
+	assert_null(model_device_by_index(&m, 0));
+	assert_int_equal(model_device_add(&m, 0, "c", "10.0.1.3", 1)->index, 5);
+	model_free(&m);
+	store_close(s);
 	testutil_rmrf(dir);
 	free(dir);
 }
@@ -712,6 +757,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_store_refuses_newer_format),
 		cmocka_unit_test(test_store_state_directory_is_private),
 		cmocka_unit_test(test_store_survives_sigkill_mid_stream),
+		cmocka_unit_test(test_device_index_never_wraps_or_moves),
 		cmocka_unit_test(test_store_overwritten_page_is_refused_naming_the_file),
 		cmocka_unit_test(test_store_truncated_or_missing_devices_db_is_refused),
 		cmocka_unit_test(test_store_upgrade_gives_an_old_store_page_checksums),
