@@ -124,7 +124,7 @@ static void dev_getnext(netsnmp_request_info *r)
 /* What one PDU asks of one row. */
 struct dev_row {
 	uint32_t index;
-	netsnmp_request_info *first, *name_r, *type_r, *addr_r, *rs_r, *action_r;
+	netsnmp_request_info *first, *name_r, *type_r, *addr_r, *rs_r, *action_r, *cred_r;
 	char name[RS_NAME_MAX];
 	char credential[RS_NAME_MAX];
 	const u_char *addr;
@@ -293,6 +293,8 @@ static int dev_plan(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 			row->addr_r = r;
 		else if (col == DEV_ROW_STATUS)
 			row->rs_r = r;
+		else if (col == DEV_CREDENTIAL)
+			row->cred_r = r;
 		else if (col == DEV_ACTION)
 			row->action_r = r;
 	}
@@ -329,6 +331,11 @@ static int dev_plan(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 			else if (model_device_by_name(m, row->name))
 				bad = row->name_r;
 		}
+		/* A credential name must be a set of the configuration: otherwise
+		 * the device's fetches would run with no (or another's) secrets. */
+		if (!bad && row->has_cred && *row->credential && mib_loop->config &&
+		    !config_credential(mib_loop->config, row->credential))
+			bad = row->cred_r;
 		if (!bad && row->has_addr) {
 			char text[RS_ADDR_MAX];
 			struct device *o;

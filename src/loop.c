@@ -168,9 +168,13 @@ static struct fetch_request *fetch_request_for(struct loop *l, uint32_t job, con
 	}
 	if (l->config) {
 		snprintf(r->known_hosts, sizeof(r->known_hosts), "%s", l->config->known_hosts);
-		const struct credential *c = config_credential(l->config, d->credential);
-		if (!c && l->config->ncreds)
-			c = &l->config->creds[0];
+		/* No name: the first set (documented default). A name that is no
+		 * set (removed by a reload, say): no secrets at all, the job fails. */
+		const struct credential *c = *d->credential ? config_credential(l->config, d->credential)
+				       : l->config->ncreds ? &l->config->creds[0] : NULL;
+		if (*d->credential && !c)
+			snprintf(r->refuse, sizeof(r->refuse), "credential set %s is not defined in the configuration",
+				 d->credential);
 		if (c) {
 			snprintf(r->user, sizeof(r->user), "%s", c->user);
 			snprintf(r->key_path, sizeof(r->key_path), "%s", c->key_path);
@@ -750,7 +754,7 @@ struct device *loop_new_device(struct loop *l, uint32_t index, const char *name,
 struct device *loop_add_device(struct loop *l, uint32_t index, const char *name, const char *address,
 			       uint16_t port, const char *credential, const char *who)
 {
-	uint32_t next = l->model.next_device_index;
+	uint64_t next = l->model.next_device_index;
 	struct device *d = loop_new_device(l, index, name, address, port, credential);
 	if (!d)
 		return NULL;

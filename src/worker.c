@@ -59,6 +59,8 @@ static void *worker_main(void *arg)
 		res->conn = CONN_UNKNOWN;
 		if (atomic_load(&req->cancel))
 			res->cancelled = 1;
+		else if (*req->refuse)
+			snprintf(res->reason, sizeof(res->reason), "%s", req->refuse);
 		else
 			p->fn(req, res);
 		if (atomic_load(&req->cancel)) {

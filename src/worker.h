@@ -46,6 +46,9 @@ struct fetch_request {
 	char *intended;
 	size_t intended_len;
 	uint32_t confirm_timeout_secs;
+	/* Not empty: the fetch is not tried and fails with this reason (the
+	 * device names no credential set that exists: it gets no other's). */
+	char refuse[RS_REASON_MAX];
 };
 
 struct fetch_result {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "config.h"
 #include "loop.h"
 #include "mib.h"
 #include "notify.h"
@@ -413,7 +414,8 @@ static void test_set_that_cannot_be_stored_is_refused(void **state)
 			 SNMP_ERR_RESOURCEUNAVAILABLE);
 	assert_int_equal(l.model.settings.auto_resync_wait_secs, 20);
 	/* The store failing between the check and the commit: undone. */
-	uint32_t n = l.model.ndevices, next = l.model.next_device_index;
+	uint32_t n = l.model.ndevices;
+	uint64_t next = l.model.next_device_index;
 	assert_null(loop_add_device(&l, 0, "r8.lab", "10.0.0.8", 0, "", "test"));
 	assert_int_equal(l.model.ndevices, n);
 	assert_int_equal(l.model.next_device_index, next);
@@ -442,6 +444,29 @@ static void test_set_that_cannot_be_stored_is_refused(void **state)
 	mib_loop = NULL;
 	testutil_rmrf(dir);
 	free(dir);
+}
+
+/* resyncdDeviceCredential takes only the name of a credential set of the
+ * configuration (or empty: the first set); another name is inconsistent. */
+static void test_device_credential_must_name_a_set(void **state)
+{
+	(void)state;
+	struct config cfg;
+	config_defaults(&cfg);
+	struct credential creds[1] = { { .name = "lab", .user = "netconf" } };
+	cfg.creds = creds;
+	cfg.ncreds = 1;
+	L.config = &cfg;
+	oid cred1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_CREDENTIAL, 1 };
+	assert_int_equal(set1(mib_devices_handler, cred1, OID_LENGTH(cred1), ASN_OCTET_STR, "nope", 4),
+			 SNMP_ERR_INCONSISTENTVALUE);
+	assert_string_equal(model_device_by_index(&L.model, 1)->credential, "lab");
+	assert_int_equal(set1(mib_devices_handler, cred1, OID_LENGTH(cred1), ASN_OCTET_STR, "", 0), SNMP_ERR_NOERROR);
+	assert_string_equal(model_device_by_index(&L.model, 1)->credential, "");
+	assert_int_equal(set1(mib_devices_handler, cred1, OID_LENGTH(cred1), ASN_OCTET_STR, "lab", 3),
+			 SNMP_ERR_NOERROR);
+	assert_string_equal(model_device_by_index(&L.model, 1)->credential, "lab");
+	L.config = NULL;
 }
 
 static void test_job_tables(void **state)
@@ -635,6 +660,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_scalar_groups_getnext, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_rowstatus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_credential_must_name_a_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whole_mib_getnext_terminates, setup, teardown),
 		cmocka_unit_test(test_datetime_encoding),
