@@ -312,6 +312,9 @@ static int dev_plan(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 				bad = row->name_r; /* a name is set once, at creation */
 			else if (row->has_type && !row->has_addr)
 				bad = row->type_r;
+			else if (d->from_config && (row->has_addr || row->has_type || row->has_port || row->has_cred))
+				/* resyncd.conf owns it: a change here would revert at the next start */
+				bad = row->has_addr ? row->addr_r : row->has_type ? row->type_r : row->first;
 			else if (row->has_action && row->action == DEV_ACTION_DEPLOY &&
 				 (!d->intended_version || m->settings.system_of_record != SOR_MANAGER))
 				bad = row->action_r; /* S4: a deploy needs the manager's copy and mode */
@@ -328,8 +331,8 @@ static int dev_plan(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 		} else if (row->rs == RS_CREATEANDGO) {
 			if (!row->has_name || !row->has_addr)
 				bad = row->rs_r;
-			else if (model_device_by_name(m, row->name))
-				bad = row->name_r;
+			else if (model_device_name_clash(m, row->name))
+				bad = row->name_r; /* the same name, or r1 beside r1.lab: their syslog would mix */
 		}
 		/* A credential name must be a set of the configuration: otherwise
 		 * the device's fetches would run with no (or another's) secrets. */

@@ -336,7 +336,79 @@ static int valid_address(const char *a)
 	return inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1;
 }
 
-static int read_devices(struct ctx *x, const config_setting_t *root, struct config *c)
+/* What read_devices has seen: addresses and the short names of FQDN-named
+ * devices, so two devices with one address, or r1 beside r1.lab (a syslog
+ * host of either would match both), are refused as SNMP refuses them. */
+struct seen {
+	const char *key;                 /* an address, or a short name */
+	size_t len;
+	const struct config_device *dev;
+	UT_hash_handle hh;
+};
+struct seen_sets {
+	struct seen *addrs, *shorts;
+};
+
+static struct seen *seen_find(struct seen *set, const char *key, size_t len)
+{
+	struct seen *f = NULL;
+	HASH_FIND(hh, set, key, len, f);
+	return f;
+}
+
+static int seen_add(struct seen **set, const char *key, size_t len, const struct config_device *d)
+{
+	if (seen_find(*set, key, len))
+		return 0;
+	struct seen *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -1;
+	n->key = key;
+	n->len = len;
+	n->dev = d;
+	HASH_ADD_KEYPTR(hh, *set, n->key, n->len, n);
+	return 0;
+}
+
+static void free_seen(struct seen_sets *s)
+{
+	struct seen *e, *t;
+	struct seen **sets[] = { &s->addrs, &s->shorts };
+	for (size_t i = 0; i < 2; i++) {
+		HASH_ITER(hh, *sets[i], e, t) {
+			HASH_DEL(*sets[i], e);
+			free(e);
+		}
+	}
+}
+
+static const struct config_device *clash(const struct config *c, struct seen_sets *s, const struct config_device *d)
+{
+	const struct seen *f = seen_find(s->addrs, d->address, strlen(d->address));
+	if (f)
+		return f->dev;
+	size_t n = model_short_name_len(d->key);
+	if (n < strlen(d->key)) { /* an FQDN: a device named by its short name? */
+		char shortname[RS_NAME_MAX];
+		memcpy(shortname, d->key, n);
+		shortname[n] = '\0';
+		return config_device(c, shortname);
+	}
+	f = seen_find(s->shorts, d->key, strlen(d->key)); /* a short name: an FQDN device with it? */
+	return f ? f->dev : NULL;
+}
+
+static int remember(struct seen_sets *s, struct config_device *d)
+{
+	size_t n = model_short_name_len(d->key);
+	return seen_add(&s->addrs, d->address, strlen(d->address), d) < 0 ||
+			       (n < strlen(d->key) && seen_add(&s->shorts, d->key, n, d) < 0)
+		       ? -1
+		       : 0;
+}
+
+static int read_device_list(struct ctx *x, const config_setting_t *root, struct config *c,
+			    struct seen_sets *seen)
 {
 	const config_setting_t *l = config_setting_get_member(root, "devices");
 	if (!l)
@@ -373,10 +445,25 @@ static int read_devices(struct ctx *x, const config_setting_t *root, struct conf
 			return bad(x, e, "device %s is defined twice", d->name);
 		for (size_t k = 0; d->name[k]; k++)
 			d->key[k] = (char)tolower((unsigned char)d->name[k]);
+		const struct config_device *o = clash(c, seen, d);
+		if (o)
+			return bad(x, e, strcmp(o->address, d->address) == 0 ? "device %s has the address of device %s"
+									     : "device %s and device %s name the same host",
+				   d->name, o->name);
+		if (remember(seen, d) < 0)
+			return bad(x, e, "%s", "out of memory");
 		HASH_ADD_STR(c->by_name, key, d);
 		c->ndevices++;
 	}
 	return 0;
+}
+
+static int read_devices(struct ctx *x, const config_setting_t *root, struct config *c)
+{
+	struct seen_sets seen = { NULL, NULL };
+	int rc = read_device_list(x, root, c, &seen);
+	free_seen(&seen);
+	return rc;
 }
 
 /* deploy { confirm_timeout_secs }: how long a deploy's commit confirmed may

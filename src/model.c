@@ -300,7 +300,7 @@ static int device_set_key(struct device *d)
 }
 
 /* The short name of an FQDN, unless the host is an IPv4 literal. */
-static size_t short_name_len(const char *host)
+size_t model_short_name_len(const char *host)
 {
 	const char *dot = strchr(host, '.');
 	if (!dot)
@@ -321,7 +321,7 @@ static void key_name(const struct device *d, const char **key, size_t *len)
 static void key_short(const struct device *d, const char **key, size_t *len)
 {
 	*key = d->name_key;
-	*len = short_name_len(d->name_key);
+	*len = model_short_name_len(d->name_key);
 }
 
 static void key_addr(const struct device *d, const char **key, size_t *len)
@@ -355,7 +355,7 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 	d->conn_status = CONN_UNKNOWN;
 	d->last_resync_result = RESULT_NONE;
 	RB_INSERT(device_tree, &m->devices, d);
-	size_t slen = short_name_len(d->name_key);
+	size_t slen = model_short_name_len(d->name_key);
 	/* Out of memory here only costs the short-name match of this device. */
 	if (slen < strlen(d->name_key) && !devhash_find(&m->by_short, d->name_key, slen))
 		devhash_add(&m->by_short, d);
@@ -449,27 +449,40 @@ struct device *model_device_by_addr(struct model *m, const char *address)
 	return address && *address ? devhash_find(&m->by_addr, address, strlen(address)) : NULL;
 }
 
+/* The device a host name means: exact, FQDN against a short name, short
+ * name against an FQDN. */
+static struct device *match_name(struct model *m, const char *host)
+{
+	struct device *d = model_device_by_name(m, host);
+	if (!d) {
+		/* FQDN in the message, device named by its short name. */
+		char shortname[RS_NAME_MAX];
+		size_t n = model_short_name_len(host);
+		if (n < strlen(host) && n < sizeof(shortname)) {
+			memcpy(shortname, host, n);
+			shortname[n] = '\0';
+			d = model_device_by_name(m, shortname);
+		}
+	}
+	if (!d && !strchr(host, '.') && strlen(host) < RS_NAME_MAX) {
+		/* Short name in the message, device named by its FQDN. */
+		char key[RS_NAME_MAX];
+		name_key(key, host);
+		d = devhash_find(&m->by_short, key, strlen(key));
+	}
+	return d;
+}
+
+struct device *model_device_name_clash(struct model *m, const char *name)
+{
+	return name && *name ? match_name(m, name) : NULL;
+}
+
 struct device *model_device_match(struct model *m, const char *host, const char *sender_addr)
 {
 	struct device *d = NULL;
 	if (host && *host) {
-		d = model_device_by_name(m, host);
-		if (!d) {
-			/* FQDN in the message, device named by its short name. */
-			char shortname[RS_NAME_MAX];
-			size_t n = short_name_len(host);
-			if (n < strlen(host) && n < sizeof(shortname)) {
-				memcpy(shortname, host, n);
-				shortname[n] = '\0';
-				d = model_device_by_name(m, shortname);
-			}
-		}
-		if (!d && !strchr(host, '.') && strlen(host) < RS_NAME_MAX) {
-			/* Short name in the message, device named by its FQDN. */
-			char key[RS_NAME_MAX];
-			name_key(key, host);
-			d = devhash_find(&m->by_short, key, strlen(key));
-		}
+		d = match_name(m, host);
 		if (!d)
 			d = model_device_by_addr(m, host);
 	}

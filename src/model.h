@@ -293,6 +293,12 @@ struct device *model_device_next(struct model *m, uint32_t index); /* first with
 struct device *model_device_by_name(struct model *m, const char *name);
 struct device *model_device_by_addr(struct model *m, const char *address);
 int model_device_set_address(struct model *m, struct device *d, const char *address);
+/* The length of a host name's short name (up to its first dot), unless it
+ * is an IPv4 literal (then all of it). */
+size_t model_short_name_len(const char *host);
+/* A device whose name is, or matches (short name vs FQDN either way), name:
+ * a new device of that name would take the other's syslog. */
+struct device *model_device_name_clash(struct model *m, const char *name);
 /* Hostname match: exact name, or short name vs FQDN either way, case-insensitive. */
 struct device *model_device_match(struct model *m, const char *host, const char *sender_addr);
 void model_device_set_status(struct model *m, struct device *d, enum managed_status st, rs_time_t now);

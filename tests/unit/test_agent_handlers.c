@@ -469,6 +469,33 @@ static void test_device_credential_must_name_a_set(void **state)
 	L.config = NULL;
 }
 
+/* A row named r1 beside r1.lab is refused (their syslog would match both);
+ * a device from resyncd.conf keeps the columns the file gives it (a SET
+ * would revert at the next start), but can still be resynced. */
+static void test_device_name_clash_and_file_devices_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(create_row(7, "R1", "10.0.0.7", true, RS_CREATEANDGO), SNMP_ERR_INCONSISTENTVALUE);
+	assert_int_equal(create_row(7, "r5", "10.0.0.7", true, RS_CREATEANDGO), SNMP_ERR_INCONSISTENTVALUE);
+	assert_null(model_device_by_index(&L.model, 7));
+	assert_int_equal(create_row(7, "r1.other", "10.0.0.7", true, RS_CREATEANDGO), SNMP_ERR_NOERROR);
+	struct device *d = model_device_by_index(&L.model, 1);
+	d->from_config = true;
+	oid port1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_SSH_PORT, 1 };
+	unsigned long port = 2222;
+	assert_int_equal(set1(mib_devices_handler, port1, OID_LENGTH(port1), ASN_UNSIGNED, &port, sizeof(port)),
+			 SNMP_ERR_INCONSISTENTVALUE);
+	oid addr1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_ADDRESS, 1 };
+	assert_int_equal(set1(mib_devices_handler, addr1, OID_LENGTH(addr1), ASN_OCTET_STR, "10.9.9.9", 8),
+			 SNMP_ERR_INCONSISTENTVALUE);
+	assert_int_equal(d->ssh_port, 830);
+	assert_string_equal(d->address, "192.0.2.1");
+	oid act1[] = { RESYNCD_DEVICE_TABLE_OID, 1, DEV_ACTION, 1 };
+	long resync = DEV_ACTION_RESYNC;
+	assert_int_equal(set1(mib_devices_handler, act1, OID_LENGTH(act1), ASN_INTEGER, &resync, sizeof(resync)),
+			 SNMP_ERR_NOERROR);
+}
+
 static void test_job_tables(void **state)
 {
 	(void)state;
@@ -661,6 +688,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_settings_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_rowstatus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_credential_must_name_a_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_name_clash_and_file_devices_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whole_mib_getnext_terminates, setup, teardown),
 		cmocka_unit_test(test_datetime_encoding),

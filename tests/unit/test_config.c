@@ -118,6 +118,17 @@ static void test_broken_files_name_line_and_reason(void **state)
 		{ "listen = { strict_senders = 1; };\n", "strict_senders must be true or false" },
 		{ "listen = { max_connections = -1; };\n", "max_connections must be within" },
 		{ "listen = { idle_timeout_secs = \"5\"; };\n", "idle_timeout_secs must be a whole number" },
+		/* What SNMP refuses, the file refuses too: one address for two
+		 * devices, and names that match each other (short vs FQDN). */
+		{ "devices = ( { name = \"r1\"; address = \"192.0.2.1\"; },\n"
+		  "  { name = \"r2\"; address = \"192.0.2.1\"; } );\n",
+		  ":2: device r2 has the address of device r1" },
+		{ "devices = ( { name = \"r1.lab\"; address = \"192.0.2.1\"; },\n"
+		  "  { name = \"R1\"; address = \"192.0.2.2\"; } );\n",
+		  ":2: device R1 and device r1.lab name the same host" },
+		{ "devices = ( { name = \"r1\"; address = \"192.0.2.1\"; },\n"
+		  "  { name = \"r1.lab\"; address = \"192.0.2.2\"; } );\n",
+		  ":2: device r1.lab and device r1 name the same host" },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char *path = write_tmp(rows[i].text);
