@@ -29,8 +29,8 @@
 #define RESYNCD_GROUP_OID_LEN (RESYNCD_MIB_OID_LEN + 2)  /* settings, status, each table */
 
 /* Settings scalars: the sub-id of each setting is explicit (mib_settings.c's
- * settings_subid): 10 and 11 are allocated to settings other work adds, so
- * the group has holes until they land. SETTINGS_COUNT values in a walk. */
+ * settings_subid): 10 is allocated to a setting other work adds, so the
+ * group has a hole until it lands. SETTINGS_COUNT values in a walk. */
 #define SETTINGS_FIRST 1
 #define SETTINGS_LAST 14
 #define SETTINGS_COUNT SET_COUNT

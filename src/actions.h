@@ -26,6 +26,8 @@ enum action_kind {
 	ACT_START_CAPTURE,  /* incident, job, device: run the profile's commands (E4) */
 	ACT_DEVICE_ADDED,   /* device: notify (deviceAdded) once it is stored */
 	ACT_DEVICE_REMOVED, /* device: notify (deviceRemoved) while it still exists */
+	ACT_SAVE_RETAINED,  /* device: store its kept history as the model has it (or none) */
+	ACT_FORGET_DEVICE,  /* device: its kept history expired: the record and its versions go */
 };
 
 struct action {

@@ -412,7 +412,7 @@ static int read_device_list(struct ctx *x, const config_setting_t *root, struct 
 {
 	const config_setting_t *l = config_setting_get_member(root, "devices");
 	if (!l)
-		return 0;
+		return 0; /* config_load refuses that */
 	if (!config_setting_is_list(l))
 		return bad(x, l, "%s must be a list ( { ... }, ... )", "devices");
 	int n = config_setting_length(l);
@@ -628,6 +628,12 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 		       "configure_device_syslog", "device_syslog_host", "device_syslog_port",
 		       "listen", "snmp", "settings", "credentials", "devices", "profiles"))
 		goto out;
+	/* Required: a file without it (emptied, half written, the wrong file)
+	 * would make a reload remove every device. None is written so. */
+	if (!config_setting_get_member(root, "devices")) {
+		snprintf(err, errlen, "%s: no devices list (write devices = ( ); for none)", path);
+		goto out;
+	}
 	rc = 0;
 out:
 	config_destroy(&cf);

@@ -27,6 +27,10 @@ int dump_state(const char *state_dir, FILE *out)
 			managed_status_name(d->managed_status), conn_status_name(d->conn_status),
 			(unsigned long long)d->commit_count, d->last_commit_user, d->last_resync_result,
 			d->last_resync_reason, d->config_version, d->scheduled_auto_job);
+	fprintf(out, "#removed\tindex\tname\tremovedAt\tconfigVersion\n");
+	for (struct retained *r = retained_first(&m.retained); r; r = retained_next(&m.retained, r))
+		fprintf(out, "removed\t%u\t%s\t%lld\t%u\n", r->index, r->name, (long long)(r->removed / RS_USEC_PER_SEC),
+			r->config_version);
 	fprintf(out, "#job\tid\ttype\tstate\tpercent\tdevices\tscheduledStart\tuser\tsummary\n");
 	struct job *j;
 	RB_FOREACH(j, job_tree, &m.jobs)

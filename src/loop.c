@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "archive.h"
 #include "config.h"
 #include "ingest.h"
 #include "intended.h"
@@ -112,6 +113,16 @@ static int persist(struct loop *l)
 		}
 		case ACT_DELETE_INCIDENT:
 			rc = store_del_incident(s, a->incident);
+			break;
+		case ACT_SAVE_RETAINED: {
+			const struct retained *r = retained_by_index(&l->model.retained, a->device);
+			rc = r ? store_put_retained(s, r) : store_del_retained(s, a->device);
+			break;
+		}
+		case ACT_FORGET_DEVICE:
+			rc = store_del_retained(s, a->device);
+			if (rc == 0)
+				rc = archive_forget(s, a->device);
 			break;
 		default:
 			break;
@@ -327,11 +338,32 @@ static struct incidents *incidents_of(struct loop *l)
 	return s;
 }
 
+/* Removed devices whose kept history is older than
+ * deviceHistoryRetentionDays (0: kept for ever) lose it: index and
+ * configuration versions. */
+static void purge_retained(struct loop *l, rs_time_t now)
+{
+	uint32_t days = l->model.settings.device_history_retention_days;
+	struct retained_set *set = &l->model.retained;
+	if (!days)
+		return;
+	for (struct retained *r = retained_first(set), *next; r; r = next) {
+		next = retained_next(set, r);
+		if (now - r->removed < RS_SECS((int64_t)days * 86400))
+			continue;
+		log_info("device %s: history of the removed device (index %u) expired", r->name, r->index);
+		struct action a = { .kind = ACT_FORGET_DEVICE, .device = r->index };
+		actions_push(&l->actions, &a);
+		retained_remove(set, r);
+	}
+}
+
 static void on_purge(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct loop *l = arg;
+	purge_retained(l, loop_now(l));
 	incident_purge(incidents_of(l), loop_now(l), &l->actions);
 	loop_purge_jobs(l, false, "retention policy");
 }
@@ -736,9 +768,32 @@ int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const ch
 struct device *loop_new_device(struct loop *l, uint32_t index, const char *name, const char *address,
 			       uint16_t port, const char *credential)
 {
+	/* A device removed earlier whose history is kept: the same index and
+	 * its versions again (an explicit other index is refused). */
+	struct retained *r = retained_by_name(&l->model.retained, name);
+	struct retained was;
+	if (r) {
+		if (index && index != r->index)
+			return NULL;
+		index = r->index;
+		was = *r;
+		retained_remove(&l->model.retained, r);
+	}
 	struct device *d = model_device_add(&l->model, index, name, address, loop_now(l));
-	if (!d)
+	if (!d) {
+		if (r)
+			model_retain(&l->model, was.index, was.name, was.removed, was.config_version,
+				     was.intended_version);
 		return NULL;
+	}
+	if (r) {
+		d->config_version = was.config_version;
+		d->intended_version = was.intended_version;
+		log_info("device %s: added again: index %u and its configuration history (newest version %u) restored",
+			 d->name, d->index, was.config_version);
+		struct action ra = { .kind = ACT_SAVE_RETAINED, .device = d->index };
+		actions_push(&l->actions, &ra);
+	}
 	if (port)
 		d->ssh_port = port;
 	model_istr_set(&d->credential, credential, RS_NAME_MAX);
@@ -755,6 +810,9 @@ struct device *loop_add_device(struct loop *l, uint32_t index, const char *name,
 			       uint16_t port, const char *credential, const char *who)
 {
 	uint64_t next = l->model.next_device_index;
+	struct retained *r = retained_by_name(&l->model.retained, name), was;
+	if (r)
+		was = *r;
 	struct device *d = loop_new_device(l, index, name, address, port, credential);
 	if (!d)
 		return NULL;
@@ -762,6 +820,9 @@ struct device *loop_add_device(struct loop *l, uint32_t index, const char *name,
 		/* Not stored: not added (it would vanish at the next start). */
 		log_err("device %s: not added by %s: the store cannot be written", name, who ? who : "unknown");
 		model_device_remove(&l->model, d->index);
+		if (r)
+			model_retain(&l->model, was.index, was.name, was.removed, was.config_version,
+				     was.intended_version);
 		l->model.next_device_index = next;
 		return NULL;
 	}
@@ -788,10 +849,17 @@ int loop_remove_device(struct loop *l, uint32_t index, const char *who)
 	actions_push(&l->actions, &removed);
 	/* Notify and persist the jobs while the device still exists. */
 	loop_apply(l);
+	/* Its index and configuration versions stay for the retention period:
+	 * adding it again restores them (retained.h). */
+	d = model_device_by_index(&l->model, index);
+	if (d && !model_retain(&l->model, index, d->name, loop_now(l), d->config_version, d->intended_version))
+		log_warn("device %s: its history cannot be kept (out of memory)", d->name);
 	model_device_remove(&l->model, index);
 	l->model.devices_last_change = loop_now(l);
 	struct action a = { .kind = ACT_DELETE_DEVICE, .device = index };
 	actions_push(&l->actions, &a);
+	struct action ra = { .kind = ACT_SAVE_RETAINED, .device = index };
+	actions_push(&l->actions, &ra);
 	return loop_apply(l);
 }
 

@@ -49,6 +49,7 @@ void model_init(struct model *m)
 	RB_INIT(&m->jobs);
 	RB_INIT(&m->timers);
 	m->next_device_index = 1;
+	retained_init(&m->retained);
 	m->next_job_id = 1;
 }
 
@@ -66,6 +67,7 @@ void model_free(struct model *m)
 		device_free(d);
 	}
 	m->ndevices = 0;
+	retained_free(&m->retained);
 }
 
 /* ---- settings ---------------------------------------------------------- */
@@ -93,6 +95,8 @@ static const struct setting_def setting_defs[SET_COUNT] = {
 	[SET_EVENT_RATE_CAP] = SETTING("eventRateCap", 0, 1000000, 100, event_rate_cap),
 	[SET_INVENTORY_RESYNC_INTERVAL_SECS] = SETTING("inventoryResyncIntervalSecs", 0, 2592000, 0,
 						       inventory_resync_interval_secs),
+	[SET_DEVICE_HISTORY_RETENTION_DAYS] = SETTING("deviceHistoryRetentionDays", 0, 3650, 30,
+						      device_history_retention_days),
 };
 
 const char *settings_name(enum setting_id id)
@@ -339,7 +343,7 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 		return NULL;
 	if (index == 0 && (index = model_device_free_index(m)) == 0)
 		return NULL;
-	if (model_device_by_index(m, index))
+	if (model_index_held(m, index))
 		return NULL;
 	struct device *d = device_new();
 	if (!d)
@@ -407,18 +411,26 @@ uint32_t model_device_free_index(struct model *m)
 {
 	if (m->next_device_index <= UINT32_MAX)
 		return (uint32_t)m->next_device_index;
-	/* Every index was handed out once: the lowest hole (walks the tree in
-	 * order; only ever after a row was made at the top of the range). */
-	uint32_t want = 1;
-	struct device *d;
-	RB_FOREACH(d, device_tree, &m->devices) {
-		if (d->index > want)
-			break;
-		if (d->index == UINT32_MAX)
-			return 0;
-		want = d->index + 1;
-	}
-	return want;
+	/* Every index was handed out once: the lowest no device or kept
+	 * history holds (only ever after a row was made at the top of the
+	 * range, so the walk is rare). */
+	for (uint64_t want = 1; want <= UINT32_MAX; want++)
+		if (!model_index_held(m, (uint32_t)want))
+			return (uint32_t)want;
+	return 0;
+}
+
+bool model_index_held(struct model *m, uint32_t index)
+{
+	return model_device_by_index(m, index) || retained_by_index(&m->retained, index);
+}
+
+struct retained *model_retain(struct model *m, uint32_t index, const char *name, rs_time_t removed,
+			      uint32_t config_version, uint32_t intended_version)
+{
+	if (index >= m->next_device_index)
+		m->next_device_index = (uint64_t)index + 1;
+	return retained_add(&m->retained, index, name, removed, config_version, intended_version);
 }
 
 struct device *model_device_by_index(struct model *m, uint32_t index)

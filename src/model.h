@@ -12,6 +12,8 @@
 #include <sys/tree.h>
 #include <uthash.h>
 
+#include "retained.h"
+
 #include "devhash.h"
 
 typedef int64_t rs_time_t; /* microseconds since the epoch; 0 = never */
@@ -75,6 +77,7 @@ struct settings {
 	uint32_t incident_retention_count;
 	uint32_t event_rate_cap;         /* matching events per second per device (E6); 0 = no cap */
 	uint32_t inventory_resync_interval_secs; /* recurring inventory resync; 0 = off */
+	uint32_t device_history_retention_days; /* a removed device's index and versions; 0 = for ever */
 	/* SETTING_BIT(id) per setting changed by snmpset: such a value wins over
 	 * the configuration file's from then on (persisted with the settings). */
 	uint32_t set_by_operator;
@@ -94,6 +97,7 @@ enum setting_id {
 	SET_INCIDENT_RETENTION_COUNT,
 	SET_EVENT_RATE_CAP,
 	SET_INVENTORY_RESYNC_INTERVAL_SECS,
+	SET_DEVICE_HISTORY_RETENTION_DAYS, /* MIB sub-id 11 (agent/mib_settings.c) */
 	SET_COUNT
 };
 
@@ -246,6 +250,7 @@ struct model {
 	struct devhash by_short;         /* on the short name of FQDN names: the first device of it */
 	uint32_t ndevices;
 	uint64_t next_device_index;      /* never handed out yet from here; > UINT32_MAX: none */
+	struct retained_set retained;    /* removed devices whose index and history are kept */
 	uint32_t status_count[MS_COUNT + 1];
 	rs_time_t devices_last_change;   /* for the MIB: lets an NMS skip a walk */
 
@@ -285,6 +290,12 @@ enum setting_error settings_set(struct settings *s, enum setting_id id, int64_t 
  * the lowest that no device holds; none free: NULL (model_device_free_index
  * says 0). An index never wraps to 0 and never moves to another device. */
 uint32_t model_device_free_index(struct model *m);
+/* An index a device or a removed device's kept history holds. */
+bool model_index_held(struct model *m, uint32_t index);
+/* Keeps a removed device's index and versions (its record is gone from
+ * the model); the index allocator never hands the index out meanwhile. */
+struct retained *model_retain(struct model *m, uint32_t index, const char *name, rs_time_t removed,
+			      uint32_t config_version, uint32_t intended_version);
 struct device *model_device_add(struct model *m, uint32_t index, const char *name,
 				const char *address, rs_time_t now);
 int model_device_remove(struct model *m, uint32_t index);

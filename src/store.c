@@ -4,7 +4,8 @@
  * Databases: meta (format number), devices and jobs (keyed by big-endian
  * index/id so cursors walk in order), settings (id/value pairs, so a newer
  * release can add settings), cfgmeta and cfgtext (keyed by device + version),
- * incidents and incout (an incident and its captured output, keyed by id).
+ * incidents and incout (an incident and its captured output, keyed by id),
+ * removed (removed devices' kept index and versions, keyed by index).
  * Every record starts with its format byte. The first process to open the
  * store runs recovery; a tool that opens it while the daemon runs joins the
  * environment without recovery (see store_open). */
@@ -37,6 +38,7 @@
 struct store {
 	DB_ENV *env;
 	DB *meta, *devices, *jobs, *jobtasks, *settings, *cfgmeta, *cfgtext, *incidents, *incout;
+	DB *removed;                     /* removed devices' kept index and versions (retained.h) */
 	DB_TXN *txn;
 	uint64_t bytes_written;          /* keys and values put since open */
 	int upgrades;                    /* the daemon's: may rewrite old records (tools never do) */
@@ -593,7 +595,8 @@ static int store_upgrade(struct store *s)
 	int rc = meta_get(s, META_CHKSUM, &done);
 	if (rc < 0 || (rc == 0 && done))
 		return rc < 0 ? -1 : 0;
-	static const char *const names[] = { "devices.db", "jobs.db", "settings.db", "cfgmeta.db", "cfgtext.db" };
+	static const char *const names[] = { "devices.db", "jobs.db", "settings.db", "cfgmeta.db", "cfgtext.db",
+					     "removed.db" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (upgrade_db(s, names[i]) < 0)
 			return -1;
@@ -606,18 +609,39 @@ static int store_upgrade(struct store *s)
  * must be there, like every other database. */
 #define META_INCIDENTS "incidents"
 
-static int open_incident_dbs(struct store *s, int fresh, int daemon)
+/* Databases newer than the store (marked in meta once made): the daemon
+ * makes them when missing; a tool (maybe another user) leaves them absent
+ * (NULL: nothing in them to read). */
+static int open_newer_dbs(struct store *s, const char *mark, int fresh, int daemon, DB **const dbs[],
+			  const char *const names[], size_t n)
 {
 	uint32_t have = 0;
-	int rc = meta_get(s, META_INCIDENTS, &have);
+	int rc = meta_get(s, mark, &have);
 	if (rc < 0)
 		return -1;
 	int create = fresh || (rc == 1 && daemon);
 	if (rc == 1 && !create)
 		return 0;
-	if (open_db(s, &s->incidents, "incidents.db", create) || open_db(s, &s->incout, "incout.db", create))
-		return -1;
-	return create ? meta_put(s, META_INCIDENTS, 1) : 0;
+	for (size_t i = 0; i < n; i++)
+		if (open_db(s, dbs[i], names[i], create))
+			return -1;
+	return create ? meta_put(s, mark, 1) : 0;
+}
+
+static int open_incident_dbs(struct store *s, int fresh, int daemon)
+{
+	DB **const dbs[] = { &s->incidents, &s->incout };
+	static const char *const names[] = { "incidents.db", "incout.db" };
+	return open_newer_dbs(s, META_INCIDENTS, fresh, daemon, dbs, names, 2);
+}
+
+#define META_REMOVED "removed"
+
+static int open_removed_db(struct store *s, int fresh, int daemon)
+{
+	DB **const dbs[] = { &s->removed };
+	static const char *const names[] = { "removed.db" };
+	return open_newer_dbs(s, META_REMOVED, fresh, daemon, dbs, names, 1);
 }
 
 /* jobtasks.db came after the other databases: a store made before it has
@@ -698,7 +722,8 @@ static int open_store(const char *dir, int upgrade, struct store **out, char *er
 	if (open_db(s, &s->devices, "devices.db", fresh) || open_db(s, &s->jobs, "jobs.db", fresh) ||
 	    open_db(s, &s->settings, "settings.db", fresh) || open_db(s, &s->cfgmeta, "cfgmeta.db", fresh) ||
 	    open_db(s, &s->cfgtext, "cfgtext.db", fresh) || open_incident_dbs(s, fresh, owner && upgrade) ||
-	    open_jobtasks(s, fresh, owner && upgrade))
+	    open_jobtasks(s, fresh, owner && upgrade) ||
+	    open_removed_db(s, fresh, owner && upgrade))
 		goto fail;
 	s->upgrades = owner && upgrade;
 	*out = s;
@@ -725,7 +750,7 @@ void store_close(struct store *s)
 		return;
 	if (s->txn)
 		store_abort(s);
-	DB **dbs[] = { &s->incout, &s->incidents, &s->cfgtext, &s->cfgmeta, &s->settings, &s->jobtasks, &s->jobs,
+	DB **dbs[] = { &s->removed, &s->incout, &s->incidents, &s->cfgtext, &s->cfgmeta, &s->settings, &s->jobtasks, &s->jobs,
 		       &s->devices, &s->meta };
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
 		if (*dbs[i])
@@ -1055,6 +1080,8 @@ static int upgrade_jobs(struct store *s, struct model *m, const uint32_t *ids, s
 	return store_commit(s);
 }
 
+static int load_retained(struct rbuf *r, void *ctx);
+
 int store_load(struct store *s, struct model *m, int *have_settings)
 {
 	*have_settings = 0;
@@ -1093,6 +1120,12 @@ int store_load(struct store *s, struct model *m, int *have_settings)
 		snprintf(s->err, sizeof(s->err), "some device records could not be read");
 		ret = -1;
 	}
+	if ((rc2 = s->removed ? each(s, s->removed, load_retained, m) : 0) < -1)
+		return -2;
+	if (rc2 < 0) {
+		snprintf(s->err, sizeof(s->err), "some removed-device records could not be read");
+		ret = -1;
+	}
 	struct load_ctx ctx = { .s = s, .m = m };
 	if ((rc2 = each(s, s->jobs, load_job, &ctx)) < -1) {
 		free(ctx.old_jobs);
@@ -1106,6 +1139,47 @@ int store_load(struct store *s, struct model *m, int *have_settings)
 		ret = -1;
 	free(ctx.old_jobs);
 	return ret;
+}
+
+/* ---- removed devices' kept history ------------------------------------- */
+
+int store_put_retained(struct store *s, const struct retained *r)
+{
+	if (!s->removed) {
+		snprintf(s->err, sizeof(s->err), "removed.db is not open (a tool's store)");
+		return -1;
+	}
+	struct wbuf w = { 0 };
+	w_u8(&w, REC_FORMAT);
+	w_u32(&w, r->index);
+	w_str(&w, r->name);
+	w_u64(&w, (uint64_t)r->removed);
+	w_u32(&w, r->config_version);
+	w_u32(&w, r->intended_version);
+	return put_encoded(s, s->removed, r->index, &w);
+}
+
+int store_del_retained(struct store *s, uint32_t index)
+{
+	if (!s->removed)
+		return 0;
+	uint32_t key = htonl(index);
+	return del(s, s->removed, &key, sizeof(key));
+}
+
+static int load_retained(struct rbuf *r, void *ctx)
+{
+	struct model *m = ctx;
+	char name[RS_NAME_MAX];
+	if (r_u8(r) != REC_FORMAT)
+		return -1;
+	uint32_t index = r_u32(r);
+	r_str(r, name, sizeof(name));
+	rs_time_t removed = (rs_time_t)r_u64(r);
+	uint32_t cv = r_u32(r), iv = r_u32(r);
+	if (r->err || index == 0 || !*name || model_device_by_index(m, index))
+		return -1;
+	return model_retain(m, index, name, removed, cv, iv) ? 0 : -1;
 }
 
 /* ---- configuration archive ----------------------------------------------- */

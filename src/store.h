@@ -56,6 +56,9 @@ int store_del_job(struct store *s, uint32_t id);   /* the job and its task rows 
  * resyncdStoreBytesWritten). */
 uint64_t store_bytes_written(const struct store *s);
 int store_put_settings(struct store *s, const struct settings *st);
+/* A removed device's kept index and versions (retained.h). */
+int store_put_retained(struct store *s, const struct retained *r);
+int store_del_retained(struct store *s, uint32_t index);
 
 /* Loads settings (if stored: *have_settings 1 then), devices and jobs into m.
  * -1: some records could not be decoded (skipped, store_error says which);

@@ -74,7 +74,10 @@ static void test_broken_files_name_line_and_reason(void **state)
 	static const struct {
 		const char *text, *want;
 	} rows[] = {
-		{ "state_dir = \"/tmp/x\"\nlisten = { relp = 5; };\n", ":2:" },
+		{ "state_dir = \"/tmp/x\"\nlisten = { relp = 5; };\ndevices = ( );\n", ":2:" },
+		/* A file without the device list (emptied, half written) would remove every device. */
+		{ "", "resyncd.conf: no devices list (write devices = ( ); for none)" },
+		{ "state_dir = \"/tmp/x\";\n", "no devices list" },
 		{ "settings = {\n autoResyncWaitSecs = 90000;\n};\n", "autoResyncWaitSecs must be within 0..86400" },
 		{ "settings = { bogus = 1; };\n", "unknown setting bogus" },
 		{ "devices = ( { name = \"r1\"; address = \"not-an-ip\"; } );\n", "needs an IPv4 or IPv6 address" },
@@ -147,7 +150,7 @@ static void test_broken_files_name_line_and_reason(void **state)
 static void test_trap_sinks_of_the_embedded_master(void **state)
 {
 	(void)state;
-	char *path = write_tmp("snmp = { mode = \"master\"; trap_community = \"nms\";\n"
+	char *path = write_tmp("devices = ( );\nsnmp = { mode = \"master\"; trap_community = \"nms\";\n"
 			       "  trap_sinks = [ \"127.0.0.1:16200\", \"[::1]:162\" ]; };\n");
 	struct config c;
 	config_defaults(&c);
