@@ -338,7 +338,9 @@ static int valid_address(const char *a)
 
 /* What read_devices has seen: addresses and the short names of FQDN-named
  * devices, so two devices with one address, or r1 beside r1.lab (a syslog
- * host of either would match both), are refused as SNMP refuses them. */
+ * host of either would match both), are refused as SNMP refuses them. The
+ * entries come from one array (two per device), freed in one go: 100,000
+ * devices must not leave the heap fragmented. */
 struct seen {
 	const char *key;                 /* an address, or a short name */
 	size_t len;
@@ -347,6 +349,8 @@ struct seen {
 };
 struct seen_sets {
 	struct seen *addrs, *shorts;
+	struct seen *pool;
+	size_t used;
 };
 
 static struct seen *seen_find(struct seen *set, const char *key, size_t len)
@@ -356,30 +360,24 @@ static struct seen *seen_find(struct seen *set, const char *key, size_t len)
 	return f;
 }
 
-static int seen_add(struct seen **set, const char *key, size_t len, const struct config_device *d)
+static void seen_add(struct seen_sets *s, struct seen **set, const char *key, size_t len,
+		     const struct config_device *d)
 {
 	if (seen_find(*set, key, len))
-		return 0;
-	struct seen *n = calloc(1, sizeof(*n));
-	if (!n)
-		return -1;
+		return;
+	struct seen *n = &s->pool[s->used++];
 	n->key = key;
 	n->len = len;
 	n->dev = d;
 	HASH_ADD_KEYPTR(hh, *set, n->key, n->len, n);
-	return 0;
 }
 
 static void free_seen(struct seen_sets *s)
 {
-	struct seen *e, *t;
-	struct seen **sets[] = { &s->addrs, &s->shorts };
-	for (size_t i = 0; i < 2; i++) {
-		HASH_ITER(hh, *sets[i], e, t) {
-			HASH_DEL(*sets[i], e);
-			free(e);
-		}
-	}
+	HASH_CLEAR(hh, s->addrs);
+	HASH_CLEAR(hh, s->shorts);
+	free(s->pool);
+	s->pool = NULL;
 }
 
 static const struct config_device *clash(const struct config *c, struct seen_sets *s, const struct config_device *d)
@@ -398,13 +396,12 @@ static const struct config_device *clash(const struct config *c, struct seen_set
 	return f ? f->dev : NULL;
 }
 
-static int remember(struct seen_sets *s, struct config_device *d)
+static void remember(struct seen_sets *s, const struct config_device *d)
 {
 	size_t n = model_short_name_len(d->key);
-	return seen_add(&s->addrs, d->address, strlen(d->address), d) < 0 ||
-			       (n < strlen(d->key) && seen_add(&s->shorts, d->key, n, d) < 0)
-		       ? -1
-		       : 0;
+	seen_add(s, &s->addrs, d->address, strlen(d->address), d);
+	if (n < strlen(d->key))
+		seen_add(s, &s->shorts, d->key, n, d);
 }
 
 static int read_device_list(struct ctx *x, const config_setting_t *root, struct config *c,
@@ -417,7 +414,8 @@ static int read_device_list(struct ctx *x, const config_setting_t *root, struct 
 		return bad(x, l, "%s must be a list ( { ... }, ... )", "devices");
 	int n = config_setting_length(l);
 	c->devices = calloc((size_t)n + 1, sizeof(*c->devices));
-	if (!c->devices)
+	seen->pool = calloc(2 * (size_t)n + 1, sizeof(*seen->pool));
+	if (!c->devices || !seen->pool)
 		return bad(x, l, "%s", "out of memory");
 	for (int i = 0; i < n; i++) {
 		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
@@ -450,8 +448,7 @@ static int read_device_list(struct ctx *x, const config_setting_t *root, struct 
 			return bad(x, e, strcmp(o->address, d->address) == 0 ? "device %s has the address of device %s"
 									     : "device %s and device %s name the same host",
 				   d->name, o->name);
-		if (remember(seen, d) < 0)
-			return bad(x, e, "%s", "out of memory");
+		remember(seen, d);
 		HASH_ADD_STR(c->by_name, key, d);
 		c->ndevices++;
 	}
@@ -460,7 +457,7 @@ static int read_device_list(struct ctx *x, const config_setting_t *root, struct 
 
 static int read_devices(struct ctx *x, const config_setting_t *root, struct config *c)
 {
-	struct seen_sets seen = { NULL, NULL };
+	struct seen_sets seen = { NULL, NULL, NULL, 0 };
 	int rc = read_device_list(x, root, c, &seen);
 	free_seen(&seen);
 	return rc;

@@ -25,8 +25,8 @@
 #
 # Resyncs really run during the stream, so some are in progress when the
 # kill comes (J5 is exercised, not vacuous): the 200 devices point at a
-# devsim --fast instance (real sshd, 4 loopback addresses; many device names
-# may share an address, devsim tells devices apart by address only), with
+# devsim --fast instance (real sshd, one loopback address per device: no two
+# devices may share an address, and devsim tells devices apart by it), with
 # autoResyncWaitSecs 1. So "reflected" is checked as the state allows it:
 #   right after the kill, on a copy of the crash image (--dump-state runs
 #   Berkeley DB recovery on it): the bounds above; a device with commits is
@@ -42,7 +42,7 @@
 # CRASH_SEED=N repeats the kill delays of an earlier run.
 N=200
 ROUNDS=${CRASH_ROUNDS:-3}
-SIMDEV=4
+SIMDEV=$N
 WAIT_SECS=${WAIT_SECS:-120}
 . "$(dirname "$0")/lib.sh" crash
 SENDER=$SRC/tests/integration/relp_crash_sender.py
