@@ -1082,6 +1082,30 @@ static int upgrade_jobs(struct store *s, struct model *m, const uint32_t *ids, s
 
 static int load_retained(struct rbuf *r, void *ctx);
 
+/* The settings record into st; 1 if it was read whole. */
+static int decode_settings(struct rbuf *r, struct settings *st)
+{
+	if (r_u8(r) != REC_FORMAT)
+		return 0;
+	uint32_t n = r_u32(r);
+	/* A record from before the operator mask: every stored value wins, as
+	 * it did then. */
+	uint32_t by_operator = SETTING_ALL_BITS;
+	for (uint32_t i = 0; i < n && !r->err; i++) {
+		uint32_t id = r_u32(r);
+		int64_t v = (int64_t)r_u64(r);
+		/* Unknown or out-of-range values keep the default. */
+		if (r->err)
+			break;
+		if (id == SETTINGS_OPERATOR_ID)
+			by_operator = (uint32_t)v & SETTING_ALL_BITS;
+		else
+			settings_set(st, (enum setting_id)id, v, NULL);
+	}
+	st->set_by_operator = by_operator;
+	return !r->err;
+}
+
 int store_load(struct store *s, struct model *m, int *have_settings)
 {
 	*have_settings = 0;
@@ -1091,25 +1115,7 @@ int store_load(struct store *s, struct model *m, int *have_settings)
 	int rc = s->settings->get(s->settings, NULL, &key, &val, 0);
 	if (rc == 0) {
 		struct rbuf r = { val.data, (const uint8_t *)val.data + val.size, 0 };
-		if (r_u8(&r) == REC_FORMAT) {
-			uint32_t n = r_u32(&r);
-			/* A record from before the operator mask: every stored value
-			 * wins, as it did then. */
-			uint32_t by_operator = SETTING_ALL_BITS;
-			for (uint32_t i = 0; i < n && !r.err; i++) {
-				uint32_t id = r_u32(&r);
-				int64_t v = (int64_t)r_u64(&r);
-				/* Unknown or out-of-range values keep the default. */
-				if (r.err)
-					break;
-				if (id == SETTINGS_OPERATOR_ID)
-					by_operator = (uint32_t)v & SETTING_ALL_BITS;
-				else
-					settings_set(&m->settings, (enum setting_id)id, v, NULL);
-			}
-			m->settings.set_by_operator = by_operator;
-			*have_settings = !r.err;
-		}
+		*have_settings = decode_settings(&r, &m->settings);
 	} else if (rc != DB_NOTFOUND) {
 		return damaged(s, "settings.db", rc) - 1;
 	}

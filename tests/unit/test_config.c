@@ -193,7 +193,7 @@ static void test_check_files_names_missing_key_and_known_hosts(void **state)
 static void test_listen_limits_and_senders(void **state)
 {
 	(void)state;
-	char *path = write_tmp("listen = { max_connections = 50; idle_timeout_secs = 0; strict_senders = true;\n"
+	char *path = write_tmp("devices = ( );\nlisten = { max_connections = 50; idle_timeout_secs = 0; strict_senders = true;\n"
 			       "  allowed_senders = [ \"192.0.2.0/24\", \"2001:db8::1\" ]; relays = [ \"127.0.0.1\" ]; };\n");
 	struct config c;
 	config_defaults(&c);
