@@ -333,8 +333,22 @@ static void inc_close(struct incidents *s, struct incident *i, enum incident_clo
 	inc_push(out, ACT_INCIDENT_CLOSED, i);
 }
 
-/* E6: a token bucket per device, refilled at rate_cap per second, holding
- * at most one second's worth: a burst of rate_cap passes, a flood does not. */
+bool incident_bucket_take(double *tokens, rs_time_t *last, uint32_t cap, rs_time_t now)
+{
+	if (now > *last) {
+		*tokens += (double)(now - *last) * cap / RS_USEC_PER_SEC;
+		if (*tokens > cap)
+			*tokens = cap;
+		*last = now;
+	}
+	if (*tokens < 1.0)
+		return false;
+	*tokens -= 1.0;
+	return true;
+}
+
+/* E6: a token bucket per device, holding at most one second's worth: a burst
+ * of rate_cap passes, a flood does not. */
 static bool inc_rate_ok(struct incidents *s, uint32_t device, rs_time_t now)
 {
 	struct incident_rate *r;
@@ -351,18 +365,11 @@ static bool inc_rate_ok(struct incidents *s, uint32_t device, rs_time_t now)
 		r->last = now;
 		HASH_ADD(hh, s->rates, device, sizeof(r->device), r);
 	}
-	if (now > r->last) {
-		r->tokens += (double)(now - r->last) * s->rate_cap / RS_USEC_PER_SEC;
-		if (r->tokens > s->rate_cap)
-			r->tokens = s->rate_cap;
-		r->last = now;
-	}
-	if (r->tokens < 1.0) {
+	if (!incident_bucket_take(&r->tokens, &r->last, s->rate_cap, now)) {
 		r->limited++;
 		s->c.rate_limited++;
 		return false;
 	}
-	r->tokens -= 1.0;
 	return true;
 }
 
@@ -437,7 +444,9 @@ static struct incident *inc_open(struct incidents *s, struct model *m, const str
 			actions_push(out, &a);
 		}
 	}
-	inc_push(out, ACT_SAVE_INCIDENT, i);
+	/* Saved with the next batch (incident_tick), like a repeat: a burst of
+	 * openings costs one transaction a second, not one each. */
+	i->dirty = true;
 	inc_push(out, ACT_INCIDENT_OPENED, i);
 	if (i->capture_job)
 		inc_push(out, ACT_START_CAPTURE, i);
@@ -512,6 +521,18 @@ void incident_tick(struct incidents *s, rs_time_t now, struct actions *out)
 			inc_close(s, i, INC_BY_QUIET_PERIOD, now, out);
 			continue;
 		}
+		if (i->dirty) {
+			i->dirty = false;
+			inc_push(out, ACT_SAVE_INCIDENT, i);
+		}
+	}
+}
+
+void incident_flush(struct incidents *s, struct actions *out)
+{
+	struct incident *i, *tmp;
+
+	HASH_ITER(hh_open, s->open, i, tmp) {
 		if (i->dirty) {
 			i->dirty = false;
 			inc_push(out, ACT_SAVE_INCIDENT, i);

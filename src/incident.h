@@ -154,6 +154,10 @@ bool incident_profiles_wants(const struct incident_profiles *ps, const char *tag
 void incident_event_detail(const struct syslog_msg *m, const struct junos_event *ev, char *out,
 			   size_t outlen);
 
+/* E6's token bucket: one second's worth of cap, refilled at cap per second.
+ * Takes one token and returns true, or returns false (over the cap). */
+bool incident_bucket_take(double *tokens, rs_time_t *last, uint32_t cap, rs_time_t now);
+
 /* ---- incidents ---- */
 void incidents_init(struct incidents *s);
 void incidents_free(struct incidents *s);
@@ -169,9 +173,11 @@ enum incident_verdict incident_event(struct incidents *s, struct model *m, const
 /* E5: operator close. -1 if there is no such open incident. */
 int incident_close(struct incidents *s, uint32_t id, enum incident_closed_by by, rs_time_t now,
 		   struct actions *out);
-/* E5 quiet period, and saving the counts of absorbed repeats (they are
- * written in batches, not one transaction per repeat). */
+/* E5 quiet period, and saving new incidents and the counts of absorbed
+ * repeats (written in batches, not one transaction per event). */
 void incident_tick(struct incidents *s, rs_time_t now, struct actions *out);
+/* Saves what incident_tick would save, closing nothing (at stop). */
+void incident_flush(struct incidents *s, struct actions *out);
 /* Retention by age (of closing) and count; open incidents are never purged. */
 void incident_purge(struct incidents *s, rs_time_t now, struct actions *out);
 /* The data capture of an incident ended: its state, and its job's end. */

@@ -62,6 +62,64 @@ static bool ingest_wanted(const char *tag)
 	return want;
 }
 
+/* Per receiving thread: one bucket per host name, at most INGEST_BUCKETS
+ * (spoofed names cannot grow it without bound: it starts over when full). */
+#define INGEST_BUCKETS 4096
+
+struct ingest_bucket {
+	char host[256];
+	double tokens;
+	rs_time_t last;
+	UT_hash_handle hh;
+};
+
+static __thread struct ingest_bucket *ingest_buckets;
+static __thread unsigned ingest_nbuckets;
+static atomic_uint ingest_rate_cap = 100;
+
+void ingest_set_rate_cap(uint32_t cap)
+{
+	atomic_store_explicit(&ingest_rate_cap, cap, memory_order_relaxed);
+}
+
+void ingest_forget_rates(void)
+{
+	struct ingest_bucket *b, *tmp;
+
+	HASH_ITER(hh, ingest_buckets, b, tmp) {
+		HASH_DEL(ingest_buckets, b);
+		free(b);
+	}
+	ingest_nbuckets = 0;
+}
+
+static bool ingest_rate_ok(struct syslog_str host)
+{
+	uint32_t cap = atomic_load_explicit(&ingest_rate_cap, memory_order_relaxed);
+	struct ingest_bucket *b;
+	struct timespec ts;
+	rs_time_t now;
+
+	if (cap == 0 || host.n >= sizeof(b->host))
+		return true;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (rs_time_t)ts.tv_sec * RS_USEC_PER_SEC + ts.tv_nsec / 1000;
+	HASH_FIND(hh, ingest_buckets, host.p, host.n, b);
+	if (b == NULL) {
+		if (ingest_nbuckets >= INGEST_BUCKETS)
+			ingest_forget_rates();
+		b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			return true;
+		memcpy(b->host, host.p, host.n);
+		b->tokens = cap;
+		b->last = now;
+		HASH_ADD(hh, ingest_buckets, host, host.n, b);
+		ingest_nbuckets++;
+	}
+	return incident_bucket_take(&b->tokens, &b->last, cap, now);
+}
+
 void ingest_reset(void)
 {
 	memset(ingest_ring, 0, sizeof(ingest_ring));
@@ -176,6 +234,8 @@ enum ingest_verdict ingest_prepare(const char *buf, size_t len, size_t max_size,
 	syslog_str_copy(ev.host, im->host, sizeof(im->host));
 	im->sender[0] = '\0';
 	if (ev.kind == JUNOS_EVENT) {
+		if (!ingest_rate_ok(ev.host))
+			return im->verdict = INGEST_RATE_LIMITED;
 		memcpy(im->tag, ev.tag, sizeof(im->tag));
 		memcpy(im->ev.tag, ev.tag, sizeof(im->ev.tag));
 		im->ev.severity = ev.severity;
@@ -201,7 +261,8 @@ void ingest_count(struct ingest_counters *c, enum ingest_verdict v)
 	case INGEST_MALFORMED: c->malformed++; break;
 	case INGEST_OVERSIZE: c->dropped++; break;
 	case INGEST_EVENT:
-	case INGEST_INCIDENT_EVENT: c->other_events++; break;
+	case INGEST_INCIDENT_EVENT:
+	case INGEST_RATE_LIMITED: c->other_events++; break;
 	case INGEST_COMMIT:
 	case INGEST_COMMIT_REQUEST:
 		break; /* counted by ingest_apply once matched and not a duplicate */
@@ -324,6 +385,8 @@ int ingest_handle(struct loop *l, const char *buf, size_t len, size_t max_size,
 	enum ingest_verdict v = ingest_prepare(buf, len, max_size, &im);
 
 	ingest_count(&l->model.ingest, v);
+	if (v == INGEST_RATE_LIMITED)
+		l->incidents.c.rate_limited++;
 	if (v != INGEST_COMMIT && v != INGEST_COMMIT_REQUEST && v != INGEST_INCIDENT_EVENT)
 		return 0;
 	ingest_format_addr(sa, im.sender, sizeof(im.sender));

@@ -25,6 +25,7 @@ enum ingest_verdict {
 	INGEST_COMMIT,            /* commit notification */
 	INGEST_COMMIT_REQUEST,    /* UI_COMMIT: user and comment for the next commit */
 	INGEST_INCIDENT_EVENT,    /* an event whose tag some profile names (E1): to the loop */
+	INGEST_RATE_LIMITED,      /* such an event over its host's eventRateCap (E6): counted only */
 };
 
 /* What a commit-ish message carries, copied out of the receive buffer so it
@@ -73,6 +74,13 @@ void ingest_format_addr(const struct sockaddr *sa, char *out, size_t outlen);
 /* The profile set ingest_prepare checks event tags against, on any thread.
  * After it returns no thread uses the previous set any more. NULL: none. */
 void ingest_set_profiles(const struct incident_profiles *ps);
+
+/* E6 before the hand-off: each receiving thread keeps a token bucket per
+ * host name, so a flooding device's events are dropped where they arrive
+ * instead of queueing for the loop (which caps per device as well). */
+void ingest_set_rate_cap(uint32_t cap);
+/* Frees the calling thread's buckets (at the end of a receiving thread). */
+void ingest_forget_rates(void);
 
 /* Forgets the duplicate-detection history (tests). */
 void ingest_reset(void);

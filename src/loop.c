@@ -333,6 +333,7 @@ static struct incidents *incidents_of(struct loop *l)
 {
 	struct incidents *s = &l->incidents;
 	s->rate_cap = l->model.settings.event_rate_cap;
+	ingest_set_rate_cap(s->rate_cap);
 	s->retention_days = l->model.settings.incident_retention_days;
 	s->retention_count = l->model.settings.incident_retention_count;
 	return s;
@@ -562,6 +563,8 @@ void loop_stop(struct loop *l)
 	if (!l->stopping) {
 		log_info("stopping: %u fetches still running", l->model.running_fetches);
 		l->stopping = true;
+		incident_flush(&l->incidents, &l->actions);
+		loop_apply(l);
 		arm_timer(l);
 		/* Running fetches end by themselves, bounded by resyncTimeoutSecs. */
 		struct timeval tv = { (time_t)l->model.settings.resync_timeout_secs + 5, 0 };
@@ -706,6 +709,7 @@ void loop_free(struct loop *l)
 		fetch_result_free(r);
 	if (l->incidents.profiles)
 		ingest_set_profiles(NULL);
+	ingest_forget_rates();
 	incidents_free(&l->incidents);
 	struct event **evs[] = { &l->timer,   &l->purge_ev,   &l->checkpoint_ev, &l->incident_ev,
 				 &l->inbox_ev, &l->results_ev, &l->sig_term, &l->sig_int, &l->sig_hup };

@@ -47,8 +47,8 @@ static struct {
 	size_t max;
 	struct event *fold_ev;
 	/* Written by the RELP thread, read by the loop's fold timer. */
-	atomic_uint_fast64_t received, malformed, dropped, events, refused;
-	uint64_t folded_received, folded_malformed, folded_dropped, folded_events, folded_refused;
+	atomic_uint_fast64_t received, malformed, dropped, events, refused, limited;
+	uint64_t folded_received, folded_malformed, folded_dropped, folded_events, folded_refused, folded_limited;
 	const struct config *cfg;  /* listen settings: fixed from start to stop */
 	struct log_limit refused_log;
 } rr;
@@ -136,6 +136,10 @@ static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip
 	case INGEST_EVENT:
 		atomic_fetch_add_explicit(&rr.events, 1, memory_order_relaxed);
 		return RELP_RET_OK;
+	case INGEST_RATE_LIMITED:
+		atomic_fetch_add_explicit(&rr.events, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&rr.limited, 1, memory_order_relaxed);
+		return RELP_RET_OK;
 	case INGEST_INCIDENT_EVENT: {
 		/* Not a commit: no need to wait for the loop before the ack. */
 		struct ingest_msg *copy = malloc(sizeof(*copy));
@@ -204,6 +208,7 @@ static void *rr_thread(void *arg)
 	sigaddset(&set, RR_WAKE_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	relpEngineRun(rr.engine);
+	ingest_forget_rates();
 	atomic_store(&rr.exited, true);
 	return NULL;
 }

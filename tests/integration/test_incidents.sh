@@ -13,6 +13,9 @@
 #   d) E5: a FRU incident closes after its quiet period (quietPeriod); the
 #      hook ran for open and close with the incident in its environment
 #   e) incidents survive a restart; --incident prints one
+#   f) E6: with eventRateCap set to 1 over SNMP, a flooding device's burst is
+#      capped and counted while another device's event still opens an
+#      incident; SIGHUP loads a new profile
 for t in snmpd snmptrapd snmpget snmpset snmptable rsyslogd ss; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
@@ -153,4 +156,33 @@ grep -q '^device *r1' "$work/show.txt" && grep -q '^count *20' "$work/show.txt" 
 	grep -q '^closed by *clearingEvent' "$work/show.txt" || fail "--incident 1: $(cat "$work/show.txt")"
 "$RESYNCD" -c "$work/resyncd.conf" --incident 99 >/dev/null 2>&1 && fail "--incident 99 succeeded"
 echo "ok e) snmptable rows, incidents kept over a restart, --incident prints one"
+
+# --- f) the rate cap (a setting) and a profile added by SIGHUP
+snmp_set RESYNCD-MIB::eventRateCap.0 u 1 >/dev/null
+case "$(snmp_get RESYNCD-MIB::eventRateCap.0)" in 1|"1 events per second") ;; *) fail "eventRateCap not set: $(snmp_get RESYNCD-MIB::eventRateCap.0)";; esac
+lines=()
+for s in $(seq 10 59); do lines+=("$(link_down r1 ge-0/0/7 "$s")"); done
+to_rsyslog "${lines[@]}" '<28>Dec  1 10:21:00 r2 mib2d[1402]: SNMP_TRAP_LINK_DOWN: ifIndex 9, ifName et-0/0/9'
+limited() { snmp_get RESYNCD-MIB::resyncdEventsRateLimited.0; }
+all_seen() { [ $(( $(inc Count 6) + $(limited) )) = 50 ]; }
+wait_for "E6: r2's event opens incident 7 during r1's flood" inc_is Detail 7 et-0/0/9
+inc_is Detail 6 ge-0/0/7 || fail "incident 6: $(inc Detail 6)"
+wait_for "E6: every event of the burst counted or rate-limited" all_seen
+[ "$(limited)" -ge 1 ] || fail "E6: nothing rate-limited (count $(inc Count 6))"
+echo "ok f) eventRateCap 1: $(limited) of r1's 50 events rate-limited, r2 not starved"
+snmp_set RESYNCD-MIB::eventRateCap.0 u 100 >/dev/null
+cat >> "$work/resyncd.conf" <<CONF
+profiles = (
+	{ name = "bgp"; events = [ "RPD_BGP_NEIGHBOR_STATE_CHANGED" ]; }
+);
+CONF
+"$RESYNCD" --check-config -c "$work/resyncd.conf" >/dev/null 2>&1 && fail "--check-config took a second profiles list"
+head -n -3 "$work/resyncd.conf" > "$work/conf.tmp" && mv "$work/conf.tmp" "$work/resyncd.conf"
+sed -i 's/^	{ name = "links";/	{ name = "bgp"; events = [ "RPD_BGP_*" ]; },\n	{ name = "links";/' "$work/resyncd.conf"
+"$RESYNCD" --check-config -c "$work/resyncd.conf" | grep -q '3 event profiles' || fail "--check-config: $("$RESYNCD" --check-config -c "$work/resyncd.conf" 2>&1)"
+kill -HUP "$pid"
+wait_for "the reload" log_has 'reload: 3 event profiles'
+to_rsyslog '<28>Dec  1 10:22:41 r1 rpd[1500]: RPD_BGP_NEIGHBOR_STATE_CHANGED: BGP peer 192.0.2.9 (External AS 65001) changed state from Established to Idle'
+wait_for "E1: the reloaded profile opens incident 8" inc_is Profile 8 bgp
+echo "ok f) SIGHUP: the new profile acts"
 echo "PASS test_incidents"

@@ -134,9 +134,15 @@ static void test_E2_matching_event_opens_incident(void **state)
 	assert_int_equal(i->last_seen, T0);
 	assert_int_equal(i->state, INC_OPEN);
 	assert_int_equal(actions_count(&f->out, ACT_INCIDENT_OPENED), 1);
-	assert_int_equal(actions_count(&f->out, ACT_SAVE_INCIDENT), 1);
 	assert_int_equal(actions_count(&f->out, ACT_START_CAPTURE), 0); /* no commands */
 	assert_int_equal(f->s.c.opened, 1);
+	/* saved with the next batch, as are repeats */
+	assert_int_equal(actions_count(&f->out, ACT_SAVE_INCIDENT), 0);
+	incident_tick(&f->s, T0 + 1, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_SAVE_INCIDENT), 1);
+	actions_clear(&f->out);
+	incident_flush(&f->s, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_SAVE_INCIDENT), 0);
 }
 
 static void test_E3_repeats_only_count(void **state)
