@@ -108,7 +108,8 @@ static void agent_notify_incident(void *ctx, const struct incident *i, const str
 	const char *name = d ? d->name : "";
 	u_long device = i->device;
 	long state = i->state, closed_by = i->closed_by;
-	struct counter64 count = { .high = (u_long)(i->count >> 32), .low = (u_long)(i->count & 0xffffffffu) };
+	/* Unsigned32, not Counter64: the trap must convert to SNMPv1 for v1 sinks. */
+	u_long count = i->count > UINT32_MAX ? UINT32_MAX : (u_long)i->count;
 	size_t plen = OID_LENGTH(inc_entry_oid);
 	snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID, trap,
 				  sizeof(trap_inc_opened_oid));
@@ -116,7 +117,7 @@ static void agent_notify_incident(void *ctx, const struct incident *i, const str
 	notify_add(&vars, inc_entry_oid, plen, INC_COL_DEVICE_NAME, i->id, ASN_OCTET_STR, name, strlen(name));
 	notify_add(&vars, inc_entry_oid, plen, INC_COL_EVENT_TAG, i->id, ASN_OCTET_STR, i->tag, strlen(i->tag));
 	notify_add(&vars, inc_entry_oid, plen, INC_COL_DETAIL, i->id, ASN_OCTET_STR, i->detail, strlen(i->detail));
-	notify_add(&vars, inc_entry_oid, plen, INC_COL_COUNT, i->id, ASN_COUNTER64, &count, sizeof(count));
+	notify_add(&vars, inc_entry_oid, plen, INC_COL_COUNT, i->id, ASN_UNSIGNED, &count, sizeof(count));
 	notify_add(&vars, inc_entry_oid, plen, INC_COL_STATE, i->id, ASN_INTEGER, &state, sizeof(state));
 	if (!opened)
 		notify_add(&vars, inc_entry_oid, plen, INC_COL_CLOSED_BY, i->id, ASN_INTEGER, &closed_by,

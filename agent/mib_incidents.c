@@ -26,7 +26,9 @@ static void incident_get_col(netsnmp_variable_list *vb, const struct incident *i
 	case INC_COL_SEVERITY: mib_set_int(vb, i->severity); return;
 	case INC_COL_FIRST_SEEN: mib_set_datetime(vb, i->first_seen); return;
 	case INC_COL_LAST_SEEN: mib_set_datetime(vb, i->last_seen); return;
-	case INC_COL_COUNT: mib_set_u64(vb, i->count); return;
+	case INC_COL_COUNT:
+		mib_set_uint(vb, ASN_UNSIGNED, i->count > UINT32_MAX ? UINT32_MAX : (unsigned long)i->count);
+		return;
 	case INC_COL_STATE: mib_set_int(vb, i->state); return;
 	case INC_COL_CLOSED_BY: mib_set_int(vb, i->closed_by); return;
 	case INC_COL_CLOSED_TIME: mib_set_datetime(vb, i->closed_at); return;

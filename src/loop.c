@@ -641,7 +641,9 @@ static int loop_file_settings(struct loop *l, const struct config *cfg)
 int loop_reload_settings(struct loop *l, const struct config *cfg)
 {
 	enum system_of_record sor = l->model.settings.system_of_record;
-	if (loop_file_settings(l, cfg) == 0)
+	int changed = loop_file_settings(l, cfg);
+	incidents_of(l);
+	if (changed == 0)
 		return 0;
 	sched_sor_changed(&l->model, sor, loop_now(l), &l->actions);
 	struct action a = { .kind = ACT_SAVE_SETTINGS };
@@ -758,6 +760,7 @@ int loop_set_setting(struct loop *l, enum setting_id id, int64_t value, const ch
 	}
 	log_info("setting %s changed from %lld to %lld by %s", settings_name(id), (long long)old,
 		 (long long)value, who ? who : "unknown");
+	incidents_of(l); /* eventRateCap reaches the receivers now, not at the next tick */
 	if (id == SET_MAX_CONCURRENT_RESYNCS && l->workers)
 		worker_pool_resize(l->workers, (unsigned)value);
 	if (id == SET_SYSTEM_OF_RECORD)

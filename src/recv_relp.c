@@ -184,6 +184,10 @@ static void rr_fold(void)
 	RR_FOLD(events, other_events);
 	RR_FOLD(refused, refused);
 #undef RR_FOLD
+	/* E6: events over their host's cap, dropped on this thread. */
+	v = atomic_load_explicit(&rr.limited, memory_order_relaxed);
+	rr.loop->incidents.c.rate_limited += v - rr.folded_limited;
+	rr.folded_limited = v;
 }
 
 static void rr_fold_cb(evutil_socket_t fd, short what, void *arg)
