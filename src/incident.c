@@ -440,7 +440,7 @@ static struct incident *inc_open(struct incidents *s, struct model *m, const str
 					    .job_state = j->state };
 			snprintf(a.job_summary, sizeof(a.job_summary), "%s", j->summary);
 			actions_push(out, &a);
-			a.kind = ACT_SAVE_JOB;
+			a.kind = ACT_SAVE_JOB_TASKS; /* a new job: its record and its task */
 			actions_push(out, &a);
 		}
 	}
@@ -582,6 +582,9 @@ static void inc_job_end(struct model *m, struct job *j, bool ok, const char *sum
 	snprintf(a.job_summary, sizeof(a.job_summary), "%s", j->summary);
 	actions_push(out, &a);
 	a.kind = ACT_SAVE_JOB;
+	actions_push(out, &a);
+	a.kind = ACT_SAVE_TASK;
+	a.seq = 1;
 	actions_push(out, &a);
 }
 

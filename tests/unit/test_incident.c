@@ -187,7 +187,7 @@ static void test_E4_profile_commands_start_capture_job(void **state)
 	assert_int_equal(j->ntasks, 1);
 	assert_int_equal(j->tasks[0].device, 1);
 	assert_int_equal(actions_count(&f->out, ACT_START_CAPTURE), 1);
-	assert_int_equal(actions_count(&f->out, ACT_SAVE_JOB), 1);
+	assert_int_equal(actions_count(&f->out, ACT_SAVE_JOB_TASKS), 1);
 	actions_clear(&f->out);
 	/* a repeat starts no second capture */
 	assert_int_equal(ev_at(f, 1, "CHASSISD_FRU_OFFLINE_NOTICE", "FPC 1", T0 + 1), INCV_ABSORBED);
@@ -198,6 +198,7 @@ static void test_E4_profile_commands_start_capture_job(void **state)
 	assert_int_equal(j->state, JOB_SUCCESS);
 	assert_int_equal(j->end_time, T0 + RS_SECS(3));
 	assert_int_equal(actions_count(&f->out, ACT_JOB_CHANGED), 1);
+	assert_int_equal(actions_count(&f->out, ACT_SAVE_TASK), 1);
 }
 
 static void test_E4_interrupted_capture_fails_on_restore(void **state)
