@@ -135,14 +135,22 @@ fail:
 
 static void archive_label(char *buf, size_t len, const char *name, const struct config_meta *m)
 {
-	char when[32] = "";
+	char when[32] = "", committed[48] = "";
 	time_t t = (time_t)(m->fetched / RS_USEC_PER_SEC);
 	struct tm tm;
 
 	if (gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	snprintf(buf, len, "%s version %" PRIu32 "\t%s%s%s", name, m->version, when,
-		 m->commit_user[0] ? " committed by " : "", m->commit_user);
+	/* The device's own commit time (junos:commit-seconds or
+	 * <get-commit-information/>), beside when resyncd fetched it. */
+	t = (time_t)(m->commit_time / RS_USEC_PER_SEC);
+	if (m->commit_time && gmtime_r(&t, &tm))
+		strftime(committed, sizeof(committed), " at %Y-%m-%d %H:%M:%S UTC", &tm);
+	snprintf(buf, len, "%s version %" PRIu32 "\t%s%s%s%s", name, m->version, when,
+		 m->commit_user[0] || committed[0] ? " committed" : "",
+		 m->commit_user[0] ? " by " : "", m->commit_user);
+	if (committed[0] && strlen(buf) + strlen(committed) < len)
+		strcat(buf, committed);
 }
 
 static int archive_parse_version(const char *s, uint32_t *v)

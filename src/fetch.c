@@ -59,6 +59,66 @@ static void fetch_commit_attrs(xmlNode *root, int64_t *commit_secs, char *commit
 	xmlFree(user);
 }
 
+/* Drops the whitespace between elements (a reply's newlines and indents), so
+ * the stored copy is indented the same however the device laid it out. Text
+ * of leaf elements is kept as it is. No recursion: any depth. */
+static void fetch_drop_blanks(xmlNode *top)
+{
+	for (xmlNode *n = top; n; n = netconf_next(n, top)) {
+		xmlNode *c = n->children, *next;
+		int elements = 0;
+
+		for (; c; c = c->next)
+			elements |= c->type == XML_ELEMENT_NODE;
+		for (c = elements ? n->children : NULL; c; c = next) {
+			next = c->next;
+			if ((c->type == XML_TEXT_NODE && xmlIsBlankNode(c)) || c->type == XML_COMMENT_NODE) {
+				xmlUnlinkNode(c);
+				xmlFreeNode(c);
+			}
+		}
+	}
+}
+
+/* parent's one element child (a <configuration>), or parent itself when it
+ * has several (a server's top-level modules in <data>), serialised as a
+ * document of its own: indented, one element per line (the archive diffs by
+ * lines), and well-formed without the reply around it — a junos:commit-*
+ * attribute keeps its xmlns:junos, a default namespace its xmlns. Under
+ * <rpc-reply> only <configuration> counts, so a Junos <cli> trailer or a
+ * warning is not stored. malloc'd, or NULL. */
+static char *fetch_dump_xml(xmlDoc *reply, xmlNode *parent, size_t *len)
+{
+	xmlBuffer *b = xmlBufferCreate();
+	int top = parent == xmlDocGetRootElement(reply), n = 0;
+	char *out = NULL;
+	xmlNode *c, *only = NULL, *copy;
+	xmlDoc *alone;
+
+	for (c = parent->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && (!top || netconf_is(c, NULL, "configuration")))
+			n++, only = c;
+	/* Several top-level modules (<get-config> of a YANG server) stay inside
+	 * their <data>, so the stored text is one document. */
+	c = n == 1 ? only : parent;
+	/* A copy into a new document declares, on its root, every namespace it
+	 * uses from the reply's ancestors (libxml2's xmlDocCopyNode does). */
+	alone = b ? xmlNewDoc(BAD_CAST "1.0") : NULL;
+	copy = alone ? xmlDocCopyNode(c, alone, 1) : NULL;
+	if (copy) {
+		xmlDocSetRootElement(alone, copy);
+		fetch_drop_blanks(copy);
+		xmlNodeDump(b, alone, copy, 0, 1);
+		xmlBufferCCat(b, "\n");
+		*len = (size_t)xmlBufferLength(b);
+		out = strndup((const char *)xmlBufferContent(b), *len);
+	}
+	xmlFreeDoc(alone);
+	if (b)
+		xmlBufferFree(b);
+	return out;
+}
+
 enum fetch_reply fetch_extract_config(xmlDoc *reply, char **text, size_t *text_len,
 				      int64_t *commit_secs, char *commit_user, size_t userlen,
 				      char *err, size_t errlen)
@@ -81,20 +141,11 @@ enum fetch_reply fetch_extract_config(xmlDoc *reply, char **text, size_t *text_l
 		*text = strdup(t);
 		xmlFree(content);
 	} else if ((n = netconf_child(root, NETCONF_NS, "data"))) {
-		xmlBuffer *b = xmlBufferCreate();
-
-		/* Indented, one element per line: the archive diffs it by lines. */
-		for (xmlNode *c = n->children; b && c; c = c->next) {
-			if (c->type != XML_ELEMENT_NODE)
-				continue;
-			xmlNodeDump(b, reply, c, 0, 1);
-			xmlBufferCCat(b, "\n");
-		}
-		if (b) {
-			*text_len = (size_t)xmlBufferLength(b);
-			*text = strndup((const char *)xmlBufferContent(b), *text_len);
-			xmlBufferFree(b);
-		}
+		*text = fetch_dump_xml(reply, n, text_len);
+	} else if ((n = netconf_child(root, NULL, "configuration"))) {
+		/* Junos XML: <get-configuration> without format="text" (or a device
+		 * that ignores it). Stored as the <configuration> element itself. */
+		*text = fetch_dump_xml(reply, root, text_len);
 	} else {
 		snprintf(err, errlen, "malformed reply: no configuration in <rpc-reply>");
 		return FETCH_REPLY_MALFORMED;
@@ -180,6 +231,48 @@ static int fetch_rpc(struct netconf *nc, struct session_status *st, const char *
 	return 0;
 }
 
+int fetch_parse_commit_information(xmlDoc *reply, int64_t *commit_secs, char *commit_user,
+				   size_t userlen)
+{
+	xmlNode *root = xmlDocGetRootElement(reply);
+	xmlNode *h = netconf_find(netconf_find(root, NULL, "commit-information"), NULL,
+				  "commit-history");
+	xmlNode *when = netconf_child(h, NULL, "date-time");
+	xmlChar *secs = when ? fetch_junos_attr(when, "seconds") : NULL;
+	char *end = NULL;
+	long long v = secs ? strtoll((const char *)secs, &end, 10) : 0;
+	int ok = secs && end && *end == '\0' && v > 0;
+
+	xmlFree(secs);
+	if (!ok)
+		return -1;
+	/* The newest commit comes first (sequence-number 0). */
+	*commit_secs = v;
+	netconf_text_line(netconf_child(h, NULL, "user"), commit_user, userlen);
+	return 0;
+}
+
+/* A reply without junos:commit-* (a real 18.1 text reply carries none): ask
+ * <get-commit-information/>. Best effort: the configuration is in hand. */
+static void fetch_commit_info(struct netconf *nc, struct fetch_result *res)
+{
+	char err[RS_REASON_MAX];
+	xmlDoc *reply = NULL;
+	int64_t secs = 0;
+	char user[RS_USER_MAX] = "";
+
+	if (netconf_rpc(nc, "<get-commit-information/>", &reply, err, sizeof(err)) == NETCONF_OK &&
+	    fetch_parse_commit_information(reply, &secs, user, sizeof(user)) == 0) {
+		res->commit_time = RS_SECS(secs);
+		if (!res->commit_user[0])
+			snprintf(res->commit_user, sizeof(res->commit_user), "%s", user);
+	} else {
+		log_debug("device %s: no commit time from <get-commit-information/>: %s",
+			  ssh_session_request(netconf_ssh(nc))->name, reply ? err : "no reply");
+	}
+	xmlFreeDoc(reply);
+}
+
 void fetch_config(struct fetch_request *req, struct fetch_result *res)
 {
 	struct session_status st = { .conn = CONN_UNKNOWN };
@@ -210,6 +303,8 @@ void fetch_config(struct fetch_request *req, struct fetch_result *res)
 				session_status_fail(&st, CONN_UP, "NETCONF rpc-error: device supports "
 						    "neither <get-configuration> nor <get-config>");
 		}
+		if (rc == 0 && !res->commit_time && netconf_is_junos(nc))
+			fetch_commit_info(nc, res);
 		if (rc != 0 && !st.reason[0])
 			session_status_fail(&st, CONN_UP, "failed during %s",
 					    ssh_session_get_stage(netconf_ssh(nc)));

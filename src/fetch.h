@@ -37,4 +37,9 @@ enum fetch_reply fetch_parse_config_reply(const char *xml, size_t len, char **te
 					  size_t *text_len, int64_t *commit_secs, char *commit_user,
 					  size_t userlen, int *unsupported, char *err, size_t errlen);
 
+/* The newest commit's time and user from a <get-commit-information/> reply
+ * (<commit-history><user>, <date-time junos:seconds=…>): 0, or -1 if absent. */
+int fetch_parse_commit_information(xmlDoc *reply, int64_t *commit_secs, char *commit_user,
+				   size_t userlen);
+
 #endif

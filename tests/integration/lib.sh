@@ -73,6 +73,29 @@ stop_resyncd() {
 	pid=
 }
 
+# sim_conf N SETTINGS: $work/resyncd.conf for devsim's devices r1..rN on
+# $port (UDP syslog on $udp_port, SNMP off), with SETTINGS inside settings = {}.
+sim_conf() {
+	local n=$1 i sep
+	mkdir -p "$work/state"
+	{
+		cat <<CONF
+state_dir = "$work/state";
+known_hosts = "$work/sim/known_hosts";
+listen = { relp = ""; udp = "127.0.0.1:$udp_port"; };
+snmp = { mode = "off"; };
+settings = { $2 };
+credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
+devices = (
+CONF
+		for i in $(seq "$n"); do
+			sep=,; [ "$i" -eq "$n" ] && sep=
+			echo "  { name = \"r$i\"; address = \"127.0.0.$((i + 1))\"; port = $port; credential = \"sim\"; }$sep"
+		done
+		echo ");"
+	} > "$work/resyncd.conf"
+}
+
 # --- real net-snmp and rsyslog daemons around resyncd --------------------------------
 # Each is started on private ports with its files in $work and stopped by PID
 # when the test exits (before cleanup stops resyncd and devsim).

@@ -15,24 +15,8 @@ port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['p
 # Each reply takes a moment, so sessions overlap whenever the pool allows it.
 "$DEVSIM" set "$work/sim" all fault=slow slow_secs=0.4
 udp_port=$(free_port)
-mkdir -p "$work/state"
-{
-	cat <<CONF
-state_dir = "$work/state";
-known_hosts = "$work/sim/known_hosts";
-listen = { relp = ""; udp = "127.0.0.1:$udp_port"; };
-snmp = { mode = "off"; };
-settings = { autoResyncWaitSecs = 1; damperIntervalSecs = 1; resyncTimeoutSecs = 30;
-             maxConcurrentResyncs = $MAX; };
-credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
-devices = (
-CONF
-	for i in $(seq $N); do
-		sep=,; [ "$i" -eq $N ] && sep=
-		echo "  { name = \"r$i\"; address = \"127.0.0.$((i + 1))\"; port = $port; credential = \"sim\"; }$sep"
-	done
-	echo ");"
-} > "$work/resyncd.conf"
+sim_conf $N "autoResyncWaitSecs = 1; damperIntervalSecs = 1; resyncTimeoutSecs = 30;
+             maxConcurrentResyncs = $MAX;"
 "$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
 pid=$!
 wait_for "resyncd running" grep -q "running: $N devices" "$work/resyncd.log"

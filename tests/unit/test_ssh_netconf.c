@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "fetch.h"
 #include "netconf.h"
 #include "testutil.h"
@@ -54,6 +56,30 @@ static void test_hello_base10_only(void **state)
 	(void)state;
 	assert_int_equal(netconf_parse_hello(h, strlen(h), &b11, NULL, err, sizeof(err)), 0);
 	assert_int_equal(b11, 0);
+}
+
+/* Junos 9.x offers only the pre-RFC 6241 URN; hellos may carry a prefix. */
+static void test_hello_junos9_and_prefix(void **state)
+{
+	static const char *ok[] = {
+		"<hello xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><capabilities>"
+		"<capability>urn:ietf:params:xml:ns:netconf:base:1.0</capability>"
+		"<capability>http://xml.juniper.net/netconf/junos/1.0</capability>"
+		"</capabilities><session-id>9</session-id></hello>",
+		"<!-- x --><nc:hello xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\">"
+		"<nc:capabilities><nc:capability>urn:ietf:params:netconf:base:1.0</nc:capability>"
+		"</nc:capabilities></nc:hello>",
+	};
+	char err[128], *caps = NULL;
+	int b11 = -1;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(netconf_parse_hello(ok[i], strlen(ok[i]), &b11, &caps, err, sizeof(err)), 0);
+		assert_int_equal(b11, 0);
+		assert_non_null(caps);
+		free(caps);
+	}
 }
 
 static void test_hello_refused(void **state)
@@ -114,6 +140,40 @@ static const struct reply_case reply_cases[] = {
 	{ "not an rpc-reply", "<hello/>", FETCH_REPLY_MALFORMED, "instead of <rpc-reply>", 0, "", 0 },
 	{ "truncated", "<rpc-reply><configuration-text>system {\n  host-",
 	  FETCH_REPLY_MALFORMED, "malformed reply", 0, "", 0 },
+	/* Shaped like real Junos replies (issue: NETCONF as real devices send it). */
+	{ "junos XML <configuration> to <get-configuration>, stored well-formed with xmlns:junos",
+	  "<rpc-reply xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\" "
+	  "xmlns:junos=\"http://xml.juniper.net/junos/18.1R3/junos\">\n"
+	  "<configuration junos:commit-seconds=\"1600000000\" "
+	  "junos:commit-localtime=\"2020-09-13 12:26:40 UTC\" junos:commit-user=\"carol\">\n"
+	  "<system><host-name>r1</host-name></system>\n</configuration>\n"
+	  "<cli><banner></banner></cli>\n</rpc-reply>",
+	  FETCH_REPLY_OK,
+	  "<configuration xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\" "
+	  "xmlns:junos=\"http://xml.juniper.net/junos/18.1R3/junos\" "
+	  "junos:commit-seconds=\"1600000000\" junos:commit-localtime=\"2020-09-13 12:26:40 UTC\" "
+	  "junos:commit-user=\"carol\">\n  <system>\n    <host-name>r1</host-name>\n  </system>\n"
+	  "</configuration>\n", 1600000000, "carol", 0 },
+	{ "nc: prefix, comments, whitespace, <cli> trailer, no message-id",
+	  "<?xml version=\"1.0\"?>\n<!-- junos -->\n"
+	  "<nc:rpc-reply xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" "
+	  "xmlns:junos=\"http://xml.juniper.net/junos/21.4R0/junos\">\n  <!-- c -->\n"
+	  "<configuration-text xmlns=\"http://xml.juniper.net/xnm/1.1/xnm\">\nsystem {\n}\n"
+	  "</configuration-text>\n<cli><banner>[edit]</banner></cli>\n</nc:rpc-reply>\n",
+	  FETCH_REPLY_OK, "system {\n}\n", 0, "", 0 },
+	{ "nc: prefixed rpc-error is an rpc-error",
+	  "<nc:rpc-reply xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><nc:rpc-error>"
+	  "<nc:error-severity>error</nc:error-severity><nc:error-message>locked</nc:error-message>"
+	  "</nc:rpc-error></nc:rpc-reply>",
+	  FETCH_REPLY_RPC_ERROR, "NETCONF rpc-error: locked", 0, "", 0 },
+	{ "an rpc-reply in another namespace is not NETCONF's",
+	  "<x:rpc-reply xmlns:x=\"urn:example\"><data><a/></data></x:rpc-reply>",
+	  FETCH_REPLY_MALFORMED, "instead of <rpc-reply>", 0, "", 0 },
+	{ "several top-level modules stay in one <data> document",
+	  "<rpc-reply xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><data>"
+	  "<a xmlns=\"urn:a\">1</a><b xmlns=\"urn:b\">2</b></data></rpc-reply>",
+	  FETCH_REPLY_OK, "<data xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\">\n"
+	  "  <a xmlns=\"urn:a\">1</a>\n  <b xmlns=\"urn:b\">2</b>\n</data>\n", 0, "", 0 },
 	{ "entity expansion refused",
 	  "<!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;\">]>"
 	  "<rpc-reply><configuration-text>&b;&b;&b;</configuration-text></rpc-reply>",
@@ -139,6 +199,12 @@ static void test_config_reply_table(void **state)
 			assert_non_null(text);
 			assert_string_equal(text, c->text);
 			assert_int_equal(len, strlen(c->text));
+			if (text[0] == '<') { /* stored XML is a document of its own */
+				xmlDoc *alone = xmlReadMemory(text, (int)len, "stored.xml", NULL,
+							      XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+				assert_non_null(alone);
+				xmlFreeDoc(alone);
+			}
 			assert_int_equal(secs, c->secs);
 			assert_string_equal(user, c->user);
 		} else {
@@ -632,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_hello_base11),
 		cmocka_unit_test(test_hello_base10_only),
 		cmocka_unit_test(test_hello_refused),
+		cmocka_unit_test(test_hello_junos9_and_prefix),
 		cmocka_unit_test(test_config_reply_table),
 		cmocka_unit_test(test_R4_deep_reply_fails_with_reason),
 		cmocka_unit_test(test_R4_reply_walk_is_not_recursive),
