@@ -64,6 +64,8 @@ static void dev_get_col(netsnmp_variable_list *vb, const struct device *d, unsig
 		return;
 	case DEV_ACTION: mib_set_int(vb, DEV_ACTION_NONE); return;
 	case DEV_ROW_STATUS: mib_set_int(vb, RS_ACTIVE); return;
+	case DEV_CONFIG_COMMIT_TIME: mib_set_datetime(vb, d->config_commit_time); return;
+	case DEV_CONFIG_COMMIT_USER: mib_set_str(vb, d->config_commit_user); return;
 	case DEV_INTENDED_VERSION: mib_set_uint(vb, ASN_UNSIGNED, d->intended_version); return;
 	case DEV_INTENDED_TIME: mib_set_datetime(vb, d->intended_time); return;
 	case DEV_SYSLOG_CONFIGURED: mib_set_int(vb, d->syslog_configured ? 1 : 2); return; /* TruthValue */
@@ -73,7 +75,7 @@ static void dev_get_col(netsnmp_variable_list *vb, const struct device *d, unsig
 
 static bool dev_has_col(unsigned col)
 {
-	return col <= DEV_ROW_STATUS || col >= DEV_INTENDED_VERSION;
+	return col >= DEV_FIRST_COL && col <= DEV_LAST_COL;
 }
 
 static void dev_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)

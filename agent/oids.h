@@ -90,7 +90,8 @@ enum device_col {
 	DEV_CURRENT_JOB,
 	DEV_ACTION,
 	DEV_ROW_STATUS,
-	/* 20, 21: the fetched configuration's commit time and user (reserved) */
+	DEV_CONFIG_COMMIT_TIME,          /* 20: the fetched configuration's own commit */
+	DEV_CONFIG_COMMIT_USER,          /* 21 */
 	DEV_INTENDED_VERSION = 22,
 	DEV_INTENDED_TIME = 23,
 	DEV_SYSLOG_CONFIGURED = 24,

@@ -466,6 +466,11 @@ static void on_results(evutil_socket_t fd, short what, void *arg)
 			r->ok = 0;
 			r->conn = CONN_UP;
 		}
+		if (r->ok && !r->cancelled && d && r->config) {
+			/* Saved with the device by the fetch's own SAVE_DEVICE (R4). */
+			d->config_commit_time = r->commit_time;
+			model_istr_set(&d->config_commit_user, r->commit_user, RS_USER_MAX);
+		}
 		if (d && r->rollback_pending) /* S4: its rollback is no device change */
 			sched_expect_rollback(&l->model, d,
 					      now + RS_SECS((l->config ? l->config->deploy_confirm_timeout_secs : 120) + 60),

@@ -248,7 +248,7 @@ static const size_t device_str_fields[] = {
 };
 static const size_t device_istr_fields[] = {
 	DEVICE_STR(credential), DEVICE_STR(last_commit_user), DEVICE_STR(last_resync_reason),
-	DEVICE_STR(pending_user),
+	DEVICE_STR(pending_user), DEVICE_STR(config_commit_user),
 };
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 

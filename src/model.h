@@ -163,6 +163,12 @@ struct device {
 	rs_time_t syslog_configured;
 	bool configure_syslog;
 
+	/* The fetched configuration's own commit, as the device reports it
+	 * (junos:commit-seconds/-user or <get-commit-information/>); 0/NULL if
+	 * it does not say. */
+	rs_time_t config_commit_time;
+	const char *config_commit_user;  /* interned, < RS_USER_MAX */
+
 	/* Pending UI_COMMIT user/comment, attached to the next commit notification. */
 	const char *pending_user;        /* interned */
 	const char *pending_comment;     /* own */

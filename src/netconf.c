@@ -121,7 +121,8 @@ static int nc_parse_chunks(struct netconf_framer *f)
 		if (p[0] != '\n' || p[1] != '#')
 			return -1;
 		if (p[2] == '#') {
-			if (p[3] != '\n')
+			/* RFC 6242 4.2: a message has at least one chunk. */
+			if (p[3] != '\n' || f->msg_len == 0)
 				return -1;
 			f->cpos += 4;
 			return 1;

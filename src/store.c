@@ -200,6 +200,9 @@ static void encode_device(struct wbuf *w, const struct device *d)
 	w_u8(w, (uint8_t)d->status_before);
 	w_u64(w, (uint64_t)d->rollback_expected_until);
 	w_u64(w, (uint64_t)d->syslog_configured);
+	/* The fetched configuration's own commit; records written before end here. */
+	w_u64(w, (uint64_t)d->config_commit_time);
+	w_str(w, d->config_commit_user);
 }
 
 static int valid_enum(unsigned v, unsigned max)
@@ -264,6 +267,10 @@ static int load_device(struct rbuf *r, void *ctx)
 	}
 	if (!r->err && r->p < r->end) /* S6 */
 		d->syslog_configured = (rs_time_t)r_u64(r);
+	if (!r->err && r->p < r->end) { /* written by a release with the device's commit */
+		d->config_commit_time = (rs_time_t)r_u64(r);
+		r_field(r, &d->config_commit_user, RS_USER_MAX, 1);
+	}
 	if (!valid_enum(d->status_before, MS_COUNT))
 		d->status_before = st;
 	if (r->err || !valid_enum(st, MS_COUNT) || !valid_enum(d->conn_status, CONN_DOWN) ||

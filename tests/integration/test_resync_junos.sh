@@ -45,6 +45,10 @@ for n in r1 r6; do
 	"$RESYNCD" -c "$work/resyncd.conf" --diff "$n" | grep -q "^+++ $n version 1.*committed by bob at 20[0-9-]* [0-9:]* UTC" ||
 		fail "$n: --diff header lacks the device's commit: $("$RESYNCD" -c "$work/resyncd.conf" --diff "$n" | sed -n 2p)"
 done
+for n in r1 r6; do # --dump-state: configCommitTime, configCommitUser
+	[ "$(field "$n" 14)" = bob ] || fail "$n configCommitUser '$(field "$n" 14)'"
+	[ "$(field "$n" 13)" -gt 1600000000 ] || fail "$n configCommitTime '$(field "$n" 13)'"
+done
 echo "ok: commit time and user from the reply (r1) and from <get-commit-information/> (r6)"
 
 stored r2 > "$work/r2.xml"

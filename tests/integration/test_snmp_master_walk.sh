@@ -94,8 +94,8 @@ for i in 1 2; do
 done
 finished() { [ "$(get RESYNCD-MIB::resyncdJobsFailed.0)" = 2 ]; }
 wait_for "2 failed jobs" finished
-# Device columns 2-19 and 22-24 (20-21 reserved): 21 a row.
-DEV_COLS=21
+# Device columns 2-24: 23 a row.
+DEV_COLS=23
 # Job columns 2-15; job-device columns 2-6 per task.
 JOB_COLS=14 TASK_COLS=5
 # Settings 1-14; status

@@ -63,7 +63,11 @@ static int setup(void **state)
 	assert_int_equal(loop_init(&L, NULL, NULL, NULL), 0);
 	mib_loop = &L;
 	assert_non_null(loop_add_device(&L, 1, "r1.lab", "192.0.2.1", 830, "lab", "test"));
-	assert_non_null(loop_add_device(&L, 5, "r5.lab", "2001:db8::5", 22, "lab", "test"));
+	struct device *d5 = loop_add_device(&L, 5, "r5.lab", "2001:db8::5", 22, "lab", "test");
+	assert_non_null(d5);
+	/* As a fetch of a Junos device leaves it: its own commit's time and user. */
+	d5->config_commit_time = RS_SECS(1700000000);
+	model_istr_set(&d5->config_commit_user, "carol", RS_USER_MAX);
 	assert_non_null(loop_add_device(&L, 9, "r9.lab", "r9.example.net", 22, "", "test"));
 	return 0;
 }
@@ -162,6 +166,11 @@ static void test_device_table_get(void **state)
 		{ DEV_COMMIT_COUNT, 1, ASN_COUNTER64, 0, NULL, 0 },
 		{ DEV_ROW_STATUS, 9, ASN_INTEGER, RS_ACTIVE, NULL, 0 },
 		{ DEV_ACTION, 9, ASN_INTEGER, DEV_ACTION_NONE, NULL, 0 },
+		/* 2023-11-14 22:13:20 UTC, as DateAndTime */
+		{ DEV_CONFIG_COMMIT_TIME, 5, ASN_OCTET_STR, 0, "\x07\xe7\x0b\x0e\x16\x0d\x14\x00+\0\0", 11 },
+		{ DEV_CONFIG_COMMIT_USER, 5, ASN_OCTET_STR, 0, "carol", 5 },
+		{ DEV_CONFIG_COMMIT_TIME, 1, ASN_OCTET_STR, 0, "\0\0\0\0\0\0\0\0", 8 },
+		{ DEV_CONFIG_COMMIT_USER, 1, ASN_OCTET_STR, 0, "", 0 },
 		/* Errors: no row 4; the not-accessible index column; past the last column. */
 		{ DEV_NAME, 4, SNMP_NOSUCHINSTANCE, 0, NULL, 0 },
 		{ DEV_INDEX, 1, SNMP_NOSUCHOBJECT, 0, NULL, 0 },
