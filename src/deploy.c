@@ -228,8 +228,8 @@ bool deploy_xml_same(const char *intended, size_t ilen, const char *running, siz
 {
 	char err[128];
 	xmlDoc *di = netconf_parse(intended, ilen, err, sizeof(err));
-	/* The running configuration as fetched: the children of <data>, one
-	 * after the other; wrapped so it parses as one document. */
+	/* The running configuration as fetched: the one child of <data>, or
+	 * <data> itself around several; wrapped so it parses either way. */
 	size_t wlen = rlen + sizeof("<config></config>");
 	char *w = malloc(wlen);
 	bool same = false;
@@ -240,6 +240,10 @@ bool deploy_xml_same(const char *intended, size_t ilen, const char *running, siz
 	if (!dr)
 		goto out;
 	const xmlNode *ri = xmlDocGetRootElement(di), *rr = xmlDocGetRootElement(dr);
+	/* Several top-level modules are stored inside their <data> (one document). */
+	const xmlNode *data = deploy_next_elem(rr->children);
+	if (data && netconf_is(data, NETCONF_NS, "data"))
+		rr = data;
 	/* An intended <config> holds several top elements; anything else is one.
 	 * Each must be on the device as it is; the server may hold more (its
 	 * own empty containers, say). */
