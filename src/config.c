@@ -271,6 +271,8 @@ static int read_settings(struct ctx *x, const config_setting_t *root, struct con
 	const config_setting_t *s = config_setting_get_member(root, "settings");
 	if (!s)
 		return 0;
+	if (!config_setting_is_group(s))
+		return bad(x, s, "settings must be a group: settings = { name = value; ... }");
 	for (int i = 0; i < config_setting_length(s); i++) {
 		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *name = config_setting_name(e);

@@ -595,7 +595,8 @@ struct job *model_job_new(struct model *m, enum job_type type, const char *user,
 
 struct job *model_job_restore(struct model *m, const struct job *src)
 {
-	if (model_job_by_id(m, src->id))
+	/* A record that counts tasks it does not carry is damaged, not empty. */
+	if (model_job_by_id(m, src->id) || (src->ntasks && !src->tasks))
 		return NULL;
 	struct job *j = malloc(sizeof(*j));
 	if (!j)

@@ -59,6 +59,10 @@ ingest_conf() {
 field() { dump | awk -F'\t' -v n="$1" -v c="$2" '$1 == "device" && $3 == n { print $c }'; }
 # is NAME COLUMN VALUE: evaluated afresh at each poll.
 is() { [ "$(field "$1" "$2")" = "$3" ]; }
+# grep -q at the end of a pipe exits at the first match; under pipefail the
+# writer's SIGPIPE then fails the pipe however right the output was. grep_all
+# reads everything and says only whether it matched.
+grep_all() { grep "$@" >/dev/null; }
 log_has() { grep -q -- "$1" "$work/resyncd.log"; }
 # stop_resyncd: SIGTERM to resyncd ($pid), SIGKILL if it is still there 10 s
 # later (a resyncd spinning inside net-snmp never reaches its handler), so a

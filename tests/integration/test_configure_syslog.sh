@@ -64,7 +64,7 @@ has_entry r1 || fail "r1 lacks resyncd's syslog host entry: $(cat "$work/r1.now"
 grep -vxFf "$work/r1.now" "$work/r1.before" > "$work/r1.lost" && fail "merge lost lines of r1: $(cat "$work/r1.lost")"
 [ "$(snmp_get "RESYNCD-MIB::resyncdDeviceSyslogConfigured.${ix[r2]}")" = false ] || fail "r2 configured against its setting"
 has_entry r2 && fail "r2's configuration was changed"
-snmp_walk -Oq RESYNCD-MIB::resyncdJobType | grep -q configureSyslog || fail "no configureSyslog job"
+snmp_walk -Oq RESYNCD-MIB::resyncdJobType | grep_all configureSyslog || fail "no configureSyslog job"
 echo "ok: r1 configured at discovery (merged, true), r2 left alone (false)"
 
 # --- b) on demand ----------------------------------------------------------------------

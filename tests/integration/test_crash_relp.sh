@@ -82,7 +82,7 @@ start_resyncd() {
 	wait_for "resyncd's RELP listener" this_start_logged "relp: listening"
 	wait_for "resyncd running" this_start_logged "running: $N devices"
 }
-this_start_logged() { tail -n +"$log_from" "$work/resyncd.log" | grep -q -- "$1"; }
+this_start_logged() { tail -n +"$log_from" "$work/resyncd.log" | grep_all -- "$1"; }
 sender_ended() { grep -q '^END' "$work/round.log"; }
 acked_once() { grep -q '^A' "$work/round.log"; }
 

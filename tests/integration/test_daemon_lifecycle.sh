@@ -33,7 +33,7 @@ write_conf() { # DEVICES...
 # --check-config: a broken file is refused with its line and the reason.
 printf 'state_dir = "/tmp/x";\nsettings = {\n  damperIntervalSecs = 0;\n};\n' > "$work/broken.conf"
 if out=$("$RESYNCD" --check-config -c "$work/broken.conf" 2>&1); then fail "broken config accepted"; fi
-echo "$out" | grep -q "broken.conf:3: damperIntervalSecs must be within 1..86400" || fail "unclear error: $out"
+echo "$out" | grep_all "broken.conf:3: damperIntervalSecs must be within 1..86400" || fail "unclear error: $out"
 
 write_conf r1 r2 r3
 # known_hosts does not exist yet: --check-config says so (issue 12 item 9).

@@ -104,7 +104,7 @@ expect_job() {
 fetched_current() {
 	local want
 	want=$("$DEVSIM" show "$work/sim" "$1" | grep -m1 'location')
-	"$RESYNCD" -c "$work/resyncd.conf" --diff "$1" 2>&1 | grep -qxF -- "+$want" ||
+	"$RESYNCD" -c "$work/resyncd.conf" --diff "$1" 2>&1 | grep_all -xF -- "+$want" ||
 		fail "$1: the newest stored configuration lacks the device's '$want'"
 }
 

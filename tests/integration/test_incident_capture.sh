@@ -43,9 +43,9 @@ start_resyncd
 start_rsyslog_relp "$in_port" "$relp_port"
 
 show() { "$RESYNCD" -c "$work/resyncd.conf" --incident "$1" 2>/dev/null; }
-shows() { show "$1" | grep -q -- "$2"; }
+shows() { show "$1" | grep_all -- "$2"; }
 # job_of TYPE STATE: a job line of --dump-state with that type and state.
-job_is() { dump | awk -F'\t' -v t="$1" -v s="$2" '$1 == "job" && $3 == t && $4 == s' | grep -q .; }
+job_is() { dump | awk -F'\t' -v t="$1" -v s="$2" '$1 == "job" && $3 == t && $4 == s' | grep_all .; }
 
 udp_send "$in_port" '<28>Dec  1 10:18:00 r1 chassisd[1300]: CHASSISD_FRU_OFFLINE_NOTICE: Taking FPC 0 offline: Error'
 wait_for "E4: the capture of incident 1 is done" shows 1 '^data capture *done (job'
@@ -78,5 +78,5 @@ echo "ok: an unreachable device's capture job fails, its incident stays open"
 # The output survives a restart.
 stop_resyncd
 start_resyncd
-show 1 | grep -q 'FPC 0 *REV 09' || fail "captured output lost over a restart: $(show 1)"
+show 1 | grep_all 'FPC 0 *REV 09' || fail "captured output lost over a restart: $(show 1)"
 echo "PASS test_incident_capture"

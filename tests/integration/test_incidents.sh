@@ -55,7 +55,7 @@ profiles = (
 	  auto_close_secs = 2; hook = "$work/hook"; }
 );
 CONF
-"$RESYNCD" --check-config -c "$work/resyncd.conf" | grep -q '2 event profiles' || fail "--check-config"
+"$RESYNCD" --check-config -c "$work/resyncd.conf" | grep_all '2 event profiles' || fail "--check-config"
 start_resyncd() {
 	"$RESYNCD" -f -c "$work/resyncd.conf" >> "$work/resyncd.log" 2>&1 &
 	pid=$!
@@ -99,7 +99,7 @@ inc_is Count 1 20 || fail "incident 1 count changed to $(inc Count 1)"
 [ "$(snmp_get RESYNCD-MIB::resyncdIncidentsOpen.0)" = 3 ] || fail "open incidents $(snmp_get RESYNCD-MIB::resyncdIncidentsOpen.0), want 3 (the BGP line and the unmanaged host open none)"
 traps_are incidentOpened 1 1 || fail "E3: $(traps_of incidentOpened 1) incidentOpened traps for incident 1, want 1"
 [ "$(grep -c 'RESYNCD-MIB::incidentOpened' "$work/traps.log")" = 3 ] || fail "incidentOpened traps: $(grep -c 'RESYNCD-MIB::incidentOpened' "$work/traps.log"), want 3"
-grep -F 'RESYNCD-MIB::incidentOpened' "$work/traps.log" | head -1 | grep -q 'resyncdIncidentDeviceName.1 = STRING: "\?r1' ||
+grep -F 'RESYNCD-MIB::incidentOpened' "$work/traps.log" | head -1 | grep_all 'resyncdIncidentDeviceName.1 = STRING: "\?r1' ||
 	fail "incidentOpened lacks the device name with its index: $(grep -F incidentOpened "$work/traps.log" | head -1)"
 echo "ok a) burst of 20: one incident, one incidentOpened; three incidents for three interfaces"
 
@@ -109,7 +109,7 @@ wait_for "E5: the link-up closed incident 1" inc_is State 1 closed
 inc_is ClosedBy 1 clearingEvent || fail "incident 1 closed by $(inc ClosedBy 1)"
 inc_is State 3 open || fail "incident 3 (ge-0/0/2) closed by ge-0/0/1's link-up"
 wait_for "incidentClosed for incident 1" traps_are incidentClosed 1 1
-grep -F 'RESYNCD-MIB::incidentClosed' "$work/traps.log" | grep -q 'resyncdIncidentClosedBy.1 = INTEGER: clearingEvent' ||
+grep -F 'RESYNCD-MIB::incidentClosed' "$work/traps.log" | grep_all 'resyncdIncidentClosedBy.1 = INTEGER: clearingEvent' ||
 	fail "incidentClosed lacks closedBy: $(grep -F incidentClosed "$work/traps.log")"
 to_rsyslog "$(link_down r1 ge-0/0/1 50)"
 wait_for "E5: a link-down after the close opens incident 4" inc_is Detail 4 ge-0/0/1
@@ -122,7 +122,7 @@ wait_for "E5: incident 3 closed by the action ($out)" inc_is State 3 closed
 inc_is ClosedBy 3 operator || fail "incident 3 closed by $(inc ClosedBy 3)"
 wait_for "incidentClosed for incident 3" traps_are incidentClosed 3 1
 out=$(snmp_set RESYNCD-MIB::resyncdIncidentAction.3 i 2)
-echo "$out" | grep -qi 'inconsistentValue' || fail "closing a closed incident: $out"
+echo "$out" | grep_all -i 'inconsistentValue' || fail "closing a closed incident: $out"
 echo "ok c) close action: incidentClosed (operator); closing it again is inconsistentValue"
 
 # --- d) a FRU goes offline; the quiet period closes it; the hook saw both
@@ -179,7 +179,7 @@ CONF
 "$RESYNCD" --check-config -c "$work/resyncd.conf" >/dev/null 2>&1 && fail "--check-config took a second profiles list"
 head -n -3 "$work/resyncd.conf" > "$work/conf.tmp" && mv "$work/conf.tmp" "$work/resyncd.conf"
 sed -i 's/^	{ name = "links";/	{ name = "bgp"; events = [ "RPD_BGP_*" ]; },\n	{ name = "links";/' "$work/resyncd.conf"
-"$RESYNCD" --check-config -c "$work/resyncd.conf" | grep -q '3 event profiles' || fail "--check-config: $("$RESYNCD" --check-config -c "$work/resyncd.conf" 2>&1)"
+"$RESYNCD" --check-config -c "$work/resyncd.conf" | grep_all '3 event profiles' || fail "--check-config: $("$RESYNCD" --check-config -c "$work/resyncd.conf" 2>&1)"
 kill -HUP "$pid"
 wait_for "the reload" log_has 'reload: 3 event profiles'
 to_rsyslog '<28>Dec  1 10:22:41 r1 rpd[1500]: RPD_BGP_NEIGHBOR_STATE_CHANGED: BGP peer 192.0.2.9 (External AS 65001) changed state from Established to Idle'

@@ -79,7 +79,7 @@ datetime_in() {
 print("%04x%02x%02x%02x%02x%02x00" % (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec))' "$1"
 }
 idle() { # nothing scheduled or running
-	! snmp_walk -Oqv RESYNCD-MIB::resyncdJobState | grep -q -e scheduled -e inProgress
+	! snmp_walk -Oqv RESYNCD-MIB::resyncdJobState | grep_all -e scheduled -e inProgress
 }
 wait_for "start-up jobs settled" idle
 
@@ -110,7 +110,7 @@ end=$(get "resyncdJobDeviceEnd.$m.3")
 echo "ok - J6: one SET over three devices made one manualResync job; per-device state, times, reasons"
 
 # --- J2: retry of the failed device only ---------------------------------------------------
-snmp_set "RESYNCD-MIB::resyncdJobAction.$m" i 3 | grep -q resyncdJobAction || fail "retry refused"
+snmp_set "RESYNCD-MIB::resyncdJobAction.$m" i 3 | grep_all resyncdJobAction || fail "retry refused"
 r=$(last_job)
 [ "$r" -gt "$m" ] || fail "no retry job"
 [ "$(job "$r" DeviceCount)" = 1 ] || fail "retry job $r has $(job "$r" DeviceCount) devices"
@@ -126,7 +126,7 @@ has_auto() { [ "$(get "resyncdDeviceCurrentJob.${ix[r2]}")" != 0 ]; }
 wait_for "r2's auto job scheduled" has_auto
 a=$(get "resyncdDeviceCurrentJob.${ix[r2]}")
 [ "$(job "$a" Type)" = autoResync ] || fail "job $a is $(job "$a" Type)"
-snmp_set RESYNCD-MIB::resyncdInventoryAction.0 i 2 | grep -q resyncdInventoryAction || fail "resyncAll refused"
+snmp_set RESYNCD-MIB::resyncdInventoryAction.0 i 2 | grep_all resyncdInventoryAction || fail "resyncAll refused"
 [ "$(get resyncdInventoryAction.0)" = none ] || fail "resyncdInventoryAction reads $(get resyncdInventoryAction.0)"
 inv=$(last_job)
 [ "$(job "$inv" Type)" = inventoryResync ] || fail "job $inv is $(job "$inv" Type)"
@@ -134,12 +134,12 @@ inv=$(last_job)
 wait_for "inventory job $inv ends" final "$inv"
 wait_for "r2's auto job $a ends" final "$a"
 [ "$(job "$a" State)" = success ] || fail "auto job $a: $(job "$a" State)"
-job "$a" Summary | grep -q 'already synchronized by a later fetch' || fail "auto job $a: $(job "$a" Summary)"
+job "$a" Summary | grep_all 'already synchronized by a later fetch' || fail "auto job $a: $(job "$a" Summary)"
 [ "$(get "resyncdJobDeviceState.$a.1")" = skipped ] || fail "auto job $a's device state $(get "resyncdJobDeviceState.$a.1")"
 echo "ok - R7: resyncAll is one inventoryResync job over 5 devices; r2's auto job $a was redundant"
 
 # --- J3: reschedule and recurrence of a scheduled job --------------------------------------
-snmp_set RESYNCD-MIB::autoResyncWaitSecs.0 u 3600 | grep -q autoResyncWaitSecs || fail "W not set"
+snmp_set RESYNCD-MIB::autoResyncWaitSecs.0 u 3600 | grep_all autoResyncWaitSecs || fail "W not set"
 commit r3
 has_r3() { [ "$(get "resyncdDeviceCurrentJob.${ix[r3]}")" != 0 ]; }
 wait_for "r3's auto job scheduled" has_r3
@@ -147,9 +147,9 @@ s=$(get "resyncdDeviceCurrentJob.${ix[r3]}")
 [ "$(job "$s" State)" = scheduled ] || fail "job $s: $(job "$s" State)"
 out=$(snmp_set "RESYNCD-MIB::resyncdJobScheduledStart.$s" x "$(datetime_in -7200)")
 grep -q wrongValue <<<"$out" || fail "a start two hours ago was not refused: $out"
-snmp_set "RESYNCD-MIB::resyncdJobRecurrenceSecs.$s" u 600 | grep -q resyncdJobRecurrenceSecs || fail "recurrence refused"
+snmp_set "RESYNCD-MIB::resyncdJobRecurrenceSecs.$s" u 600 | grep_all resyncdJobRecurrenceSecs || fail "recurrence refused"
 [ "$(job "$s" RecurrenceSecs)" = "600 seconds" ] || fail "job $s recurrence $(job "$s" RecurrenceSecs)"
-snmp_set "RESYNCD-MIB::resyncdJobScheduledStart.$s" x "$(datetime_in 2)" | grep -q resyncdJobScheduledStart ||
+snmp_set "RESYNCD-MIB::resyncdJobScheduledStart.$s" x "$(datetime_in 2)" | grep_all resyncdJobScheduledStart ||
 	fail "reschedule refused"
 wait_for "job $s runs at its new start" final "$s"
 [ "$(job "$s" State)" = success ] || fail "job $s: $(job "$s" State)"
@@ -161,21 +161,21 @@ grep -q inconsistentValue <<<"$out" || fail "recurrence of a finished job not re
 grep -q "job $s: rescheduled" "$work/resyncd.log" || fail "the reschedule is not logged"
 echo "ok - J3: job $s rescheduled to now+2 s with recurrence 600 s; its next run $next is scheduled"
 
-snmp_set RESYNCD-MIB::inventoryResyncIntervalSecs.0 u 3600 | grep -q inventoryResyncIntervalSecs || fail "interval refused"
+snmp_set RESYNCD-MIB::inventoryResyncIntervalSecs.0 u 3600 | grep_all inventoryResyncIntervalSecs || fail "interval refused"
 ri=$(last_job)
 [ "$(job "$ri" Type)" = inventoryResync ] && [ "$(job "$ri" State)" = scheduled ] || fail "no recurring inventory job"
 [ "$(job "$ri" User)" = system ] && [ "$(job "$ri" RecurrenceSecs)" = "3600 seconds" ] || fail "job $ri: $(job "$ri" User)"
-snmp_set RESYNCD-MIB::inventoryResyncIntervalSecs.0 u 0 | grep -q inventoryResyncIntervalSecs || fail "interval 0 refused"
+snmp_set RESYNCD-MIB::inventoryResyncIntervalSecs.0 u 0 | grep_all inventoryResyncIntervalSecs || fail "interval 0 refused"
 [ "$(job "$ri" State)" = cancelled ] || fail "interval 0 left job $ri $(job "$ri" State)"
 echo "ok - J3: inventoryResyncIntervalSecs 3600 scheduled inventory job $ri; 0 cancelled it"
 
 # --- J4: archive and purge on demand -------------------------------------------------------
-snmp_set "RESYNCD-MIB::resyncdJobAction.$next" i 2 | grep -q resyncdJobAction || fail "cancel refused"
+snmp_set "RESYNCD-MIB::resyncdJobAction.$next" i 2 | grep_all resyncdJobAction || fail "cancel refused"
 finished=$(snmp_walk -Oqv RESYNCD-MIB::resyncdJobState | grep -c -e success -e failure -e cancelled)
 purged0=$(get resyncdJobsPurged.0)
 bytes=$(get resyncdStoreBytesWritten.0); bytes=${bytes%% *}
 [ "${bytes:-0}" -gt 0 ] || fail "resyncdStoreBytesWritten is '$bytes'"
-snmp_set RESYNCD-MIB::resyncdPurgeAction.0 i 2 | grep -q resyncdPurgeAction || fail "purge refused"
+snmp_set RESYNCD-MIB::resyncdPurgeAction.0 i 2 | grep_all resyncdPurgeAction || fail "purge refused"
 left=$(snmp_walk -Oqv RESYNCD-MIB::resyncdJobState | grep -c -e success -e failure -e cancelled || true)
 [ "$left" = 0 ] || fail "$left finished jobs left after the purge"
 [ "$(get resyncdJobsPurged.0)" = $((purged0 + finished)) ] || fail "resyncdJobsPurged $(get resyncdJobsPurged.0)"

@@ -91,7 +91,7 @@ failed_deploy() {
 	job=$(last_job)
 	wait_for "$1 deploy done" job_done "$job"
 	expect "$1 deploy job" "$(get "resyncdJobState.$job")" failure
-	get "resyncdJobSummary.$job" | grep -qF -- "$3" || fail "$1 job summary lacks '$3': $(get "resyncdJobSummary.$job")"
+	get "resyncdJobSummary.$job" | grep_all -F -- "$3" || fail "$1 job summary lacks '$3': $(get "resyncdJobSummary.$job")"
 }
 
 # --- a) accept of all four: one job, inSync ------------------------------------------
@@ -171,7 +171,7 @@ wait_for "r2 managerAndDeviceChanged" status_is r2 managerAndDeviceChanged
 echo "ok: staged on a deviceChanged device: managerAndDeviceChanged"
 
 # --- h) S1: nothing automatic ran ------------------------------------------------------
-snmp_walk -Oq RESYNCD-MIB::resyncdJobType | grep -q autoResync && fail "an autoResync job ran in manager mode"
+snmp_walk -Oq RESYNCD-MIB::resyncdJobType | grep_all autoResync && fail "an autoResync job ran in manager mode"
 echo "ok: no autoResync job in manager mode"
 stop_resyncd
 echo PASS

@@ -13,7 +13,7 @@ commit() { "$DEVSIM" commit "$work/sim" "$1" --user "${2:-alice}" --syslog "127.
 # expect_failure NAME REASON CONN VERSION: the resync after a commit failed so.
 expect_failure() {
 	wait_for "$1 resync failure" failed_now "$1"
-	field "$1" 10 | grep -q -- "$2" || fail "$1 reason '$(field "$1" 10)' lacks '$2'"
+	field "$1" 10 | grep_all -- "$2" || fail "$1 reason '$(field "$1" 10)' lacks '$2'"
 	[ "$(field "$1" 6)" = "$3" ] || fail "$1 connStatus $(field "$1" 6), want $3"
 	[ "$(field "$1" 11)" = "$4" ] || fail "$1 configVersion $(field "$1" 11), want $4"
 	echo "ok: $1 failed: $(field "$1" 10)"
@@ -89,14 +89,14 @@ echo "ok: r1 unchanged configuration stores no version"
 commit r2
 wait_for "r2 inSync" is r2 5 inSync
 [ "$(field r2 11)" = 1 ] || fail "r2 configVersion $(field r2 11)"
-"$RESYNCD" -c "$work/resyncd.conf" --diff r2 | grep -q '^+    host-name r2;$' || fail "r2 diff"
+"$RESYNCD" -c "$work/resyncd.conf" --diff r2 | grep_all '^+    host-name r2;$' || fail "r2 diff"
 echo "ok: r2 fetched with ]]>]]> framing"
 
 # --- success with the RSA host key, the only one known_hosts has for r7.
 commit r7
 wait_for "r7 inSync" is r7 5 inSync
 [ "$(field r7 11)" = 1 ] || fail "r7 configVersion $(field r7 11)"
-grep -c '^\[127.0.0.8\]' "$work/known_hosts" | grep -qx 1 || fail "known_hosts changed for r7"
+grep -c '^\[127.0.0.8\]' "$work/known_hosts" | grep_all -x 1 || fail "known_hosts changed for r7"
 echo "ok: r7 fetched, checked against its RSA host key"
 
 # --- failure classes.

@@ -36,13 +36,13 @@ for i in 1 2 3 4 5 6; do
 	[ "$(field "r$i" 11)" = 1 ] || fail "r$i configVersion $(field "r$i" 11), want 1"
 done
 for i in 1 3 4 5 6; do
-	stored "r$i" | grep -qx "    host-name r$i;" || fail "r$i: stored text lacks its host-name: $(stored "r$i" | head -5)"
+	stored "r$i" | grep_all -x "    host-name r$i;" || fail "r$i: stored text lacks its host-name: $(stored "r$i" | head -5)"
 done
 echo "ok: default, hello10, prefix, cli and commit_attrs=0 devices fetched as text"
 # The device's own commit time and user in the --diff header: from the
 # junos:commit-* attributes (r1), or from <get-commit-information/> (r6).
 for n in r1 r6; do
-	"$RESYNCD" -c "$work/resyncd.conf" --diff "$n" | grep -q "^+++ $n version 1.*committed by bob at 20[0-9-]* [0-9:]* UTC" ||
+	"$RESYNCD" -c "$work/resyncd.conf" --diff "$n" | grep_all "^+++ $n version 1.*committed by bob at 20[0-9-]* [0-9:]* UTC" ||
 		fail "$n: --diff header lacks the device's commit: $("$RESYNCD" -c "$work/resyncd.conf" --diff "$n" | sed -n 2p)"
 done
 for n in r1 r6; do # --dump-state: configCommitTime, configCommitUser
@@ -59,7 +59,7 @@ grep -q '<host-name>r2</host-name>' "$work/r2.xml" || fail "r2: host-name missin
 echo "ok: r2's XML <configuration> stored as a well-formed document"
 
 wait_for "r7 resync failure" is r7 9 3
-field r7 10 | grep -q "nested too deeply" || fail "r7 reason '$(field r7 10)'"
+field r7 10 | grep_all "nested too deeply" || fail "r7 reason '$(field r7 10)'"
 kill -0 "$pid" || fail "resyncd died on r7's deep reply"
 commit r1 carol
 wait_for "r1 second version" is r1 11 2

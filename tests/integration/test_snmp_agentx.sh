@@ -41,7 +41,7 @@ wait_for "resyncd to report the missing master" log_has 'AgentX master .* is not
 
 start_snmpd "$snmp_port" "$trap_port"
 snmpd_pid=${daemon_pids[-1]} # start_snmpd tracked it last
-has_devices() { snmp_walk RESYNCD-MIB::resyncdDeviceName | grep -q 'resyncdDeviceName.2 = STRING: r2.lab'; }
+has_devices() { snmp_walk RESYNCD-MIB::resyncdDeviceName | grep_all 'resyncdDeviceName.2 = STRING: r2.lab'; }
 wait_for "resyncd to connect to the late snmpd" has_devices
 log_has 'connected to AgentX master' || fail "no connection line in the log"
 [ "$(grep -c 'is not reachable' "$work/resyncd.log")" -eq 1 ] || fail "the retry was logged more than once"
@@ -58,7 +58,7 @@ for want in 'RESYNCD-MIB::autoResyncEnabled.0 = INTEGER: true(1)' \
 	'RESYNCD-MIB::resyncdDeviceRowStatus.2 = INTEGER: active(1)'; do
 	grep -qF "$want" <<<"$W" || fail "walk lacks: $want"
 done
-snmp_table RESYNCD-MIB::resyncdDeviceTable | grep -q '^r1.lab|ipv4|' || fail "snmptable of resyncdDeviceTable"
+snmp_table RESYNCD-MIB::resyncdDeviceTable | grep_all '^r1.lab|ipv4|' || fail "snmptable of resyncdDeviceTable"
 echo "ok - walk and snmptable by name"
 
 # --- every setting: set and read back ---------------------------------------------------
@@ -119,7 +119,7 @@ snmp_set RESYNCD-MIB::resyncdDeviceRowStatus.5 i createAndGo RESYNCD-MIB::resync
 	fail "createAndGo did not add r5.lab"
 [ "$(snmp_get RESYNCD-MIB::resyncdDeviceCount.0)" = 3 ] || fail "device count after add"
 snmp_set RESYNCD-MIB::resyncdDeviceRowStatus.5 i destroy >/dev/null
-snmp_get RESYNCD-MIB::resyncdDeviceName.5 | grep -q 'No Such Instance' || fail "destroy did not remove r5.lab"
+snmp_get RESYNCD-MIB::resyncdDeviceName.5 | grep_all 'No Such Instance' || fail "destroy did not remove r5.lab"
 [ "$(snmp_get RESYNCD-MIB::resyncdDeviceCount.0)" = 2 ] || fail "device count after destroy"
 echo "ok - device added and removed by RowStatus"
 
@@ -139,7 +139,7 @@ echo "ok - scheduled job $JOB cancelled"
 # --- traps, decoded, with row indexes --------------------------------------------------------------
 # traps.log has one notification a line: the varbinds of one trap are checked together.
 traps_of() { grep -F "RESYNCD-MIB::$1" "$work/traps.log" || true; }
-trap_seen() { traps_of "$1" | grep -qF "$2"; }
+trap_seen() { traps_of "$1" | grep_all -F "$2"; }
 wait_for "deviceManagedStatusChange trap" trap_seen deviceManagedStatusChange 'resyncdDeviceName.1 = STRING: r1.lab'
 wait_for "jobStateChange trap for the cancel" trap_seen jobStateChange "RESYNCD-MIB::resyncdJobState.$JOB = INTEGER: cancelled(5)"
 status_trap=$(traps_of deviceManagedStatusChange | grep -F 'RESYNCD-MIB::resyncdDeviceName.1 = STRING: r1.lab')

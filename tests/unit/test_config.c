@@ -80,6 +80,8 @@ static void test_broken_files_name_line_and_reason(void **state)
 		{ "state_dir = \"/tmp/x\";\n", "no devices list" },
 		{ "settings = {\n autoResyncWaitSecs = 90000;\n};\n", "autoResyncWaitSecs must be within 0..86400" },
 		{ "settings = { bogus = 1; };\n", "unknown setting bogus" },
+		/* A list has unnamed elements: refused, not read through a NULL name (fuzz_config). */
+		{ "settings = [ 1, 2 ];\ndevices = ( );\n", ":1: settings must be a group" },
 		{ "devices = ( { name = \"r1\"; address = \"not-an-ip\"; } );\n", "needs an IPv4 or IPv6 address" },
 		{ "devices = ( { name = \"r1\"; address = \"192.0.2.1\"; credential = \"nope\"; } );\n",
 		  "unknown credential set" },

@@ -184,6 +184,33 @@ static void test_device_strings_sized_and_shared(void **state)
 	model_free(&m);
 }
 
+/* J5: a stored job whose record counts tasks it does not carry (a damaged
+ * record, found by fuzz_store) is refused, not restored from a NULL array. */
+static void test_job_restore_refuses_counted_but_missing_tasks(void **state)
+{
+	(void)state;
+	struct model m;
+	model_init(&m);
+	struct job src;
+	memset(&src, 0, sizeof(src));
+	src.id = 7;
+	src.type = JOB_MANUAL_RESYNC;
+	src.state = JOB_SCHEDULED;
+	src.ntasks = 3;
+	src.tasks = NULL;
+	assert_null(model_job_restore(&m, &src));
+	assert_null(model_job_by_id(&m, 7));
+	struct task t;
+	memset(&t, 0, sizeof(t));
+	t.device = 1;
+	t.state = TASK_PENDING;
+	src.ntasks = 1;
+	src.tasks = &t;
+	assert_non_null(model_job_restore(&m, &src));
+	assert_non_null(model_job_by_id(&m, 7));
+	model_free(&m);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +220,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_device_next_walks_in_index_order),
 		cmocka_unit_test(test_device_lookups_survive_add_remove_churn),
 		cmocka_unit_test(test_device_strings_sized_and_shared),
+		cmocka_unit_test(test_job_restore_refuses_counted_but_missing_tasks),
 	};
 	return testutil_run_tests(argc, argv, tests);
 }
