@@ -23,7 +23,7 @@ conf=$work/resyncd.conf
 answers() {
 	timeout 5 snmpget -v2c -c private -t 1 -r 0 -Oqv -M "$MIB_PATH" \
 		-m RESYNCD-MIB "127.0.0.1:$snmp_port" "RESYNCD-MIB::resyncdDeviceName.$N" 2>/dev/null |
-		grep -q "r$N.scale.example.net"
+		grep_all "r$N.scale.example.net"
 }
 # start WHAT: starts resyncd, waits for its agent, checks the time it took.
 start() {
@@ -39,7 +39,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
 
 start "first start"
 log_has "running: $N devices" || fail "resyncd did not report $N devices"
-if ! nm "$RESYNCD" 2>/dev/null | grep -q __asan_init; then
+if ! nm "$RESYNCD" 2>/dev/null | grep_all __asan_init; then
 	rss=$(rss_kb)
 	echo "RSS with $N devices: $((rss / 1024)) MB"
 	[ "$rss" -le $((64 * 1024)) ] || fail "RSS $rss kB is more than 64 MB"
