@@ -96,6 +96,38 @@ int archive_forget(struct store *s, uint32_t device)
 	return archive_forget_key(s, ARCHIVE_INTENDED_KEY(device));
 }
 
+/* One archive_store() as a store_txn() body: what to store, what it did. */
+struct archive_txn {
+	uint32_t key;
+	const char *text;
+	size_t len;
+	rs_time_t now, commit_time;
+	const char *user;
+	uint32_t keep;
+	uint32_t version;
+	struct config_meta *meta;
+	int stored;                      /* archive_store()'s result: 1 new version, 0 unchanged */
+};
+
+static int archive_txn_body(struct store *s, void *ctx)
+{
+	struct archive_txn *t = ctx;
+	t->stored = archive_store(s, t->key, t->text, t->len, t->now, t->commit_time, t->user, t->keep,
+				  &t->version, t->meta);
+	return t->stored < 0 ? -1 : 0;
+}
+
+int archive_store_txn(struct store *s, uint32_t key, const char *text, size_t len, rs_time_t now,
+		      rs_time_t commit_time, const char *user, uint32_t keep, uint32_t *version,
+		      struct config_meta *meta)
+{
+	struct archive_txn t = { key, text, len, now, commit_time, user, keep, 0, meta, 0 };
+	if (store_txn(s, archive_txn_body, &t) < 0)
+		return -1;
+	*version = t.version;
+	return t.stored;
+}
+
 int archive_on_config_fetched(struct loop *l, struct device *d, struct fetch_result *r)
 {
 	struct config_meta meta;
@@ -106,16 +138,10 @@ int archive_on_config_fetched(struct loop *l, struct device *d, struct fetch_res
 		d->config_version++; /* in-memory only: count, keep nothing */
 		return 0;
 	}
-	if (store_begin(l->store) < 0)
-		goto fail;
-	rc = archive_store(l->store, d->index, r->config ? r->config : "", r->config_len,
-			   loop_now(l), r->commit_time, r->commit_user,
-			   l->model.settings.config_versions_kept, &version, &meta);
-	if (rc < 0) {
-		store_abort(l->store);
-		goto fail;
-	}
-	if (store_commit(l->store) < 0)
+	rc = archive_store_txn(l->store, d->index, r->config ? r->config : "", r->config_len, loop_now(l),
+			       r->commit_time, r->commit_user, l->model.settings.config_versions_kept, &version,
+			       &meta);
+	if (rc < 0)
 		goto fail;
 	d->config_version = version;
 	if (rc > 0)
@@ -202,7 +228,7 @@ int archive_diff_main(const char *state_dir, const char *device_name, bool inten
 		fprintf(stderr, "resyncd: %s\n", err);
 		goto out;
 	}
-	if (store_load(s, &m, &have_settings) < 0) {
+	if (store_load_retrying(s, &m, &have_settings) < 0) {
 		fprintf(stderr, "resyncd: cannot read the store: %s\n", store_error(s));
 		goto out;
 	}

@@ -34,6 +34,11 @@ int archive_sha256(const char *text, size_t len, unsigned char out[32]);
 int archive_store(struct store *s, uint32_t device, const char *text, size_t len, rs_time_t now,
 		  rs_time_t commit_time, const char *commit_user, uint32_t keep,
 		  uint32_t *version_out, struct config_meta *meta_out);
+/* archive_store() in a transaction of its own (store_txn: repeated if a
+ * tool's reads deadlocked with it). */
+int archive_store_txn(struct store *s, uint32_t key, const char *text, size_t len, rs_time_t now,
+		      rs_time_t commit_time, const char *user, uint32_t keep, uint32_t *version,
+		      struct config_meta *meta);
 
 /* loop->on_config_fetched: archives r's configuration in its own transaction
  * and sets d->config_version; on failure fills r->reason and returns -1. */

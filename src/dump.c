@@ -16,7 +16,7 @@ int dump_state(const char *state_dir, FILE *out)
 	struct model m;
 	model_init(&m);
 	int have_settings;
-	int rc = store_load(s, &m, &have_settings);
+	int rc = store_load_retrying(s, &m, &have_settings);
 	if (rc < 0)
 		fprintf(stderr, "resyncd: %s\n", store_error(s));
 	fprintf(out, "#device\tindex\tname\taddress\tmanagedStatus\tconnStatus\tcommitCount\tlastCommitUser"

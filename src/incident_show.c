@@ -41,7 +41,7 @@ int incident_show_main(const char *state_dir, const char *id, FILE *out)
 		return rc;
 	}
 	model_init(&m);
-	store_load(s, &m, &have_settings);
+	store_load_retrying(s, &m, &have_settings);
 	const struct device *d = model_device_by_index(&m, i.device);
 	fprintf(out, "%-14s %u\n", "incident", i.id);
 	fprintf(out, "%-14s %s (index %u)\n", "device", d ? d->name : "(removed)", i.device);

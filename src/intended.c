@@ -160,15 +160,8 @@ static int intended_store(struct loop *l, struct device *d, const char *text, si
 {
 	uint32_t version = 0;
 	rs_time_t now = loop_now(l);
-	if (store_begin(l->store) < 0)
-		goto fail;
-	int rc = archive_store(l->store, ARCHIVE_INTENDED_KEY(d->index), text, len, now, 0, source,
-			       l->model.settings.config_versions_kept, &version, NULL);
-	if (rc < 0) {
-		store_abort(l->store);
-		goto fail;
-	}
-	if (store_commit(l->store) < 0)
+	if (archive_store_txn(l->store, ARCHIVE_INTENDED_KEY(d->index), text, len, now, 0, source,
+			      l->model.settings.config_versions_kept, &version, NULL) < 0)
 		goto fail;
 	if (version != d->intended_version) {
 		d->intended_version = version;

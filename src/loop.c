@@ -66,13 +66,11 @@ static void arm_timer(struct loop *l)
 	evtimer_add(l->timer, &tv);
 }
 
-static int persist(struct loop *l)
+/* Writes what the queued actions name; the whole of it is one transaction
+ * (store_txn repeats it if a tool's reads deadlocked with it). */
+static int persist_actions(struct store *s, void *ctx)
 {
-	struct store *s = l->store;
-	if (!s)
-		return 0;
-	if (store_begin(s) < 0)
-		goto fail;
+	struct loop *l = ctx;
 	for (size_t i = 0; i < l->actions.n; i++) {
 		const struct action *a = &l->actions.v[i];
 		int rc = 0;
@@ -127,12 +125,18 @@ static int persist(struct loop *l)
 		default:
 			break;
 		}
-		if (rc < 0) {
-			store_abort(s);
-			goto fail;
-		}
+		if (rc < 0)
+			return -1;
 	}
-	if (store_commit(s) < 0)
+	return 0;
+}
+
+static int persist(struct loop *l)
+{
+	struct store *s = l->store;
+	if (!s)
+		return 0;
+	if (store_txn(s, persist_actions, l) < 0)
 		goto fail;
 	l->store_dirty = true;
 	return 0;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ struct store {
 	int upgrades;                    /* the daemon's: may rewrite old records (tools never do) */
 	int lock_fd;
 	int damaged;                     /* a database could not be read: refuse to run on it */
+	int busy;                        /* the last error was a deadlock: repeat, nothing is wrong */
 	char dir[4096];
 	char err[512];
 	char dberr[256];                 /* libdb's own last message (checksum error: page N ...) */
@@ -413,8 +415,14 @@ static int decode_meta(struct rbuf *r, struct config_meta *c)
 
 /* ---- environment --------------------------------------------------------- */
 
+static int is_lock_conflict(int rc)
+{
+	return rc == DB_LOCK_DEADLOCK || rc == DB_LOCK_NOTGRANTED;
+}
+
 static int fail(struct store *s, const char *what, int rc)
 {
+	s->busy = is_lock_conflict(rc);
 	snprintf(s->err, sizeof(s->err), "%s: %s", what, db_strerror(rc));
 	return -1;
 }
@@ -428,6 +436,8 @@ static int fail(struct store *s, const char *what, int rc)
  * reason and what to do, and the store is marked damaged. */
 static int damaged(struct store *s, const char *name, int rc)
 {
+	if (is_lock_conflict(rc))
+		return fail(s, name, rc); /* another process's lock, not a bad page */
 	s->damaged = 1;
 	snprintf(s->err, sizeof(s->err), "%s/%s is damaged (%s%s%s): " STORE_DAMAGED_HINT, s->dir, name,
 		 db_strerror(rc), *s->dberr ? ": " : "", s->dberr);
@@ -712,6 +722,11 @@ static int open_store(const char *dir, int upgrade, struct store **out, char *er
 	s->env->set_errcall(s->env, on_db_error);
 	/* Log files are removed once checkpointed; the store stays small. */
 	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
+	/* A tool's cursors and the daemon's transaction can wait on each other;
+	 * without a detector both would wait for ever. Run it on every
+	 * conflict and fail the locker with the fewest write locks: a reader,
+	 * which store_load_retrying() repeats, never the daemon's commit. */
+	s->env->set_lk_detect(s->env, DB_LOCK_MINWRITE);
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL;
 	if (owner)
 		flags |= DB_RECOVER;
@@ -809,6 +824,44 @@ void store_abort(struct store *s)
 	if (s->txn)
 		s->txn->abort(s->txn);
 	s->txn = NULL;
+}
+
+/* How often a deadlock victim repeats, and the pause before the next try
+ * (doubling from 1 ms): the other side holds its locks for one commit. */
+#define STORE_BUSY_TRIES 12
+
+static void busy_pause(int attempt)
+{
+	struct timespec ts = { 0, (1000000L << (attempt < 8 ? attempt : 8)) };
+	nanosleep(&ts, NULL);
+}
+
+int store_busy(const struct store *s)
+{
+	return s->busy;
+}
+
+int store_txn(struct store *s, int (*body)(struct store *s, void *ctx), void *ctx)
+{
+	for (int attempt = 0;; attempt++) {
+		s->busy = 0;
+		if (store_begin(s) == 0 && body(s, ctx) == 0 && store_commit(s) == 0)
+			return 0;
+		store_abort(s);
+		if (!s->busy || attempt + 1 == STORE_BUSY_TRIES)
+			return -1;
+		busy_pause(attempt);
+	}
+}
+
+uint64_t store_lock_waits(struct store *s)
+{
+	DB_LOCK_STAT *st = NULL;
+	if (s->env->lock_stat(s->env, &st, 0) || !st)
+		return 0;
+	uint64_t n = st->st_lock_wait;
+	free(st);
+	return n;
 }
 
 /* Writes in the open transaction, or in one of its own. */
@@ -1022,6 +1075,8 @@ static int load_tasks(struct store *s, struct job *j)
 		seq++;
 	}
 	c->close(c);
+	if (is_lock_conflict(rc))
+		return fail(s, "jobtasks.db", rc); /* store_load_retrying() repeats */
 	return seq == j->ntasks ? 0 : -1;
 }
 
@@ -1152,6 +1207,19 @@ int store_load(struct store *s, struct model *m, int *have_settings)
 		ret = -1;
 	free(ctx.old_jobs);
 	return ret;
+}
+
+int store_load_retrying(struct store *s, struct model *m, int *have_settings)
+{
+	for (int attempt = 0;; attempt++) {
+		s->busy = 0;
+		int rc = store_load(s, m, have_settings);
+		if (rc == 0 || !s->busy || attempt + 1 == STORE_BUSY_TRIES)
+			return rc;
+		model_free(m);
+		model_init(m);
+		busy_pause(attempt);
+	}
 }
 
 /* ---- removed devices' kept history ------------------------------------- */

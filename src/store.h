@@ -44,6 +44,17 @@ int store_checkpoint(struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_abort(struct store *s);
+/* Runs body inside one transaction and commits it. Readers (a tool joining
+ * the live environment) and the daemon's writes can form a lock cycle;
+ * Berkeley DB's detector then fails one of them with a deadlock, and this
+ * aborts and runs body again, a bounded number of times. body must be safe
+ * to repeat (it only writes what the model already holds). */
+int store_txn(struct store *s, int (*body)(struct store *s, void *ctx), void *ctx);
+/* The last error was a lock conflict (deadlock victim), not a fault: the
+ * operation may simply be repeated. */
+int store_busy(const struct store *s);
+/* Lock requests in this environment that had to wait (diagnostics, tests). */
+uint64_t store_lock_waits(struct store *s);
 
 int store_put_device(struct store *s, const struct device *d);
 int store_del_device(struct store *s, uint32_t index);
@@ -64,6 +75,10 @@ int store_del_retained(struct store *s, uint32_t index);
  * -1: some records could not be decoded (skipped, store_error says which);
  * -2: a database is damaged (store_error names it): do not run on it. */
 int store_load(struct store *s, struct model *m, int *have_settings);
+/* store_load for a tool reading a live store: chosen as a deadlock victim
+ * (a reader holds no write locks, so the detector picks it), it empties m
+ * and reads again. */
+int store_load_retrying(struct store *s, struct model *m, int *have_settings);
 
 /* Configuration archive: text and meta keyed by (device, version). */
 int store_config_put(struct store *s, const struct config_meta *meta, const char *text, size_t len);
