@@ -21,15 +21,17 @@ int dump_state(const char *state_dir, FILE *out)
 		fprintf(stderr, "resyncd: %s\n", store_error(s));
 	fprintf(out, "#device\tindex\tname\taddress\tmanagedStatus\tconnStatus\tcommitCount\tlastCommitUser"
 		     "\tlastResyncResult\tlastResyncReason\tconfigVersion\tscheduledAutoJob"
-		     "\tconfigCommitTime\tconfigCommitUser\n");
+		     "\tconfigCommitTime\tconfigCommitUser\tintendedVersion\tintendedTime\tsyslogConfigured\n");
 	struct device *d;
 	RB_FOREACH(d, device_tree, &m.devices)
-		fprintf(out, "device\t%u\t%s\t%s\t%s\t%s\t%llu\t%s\t%d\t%s\t%u\t%u\t%lld\t%s\n", d->index,
+		fprintf(out, "device\t%u\t%s\t%s\t%s\t%s\t%llu\t%s\t%d\t%s\t%u\t%u\t%lld\t%s\t%u\t%lld\t%lld\n",
+			d->index,
 			d->name, d->address, managed_status_name(d->managed_status),
 			conn_status_name(d->conn_status), (unsigned long long)d->commit_count,
 			d->last_commit_user, d->last_resync_result, d->last_resync_reason, d->config_version,
 			d->scheduled_auto_job, (long long)(d->config_commit_time / RS_USEC_PER_SEC),
-			d->config_commit_user);
+			d->config_commit_user, d->intended_version, (long long)(d->intended_time / RS_USEC_PER_SEC),
+			(long long)(d->syslog_configured / RS_USEC_PER_SEC));
 	fprintf(out, "#removed\tindex\tname\tremovedAt\tconfigVersion\n");
 	for (struct retained *r = retained_first(&m.retained); r; r = retained_next(&m.retained, r))
 		fprintf(out, "removed\t%u\t%s\t%lld\t%u\n", r->index, r->name, (long long)(r->removed / RS_USEC_PER_SEC),

@@ -84,4 +84,8 @@ wait_for "second start" running
 	fail "a restart configured a configured device again"
 echo "ok: nothing configured again after a restart"
 stop_resyncd
+# --dump-state shows when each was configured (column 17, seconds; 0 never).
+dump | awk -F'\t' '$1 == "device" { print $3, ($17 > 0) }' | sort > "$work/dump.syslog"
+[ "$(cat "$work/dump.syslog")" = "$(printf 'r1 1\nr2 1')" ] ||
+	fail "--dump-state syslogConfigured: $(cat "$work/dump.syslog")"
 echo PASS

@@ -158,6 +158,7 @@ wait_for "r1 deviceChanged" status_is r1 deviceChanged
 set_action 2 r1
 wait_for "r1 accepted" status_is r1 inSync
 expect "r1 intended version after accept" "$(dev r1 IntendedVersion)" 3
+expect "r1 intended version in --dump-state" "$(dump | awk -F'\t' '$1 == "device" && $3 == "r1" { print $15 }')" 3
 "$RESYNCD" -c "$work/resyncd.conf" --diff r1 --intended > "$work/diff.r1b" || fail "--diff r1 --intended failed"
 if grep -q '^[-+][^-+]' "$work/diff.r1b"; then fail "accepted copy differs: $(cat "$work/diff.r1b")"; fi
 echo "ok: device commit -> deviceChanged -> accept -> inSync"
