@@ -36,9 +36,21 @@ struct netconf {
 	char *caps;                      /* the peer's capabilities, one per line */
 };
 
+/* libxml2 reports some faults (bytes that break the encoding a reply
+ * declares, the I/O error that follows) through its generic handler, which
+ * XML_PARSE_NOERROR does not silence: a device could write lines to our
+ * log at will. The parse still fails and netconf_parse says why. */
+static void xml_quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 int netconf_global_init(void)
 {
 	xmlInitParser();
+	xmlSetGenericErrorFunc(NULL, xml_quiet);         /* this thread */
+	xmlThrDefSetGenericErrorFunc(NULL, xml_quiet);   /* threads started later: the workers */
 	return ssh_session_global_init();
 }
 

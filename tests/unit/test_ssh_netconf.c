@@ -692,6 +692,47 @@ static void test_concurrent_fetches(void **state)
 	free(b);
 }
 
+static void *parse_in_thread(void *arg)
+{
+	static const char bad[] = "<?xml version=\"1.0\" encoding=\"EUC-JP\"?>"
+				  "<rpc-reply><data>\xff\xff\xff</data></rpc-reply>";
+	char *err = arg;
+	xmlDoc *doc = netconf_parse(bad, sizeof(bad) - 1, err, 128);
+	if (doc)
+		xmlFreeDoc(doc);
+	return doc;
+}
+
+/* A reply that breaks the encoding it declares fails with a reason and
+ * prints nothing: libxml2's generic handler would write it to stderr (the
+ * daemon's log) from the worker thread that parsed it. */
+static void test_R4_bad_encoding_fails_quietly(void **state)
+{
+	(void)state;
+	assert_int_equal(netconf_global_init(), 0);
+	char path[] = "/tmp/resyncd-xmlerr-XXXXXX", err[128] = "";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	int saved = dup(2);
+	assert_true(dup2(fd, 2) == 2);
+	pthread_t t;
+	void *doc = (void *)1;
+	assert_int_equal(pthread_create(&t, NULL, parse_in_thread, err), 0);
+	assert_int_equal(pthread_join(t, &doc), 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	unlink(path);
+	print_message("bad encoding: %s\n", err);
+	assert_null(doc);
+	assert_true(err[0] != '\0');
+	assert_int_equal(st.st_size, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest parsers[] = {
@@ -702,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_config_reply_table),
 		cmocka_unit_test(test_R4_deep_reply_fails_with_reason),
 		cmocka_unit_test(test_R4_reply_walk_is_not_recursive),
+		cmocka_unit_test(test_R4_bad_encoding_fails_quietly),
 	};
 	const struct CMUnitTest live[] = {
 		cmocka_unit_test(test_fetch_chunked_base11),
