@@ -107,7 +107,7 @@ static void reload(struct loop *l)
 	memcpy(cfg.settings_given, fresh.settings_given, sizeof(cfg.settings_given));
 	int n = inventory_sync(l, &cfg, "configuration reload");
 	config_drop_devices(&cfg); /* the model has them now */
-	log_info("reload: %d device changes", n);
+	log_info("reload: %d device change%s", n, n == 1 ? "" : "s");
 	loop_reload_settings(l, &cfg);
 	n = intended_sync(l, cfg.intended_dir);
 	if (n > 0)
