@@ -12,6 +12,8 @@
 #include <openssl/evp.h>
 
 #include "archive_diff.h"
+#include "config_view.h"
+#include "intended.h"
 #include "log.h"
 #include "loop.h"
 #include "store.h"
@@ -203,6 +205,21 @@ static int archive_newest(struct store *s, uint32_t key, uint32_t *version)
 	return 0;
 }
 
+/* Replaces *text (an XML configuration, or NULL) by its config_view form. */
+static int archive_view_xml(char **text, size_t *len)
+{
+	char *v;
+	size_t n;
+	if (!*text)
+		return 0;
+	if (config_view_xml(*text, *len, &v, &n) < 0)
+		return -1;
+	free(*text);
+	*text = v;
+	*len = n;
+	return 0;
+}
+
 int archive_diff_main(const char *state_dir, const char *device_name, bool intended, bool show_secrets,
 		      int argc, char **argv, FILE *out)
 {
@@ -270,6 +287,14 @@ int archive_diff_main(const char *state_dir, const char *device_name, bool inten
 	}
 	if (store_config_get(s, kb, vb, &mb, &tb, &blen) != 0) {
 		fprintf(stderr, "resyncd: device %s has no version %" PRIu32 "\n", d->name, vb);
+		goto out;
+	}
+	/* XML on both sides: compare the rendered forms, so indentation,
+	 * namespace declarations and commit stamps do not mark every line. A
+	 * first version (against nothing) shows as it is stored. */
+	if (ta && intended_is_xml(ta, alen) && intended_is_xml(tb, blen) &&
+	    (archive_view_xml(&ta, &alen) < 0 || archive_view_xml(&tb, &blen) < 0)) {
+		fprintf(stderr, "resyncd: device %s: a stored XML configuration is not well-formed\n", d->name);
 		goto out;
 	}
 	if (va)

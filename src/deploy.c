@@ -285,9 +285,25 @@ static int deploy_verify(struct netconf *nc, const struct fetch_request *req, st
 	res->commit_time = RS_SECS(secs);
 	bool same = xml ? deploy_xml_same(req->intended, req->intended_len, res->config, res->config_len)
 			: deploy_text_same(req->intended, req->intended_len, res->config, res->config_len);
-	if (!same)
+	if (!same) {
 		snprintf(why, whylen, "the running configuration differs from the intended one after the commit");
-	return same ? 0 : 1;
+		return 1;
+	}
+	if (xml && netconf_is_junos(nc)) {
+		/* Archived as every fetch of this device archives it (Junos text):
+		 * an XML copy would make the next fetch a change of every line. */
+		struct session_status st = { .conn = CONN_UP };
+		free(res->config);
+		res->config = NULL;
+		res->config_len = 0;
+		res->commit_time = 0;
+		res->commit_user[0] = '\0';
+		if (fetch_running(nc, &st, res) < 0) {
+			snprintf(why, whylen, "reading the deployed configuration back: %s", st.reason);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* ---- the deploy --------------------------------------------------------- */

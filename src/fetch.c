@@ -273,6 +273,23 @@ static void fetch_commit_info(struct netconf *nc, struct fetch_result *res)
 	xmlFreeDoc(reply);
 }
 
+int fetch_running(struct netconf *nc, struct session_status *st, struct fetch_result *res)
+{
+	int rc = fetch_rpc(nc, st, "<get-configuration format=\"text\"/>", res);
+	if (rc > 0) {
+		/* Not a Junos device (or one without the RPC): standard NETCONF. */
+		log_debug("device %s: <get-configuration> not supported, using <get-config>",
+			  ssh_session_request(netconf_ssh(nc))->name);
+		rc = fetch_rpc(nc, st, "<get-config><source><running/></source></get-config>", res);
+		if (rc > 0)
+			session_status_fail(st, CONN_UP, "NETCONF rpc-error: device supports "
+					    "neither <get-configuration> nor <get-config>");
+	}
+	if (rc == 0 && !res->commit_time && netconf_is_junos(nc))
+		fetch_commit_info(nc, res);
+	return rc ? -1 : 0;
+}
+
 void fetch_config(struct fetch_request *req, struct fetch_result *res)
 {
 	struct session_status st = { .conn = CONN_UNKNOWN };
@@ -292,19 +309,7 @@ void fetch_config(struct fetch_request *req, struct fetch_result *res)
 
 	nc = netconf_open(req, &st);
 	if (nc) {
-		rc = fetch_rpc(nc, &st, "<get-configuration format=\"text\"/>", res);
-		if (rc > 0) {
-			/* Not a Junos device (or one without the RPC): standard NETCONF. */
-			log_debug("device %s: <get-configuration> not supported, using <get-config>",
-				  req->name);
-			rc = fetch_rpc(nc, &st, "<get-config><source><running/></source></get-config>",
-				       res);
-			if (rc > 0)
-				session_status_fail(&st, CONN_UP, "NETCONF rpc-error: device supports "
-						    "neither <get-configuration> nor <get-config>");
-		}
-		if (rc == 0 && !res->commit_time && netconf_is_junos(nc))
-			fetch_commit_info(nc, res);
+		rc = fetch_running(nc, &st, res);
 		if (rc != 0 && !st.reason[0])
 			session_status_fail(&st, CONN_UP, "failed during %s",
 					    ssh_session_get_stage(netconf_ssh(nc)));

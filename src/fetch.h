@@ -24,6 +24,13 @@ enum fetch_reply {
 	FETCH_REPLY_MALFORMED = 2,   /* err says why */
 };
 
+struct netconf;
+struct session_status;
+/* The running configuration on an open session, in the form every fetch
+ * stores (Junos text, else <get-config>), with its commit time and user:
+ * 0, or -1 with the reason in st. */
+int fetch_running(struct netconf *nc, struct session_status *st, struct fetch_result *res);
+
 /* The configuration in an <rpc-reply> (already parsed, rpc-errors already
  * handled): <configuration-text> (Junos text) or the children of <data>
  * (<get-config>). commit_secs/commit_user from junos:commit-* attributes. */
