@@ -5,6 +5,7 @@
 #include "loop.h"
 
 #include <event2/event.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -487,6 +488,13 @@ static void on_results(evutil_socket_t fd, short what, void *arg)
 				 r->ok ? "succeeded" : "failed",
 				 *r->reason ? r->reason : (r->ok ? "configuration fetched" : "unknown error"));
 		sched_fetch_done(&l->model, r->job, r->device, r->ok, r->conn, r->reason, now, &l->actions);
+		rj = model_job_by_id(&l->model, r->job);
+		const struct task *rt = rj && d ? model_job_task(rj, d->index) : NULL;
+		if (rt && rt->state == TASK_PENDING && rt->refetches) /* freshness (sched.h) */
+			log_info("device %s: the fetched configuration was committed %" PRId64 " s before the "
+				 "commit notification (device clock vs receive time): %s", d->name,
+				 (int64_t)((d->last_commit_time - d->config_commit_time) / RS_USEC_PER_SEC),
+				 d->last_resync_reason);
 		fetch_result_free(r);
 	}
 	loop_apply(l);

@@ -201,6 +201,10 @@ struct task {
 	const char *reason;              /* interned one line (model_istr_set), or NULL */
 	bool queued;                     /* waiting for a free worker slot */
 	bool in_timer;                   /* in the scheduler tree */
+	/* Fetches of this device made again because the configuration was
+	 * committed before the commit notification (sched.c, freshness); not
+	 * stored: a restart ends the job that held it (J5). */
+	uint8_t refetches;
 	RB_ENTRY(task) by_due;
 	struct task *next_ready;         /* FIFO of tasks waiting for a slot */
 };
@@ -228,6 +232,9 @@ struct job {
 	uint32_t nstate[TASK_STATE_COUNT + 1];
 	uint32_t nqueued;                /* tasks in the ready FIFO */
 	uint32_t first_failed;           /* position + 1 of the first failed task, or 0 */
+	/* Tasks fetched again (freshness), and those of them whose configuration
+	 * stayed older than the notification to the end; for the summary. */
+	uint32_t nrefetched, nstale;
 	RB_ENTRY(job) by_id;
 };
 

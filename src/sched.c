@@ -171,6 +171,13 @@ static struct job *job_recur(struct model *m, struct job *j, uint32_t secs, rs_t
 	return next;
 }
 
+/* "; refetched N times: why" for a task's reason and its job's summary. */
+static void refetch_note(char *buf, size_t len, unsigned refetches, bool stale)
+{
+	snprintf(buf, len, "; refetched %u time%s: %s", refetches, refetches == 1 ? "" : "s",
+		 stale ? SCHED_STALE_WHY : SCHED_REFETCH_WHY);
+}
+
 /* Ends a job whose tasks are all final, and schedules its next run (J3). */
 static void job_finish(struct model *m, struct job *j, rs_time_t now, struct actions *out)
 {
@@ -204,11 +211,19 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 		/* A redundant (skipped) task wrote its own summary. */
 		const char *what = j->type == JOB_DEPLOY ? "deployed"
 				   : j->type == JOB_CONFIGURE_SYSLOG ? "configured for syslog" : "fetched";
+		char note[RS_SUMMARY_MAX] = "";
+		if (j->nrefetched && j->ntasks > 1 && j->nstale)
+			snprintf(note, sizeof(note), "; %u refetched, %u of them stayed older than their commit "
+				 "notification", j->nrefetched, j->nstale);
+		else if (j->nrefetched && j->ntasks > 1)
+			snprintf(note, sizeof(note), "; %u refetched: %s", j->nrefetched, SCHED_REFETCH_WHY);
+		else if (j->nrefetched)
+			refetch_note(note, sizeof(note), j->tasks[0].refetches, j->nstale != 0);
 		if (j->ntasks > 1)
-			snprintf(j->summary, sizeof(j->summary), "%u of %u devices %s", ok, j->ntasks, what);
+			snprintf(j->summary, sizeof(j->summary), "%u of %u devices %s%s", ok, j->ntasks, what, note);
 		else if (!skipped)
-			snprintf(j->summary, sizeof(j->summary), "%s: configuration %s",
-				 device_name(m, j->tasks[0].device), what);
+			snprintf(j->summary, sizeof(j->summary), "%s: configuration %s%s",
+				 device_name(m, j->tasks[0].device), what, note);
 	}
 	job_changed(j, out);
 
@@ -288,6 +303,10 @@ static void task_due(struct model *m, struct task *t, rs_time_t now, struct acti
 		job_progress(m, j, now, out);
 		return;
 	}
+	/* A refetch (freshness) held the device for its job until now: from
+	 * here on it is a due task like any other. */
+	if (d->running_job == j->id)
+		d->running_job = 0;
 	if (j->type == JOB_AUTO_RESYNC && m->settings.system_of_record == SOR_MANAGER) {
 		/* S1: scheduled before the switch to manager mode; not run. */
 		clear_scheduled_auto(d, j);
@@ -465,6 +484,56 @@ void sched_sor_changed(struct model *m, enum system_of_record from, rs_time_t no
 	sched_tick(m, now, out);
 }
 
+static bool resync_job(const struct job *j)
+{
+	return j->type == JOB_AUTO_RESYNC || j->type == JOB_MANUAL_RESYNC || j->type == JOB_INVENTORY_RESYNC;
+}
+
+bool sched_config_older_than_commit(const struct device *d)
+{
+	if (!d->config_commit_time || !d->last_commit_time)
+		return false; /* the device does not say, or never notified a commit */
+	/* The notification this fetch answers: none that a successful fetch
+	 * already covers, none that came after it started (R4 keeps those). */
+	if (d->last_commit_time <= d->last_fetch_ok_start || d->last_commit_time > d->fetch_started)
+		return false;
+	return d->config_commit_time + RS_SECS(SCHED_COMMIT_SKEW_SECS) < d->last_commit_time;
+}
+
+/* Freshness: the fetched configuration is older than the commit the device
+ * notified. The device stays out of sync, as after a commit during the fetch
+ * (R4), and its task runs again after I. The job keeps the device meanwhile
+ * (running_job, released when the task comes due), so another job's task
+ * for it is delayed by R3 instead of fetching in between; a commit that
+ * arrives meanwhile schedules its auto job as R2 says, which the refetch
+ * then makes redundant (R7). The successful fetch start is not recorded. */
+static void refetch_later(struct model *m, struct device *d, struct task *t, enum conn_status conn,
+			  rs_time_t now, struct actions *out)
+{
+	struct job *j = t->job;
+	uint32_t secs = m->settings.damper_interval_secs;
+	char why[RS_REASON_MAX];
+
+	if (t->refetches++ == 0)
+		j->nrefetched++;
+	snprintf(why, sizeof(why), "%s: refetch %u of %u in %u s", SCHED_REFETCH_WHY, t->refetches,
+		 SCHED_REFETCH_MAX, secs);
+	d->conn_status = conn;
+	d->last_resync_time = now;
+	d->last_resync_result = RESULT_SUCCESS;
+	model_istr_set(&d->last_resync_reason, why, RS_REASON_MAX);
+	task_set(t, TASK_PENDING, why, now, out);
+	t->due = now + RS_SECS(secs);
+	timer_add(m, t);
+	d->running_job = j->id;
+	set_status(m, d, fsm_on_fetch_end(m->settings.system_of_record, d->status_before, true, true), now, out);
+	d->commit_during_fetch = false;
+	if (j->ntasks == 1)
+		snprintf(j->summary, sizeof(j->summary), "%s: %s", d->name, why);
+	push(out, ACT_SAVE_JOB, j->id, 0);
+	push(out, ACT_SAVE_DEVICE, 0, d->index);
+}
+
 void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok, enum conn_status conn,
 		      const char *reason, rs_time_t now, struct actions *out)
 {
@@ -478,12 +547,25 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 	if (d && d->running_job == job_id)
 		d->running_job = 0;
 
-	if (d && t && t->state == TASK_RUNNING) {
+	bool older = d && t && t->state == TASK_RUNNING && ok && resync_job(j) && !d->commit_during_fetch &&
+		     sched_config_older_than_commit(d);
+	if (older && t->refetches < SCHED_REFETCH_MAX) {
+		refetch_later(m, d, t, conn, now, out);
+	} else if (d && t && t->state == TASK_RUNNING) {
+		const char *why = reason && *reason ? reason : (ok ? "configuration fetched" : "failed");
+		char with_note[RS_REASON_MAX];
+		if (ok && t->refetches) {
+			/* Accepted: fresh now, or older still after the last refetch. */
+			char note[RS_REASON_MAX];
+			j->nstale += older;
+			refetch_note(note, sizeof(note), t->refetches, older);
+			snprintf(with_note, sizeof(with_note), "%s%s", why, note);
+			why = with_note;
+		}
 		d->conn_status = conn;
 		d->last_resync_time = now;
 		d->last_resync_result = ok ? RESULT_SUCCESS : RESULT_FAILURE;
-		model_istr_set(&d->last_resync_reason,
-			       reason && *reason ? reason : (ok ? "configuration fetched" : "failed"), RS_REASON_MAX);
+		model_istr_set(&d->last_resync_reason, why, RS_REASON_MAX);
 		if (ok)
 			d->last_fetch_ok_start = d->fetch_started;
 		task_set(t, ok ? TASK_OK : TASK_FAILED, d->last_resync_reason, now, out);
@@ -539,6 +621,8 @@ static void task_cancel(struct model *m, struct task *t, const char *reason, rs_
 	clear_scheduled_auto(d, t->job);
 	if (t->state == TASK_PENDING) {
 		timer_del(m, t);
+		if (d && d->running_job == t->job->id)
+			d->running_job = 0; /* a refetch's hold (freshness) */
 	} else if (t->state == TASK_RUNNING) {
 		push(out, ACT_STOP_FETCH, t->job->id, t->device);
 		/* A data capture changes nothing on the device or in its status;

@@ -27,10 +27,36 @@ void sched_tick(struct model *m, rs_time_t now, struct actions *out);
 /* Earliest time sched_tick has work, or 0 if none. */
 rs_time_t sched_next_due(const struct model *m);
 
-/* A worker finished (or abandoned after cancel) the fetch of job/device. R4. */
+/* A worker finished (or abandoned after cancel) the fetch of job/device. R4.
+ * For a successful resync d->config_commit_time is the fetched
+ * configuration's own commit time (the loop sets it first; 0 = the device
+ * did not say), which the freshness check below reads. */
 void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok,
 		      enum conn_status conn, const char *reason, rs_time_t now,
 		      struct actions *out);
+
+/* Freshness: a resync whose configuration the device says was committed
+ * before the commit notification the job answers (the fetch raced a slow
+ * commit) keeps the device out of sync and fetches again after
+ * damperIntervalSecs, in the same job and holding the device (no other job
+ * runs on it meanwhile, R3), at most SCHED_REFETCH_MAX times; then the
+ * configuration is accepted and the summary says it stayed older.
+ *
+ * The notification's time is when resyncd received it (last_commit_time,
+ * our clock: an RFC 3164 timestamp has neither year nor zone, and it is the
+ * time R2 and R4 already use); the configuration's is the device's clock.
+ * SCHED_COMMIT_SKEW_SECS absorbs the difference between the two clocks and
+ * the delivery delay: only a configuration committed more than that before
+ * the notification counts as older. A device that reports no commit time is
+ * never refetched. */
+#define SCHED_REFETCH_MAX 3
+#define SCHED_COMMIT_SKEW_SECS 60
+#define SCHED_REFETCH_WHY "fetched configuration committed before the notification"
+#define SCHED_STALE_WHY "the device's configuration stayed older than its commit notification"
+/* Whether the configuration d's running fetch got (d->config_commit_time)
+ * is older than the notification it answers: one that came after the last
+ * successful fetch started and before this one did (a later one is R4's). */
+bool sched_config_older_than_commit(const struct device *d);
 
 /* R5: manual resync of devices (one job); runs regardless of autoResyncEnabled. */
 struct job *sched_manual_resync(struct model *m, const uint32_t *devices, uint32_t n,

@@ -1099,6 +1099,222 @@ static void test_R2_hundred_thousand_devices_one_job_each(void **state)
 	teardown((void **)&f);
 }
 
+/* ---- freshness: the fetched configuration vs the commit notification ---- */
+
+/* A fetch whose configuration the device says it committed at commit_secs
+ * (relative to T0, in seconds; NO_COMMIT_TIME: the device does not say). */
+#define NO_COMMIT_TIME INT64_MIN
+static void done_config(struct fx *f, uint32_t job, uint32_t d, int64_t commit_secs, rs_time_t t)
+{
+	dev(f, d)->config_commit_time = commit_secs == NO_COMMIT_TIME ? 0 : T0 + RS_SECS(commit_secs);
+	done(f, job, d, true, t);
+}
+
+/* The device committed an hour ago before the commit notified at T0. */
+#define OLD (-3600)
+
+static void test_R4_config_older_than_notification_is_fetched_again_after_I(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	actions_clear(&f->out);
+	done_config(f, j, 1, OLD, T0 + RS_SECS(W + 1));
+	struct job *job = model_job_by_id(&f->m, j);
+	/* Kept out of sync, the job still runs, the fetch comes again after I. */
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(job->state, JOB_IN_PROGRESS);
+	assert_int_equal(dev(f, 1)->running_job, j);
+	assert_true(sched_next_due(&f->m) == T0 + RS_SECS(W + 1 + I));
+	assert_string_equal(job->summary, "r1: " SCHED_REFETCH_WHY ": refetch 1 of 3 in 20 s");
+	assert_int_equal(actions_count(&f->out, ACT_JOB_CHANGED), 0); /* still inProgress: no trap */
+	tick(f, T0 + RS_SECS(W + I));
+	assert_int_equal(starts_for(f, 1), 0);
+	tick(f, T0 + RS_SECS(W + 1 + I));
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
+	/* This time the configuration holds the notified commit. */
+	done_config(f, j, 1, 0, T0 + RS_SECS(W + 2 + I));
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	assert_int_equal(job->state, JOB_SUCCESS);
+	assert_string_equal(job->summary, "r1: configuration fetched; refetched 1 time: " SCHED_REFETCH_WHY);
+	assert_string_equal(dev(f, 1)->last_resync_reason,
+			    "configuration fetched; refetched 1 time: " SCHED_REFETCH_WHY);
+	assert_int_equal(dev(f, 1)->running_job, 0);
+	assert_int_equal(f->m.running_fetches, 0);
+}
+
+static void test_R4_refetches_are_bounded_then_the_configuration_is_accepted(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	rs_time_t t = T0 + RS_SECS(W);
+	tick(f, t);
+	actions_clear(&f->out);
+	for (int k = 0; k < SCHED_REFETCH_MAX; k++) {
+		done_config(f, j, 1, OLD, t + 1);
+		assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+		t += 1 + RS_SECS(I);
+		tick(f, t);
+	}
+	assert_int_equal(starts_for(f, 1), SCHED_REFETCH_MAX);
+	done_config(f, j, 1, OLD, t + 1); /* still older: accepted, and said so */
+	struct job *job = model_job_by_id(&f->m, j);
+	assert_int_equal(job->state, JOB_SUCCESS);
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	assert_string_equal(job->summary, "r1: configuration fetched; refetched 3 times: " SCHED_STALE_WHY);
+	tick(f, t + RS_SECS(10 * I));
+	assert_int_equal(starts_for(f, 1), SCHED_REFETCH_MAX); /* no fourth refetch */
+	assert_int_equal(sched_next_due(&f->m), 0);
+	/* The accepted fetch covers the notification: a later manual resync
+	 * that gets the same configuration is not refetched. */
+	uint32_t d1 = 1;
+	struct job *m = sched_manual_resync(&f->m, &d1, 1, "bob", t + RS_SECS(100), &f->out);
+	done_config(f, m->id, 1, OLD, t + RS_SECS(101));
+	assert_int_equal(m->state, JOB_SUCCESS);
+	assert_string_equal(m->summary, "r1: configuration fetched");
+}
+
+static void test_R4_device_without_commit_time_is_not_refetched(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	done_config(f, j, 1, NO_COMMIT_TIME, T0 + RS_SECS(W + 1));
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_SUCCESS);
+	assert_string_equal(model_job_by_id(&f->m, j)->summary, "r1: configuration fetched");
+	assert_int_equal(sched_next_due(&f->m), 0);
+}
+
+/* The device's clock and ours differ a little, and the message takes a
+ * while to arrive: SCHED_COMMIT_SKEW_SECS of it is not "older". */
+static void test_R4_clock_skew_within_the_tolerance_is_not_older(void **state)
+{
+	struct fx *f = *state;
+	struct device *d = dev(f, 1);
+	commit(f, 1, T0);
+	tick(f, T0 + RS_SECS(W));
+	d->config_commit_time = T0 - RS_SECS(SCHED_COMMIT_SKEW_SECS);
+	assert_false(sched_config_older_than_commit(d));
+	d->config_commit_time = T0 - RS_SECS(SCHED_COMMIT_SKEW_SECS) - 1;
+	assert_true(sched_config_older_than_commit(d));
+	d->config_commit_time = T0 + RS_SECS(5); /* device clock ahead */
+	assert_false(sched_config_older_than_commit(d));
+	d->config_commit_time = 0;
+	assert_false(sched_config_older_than_commit(d));
+}
+
+/* A commit during the fetch is R4's: the next auto job covers it; no refetch. */
+static void test_R4_commit_during_fetch_with_an_older_configuration_is_not_refetched(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t a = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	commit(f, 1, T0 + RS_SECS(W + 1));
+	uint32_t b = dev(f, 1)->scheduled_auto_job;
+	done_config(f, a, 1, OLD, T0 + RS_SECS(W + 2));
+	assert_int_equal(model_job_by_id(&f->m, a)->state, JOB_SUCCESS);
+	assert_string_equal(model_job_by_id(&f->m, a)->summary, "r1: configuration fetched");
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_true(sched_next_due(&f->m) == model_job_by_id(&f->m, b)->scheduled_start);
+}
+
+/* While a refetch waits, the device is its job's: a manual resync waits
+ * (R3, never two jobs on one device) and a new commit's auto job (R2) is
+ * made redundant by the refetch that started after it (R7). */
+static void test_R3_refetch_keeps_the_device_and_other_jobs_wait(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t a = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	done_config(f, a, 1, OLD, T0 + RS_SECS(W + 1)); /* refetch due W+1+I */
+	actions_clear(&f->out);
+	uint32_t d1 = 1;
+	struct job *m = sched_manual_resync(&f->m, &d1, 1, "bob", T0 + RS_SECS(W + 2), &f->out);
+	assert_int_equal(starts_for(f, 1), 0);
+	assert_int_equal(m->state, JOB_SCHEDULED);
+	commit(f, 1, T0 + RS_SECS(W + 3)); /* R2: an auto job due W+3+W */
+	uint32_t b = dev(f, 1)->scheduled_auto_job;
+	assert_int_not_equal(b, 0);
+	tick(f, T0 + RS_SECS(W + 1 + I)); /* the refetch starts; the manual one is delayed again */
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(dev(f, 1)->running_job, a);
+	assert_int_equal(m->state, JOB_SCHEDULED);
+	done_config(f, a, 1, W + 3, T0 + RS_SECS(W + 2 + I)); /* holds the second commit too */
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	tick(f, T0 + RS_SECS(2 * W + 3)); /* the manual resync (due W+2+I) starts, b waits for it */
+	assert_int_equal(starts_for(f, 1), 2);
+	assert_int_equal(m->state, JOB_IN_PROGRESS);
+	done_config(f, m->id, 1, W + 3, T0 + RS_SECS(2 * W + 4));
+	tick(f, T0 + RS_SECS(2 * W + 3 + I));
+	assert_int_equal(model_job_by_id(&f->m, b)->state, JOB_SUCCESS);
+	assert_string_equal(model_job_by_id(&f->m, b)->summary, "r1: already synchronized by a later fetch");
+	assert_int_equal(starts_for(f, 1), 2);
+}
+
+static void test_J1_cancel_while_a_refetch_waits_frees_the_device(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	done_config(f, j, 1, OLD, T0 + RS_SECS(W + 1));
+	actions_clear(&f->out);
+	assert_int_equal(sched_cancel_job(&f->m, j, T0 + RS_SECS(W + 2), &f->out), 0);
+	assert_int_equal(actions_count(&f->out, ACT_STOP_FETCH), 0); /* no session to stop */
+	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_CANCELLED);
+	assert_int_equal(dev(f, 1)->running_job, 0);
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	uint32_t d1 = 1;
+	sched_manual_resync(&f->m, &d1, 1, "bob", T0 + RS_SECS(W + 3), &f->out);
+	assert_int_equal(starts_for(f, 1), 1);
+}
+
+/* Several devices: each refetches on its own; the summary counts them. */
+static void test_J6_inventory_job_counts_its_refetched_devices(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	commit(f, 2, T0);
+	struct job *inv = sched_inventory_resync(&f->m, "bob", T0 + RS_SECS(1), &f->out);
+	done_config(f, inv->id, 1, OLD, T0 + RS_SECS(2));
+	done_config(f, inv->id, 2, 0, T0 + RS_SECS(2));
+	done_config(f, inv->id, 3, OLD, T0 + RS_SECS(2)); /* no notification for r3 */
+	assert_int_equal(inv->state, JOB_IN_PROGRESS);
+	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(dev(f, 3)->managed_status, MS_IN_SYNC);
+	tick(f, T0 + RS_SECS(2 + I));
+	done_config(f, inv->id, 1, 1, T0 + RS_SECS(3 + I));
+	assert_int_equal(inv->state, JOB_SUCCESS);
+	assert_string_equal(inv->summary, "3 of 3 devices fetched; 1 refetched: " SCHED_REFETCH_WHY);
+}
+
+/* J5: a refetch waiting at a restart ends with its job; the device is resynced. */
+static void test_J5_restart_while_a_refetch_waits_resyncs_the_device(void **state)
+{
+	struct fx *f = *state;
+	commit(f, 1, T0);
+	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + RS_SECS(W));
+	done_config(f, j, 1, OLD, T0 + RS_SECS(W + 1));
+	f->m.running_fetches = 0;
+	RB_INIT(&f->m.timers);
+	model_job_by_id(&f->m, j)->tasks[0].in_timer = false;
+	sched_restore(&f->m, T0 + RS_SECS(W + 5), &f->out);
+	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_FAILURE);
+	assert_int_equal(dev(f, 1)->running_job, 0);
+	assert_int_not_equal(dev(f, 1)->scheduled_auto_job, 0);
+	actions_clear(&f->out);
+	tick(f, T0 + RS_SECS(W + 5));
+	assert_int_equal(starts_for(f, 1), 1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1155,6 +1371,15 @@ int main(int argc, char **argv)
 		T(test_J3_inventory_interval_runs_a_recurring_inventory_resync),
 		T(test_J7_added_devices_get_an_initial_resync),
 		T(test_R7_inventory_job_over_100000_devices),
+		T(test_R4_config_older_than_notification_is_fetched_again_after_I),
+		T(test_R4_refetches_are_bounded_then_the_configuration_is_accepted),
+		T(test_R4_device_without_commit_time_is_not_refetched),
+		T(test_R4_clock_skew_within_the_tolerance_is_not_older),
+		T(test_R4_commit_during_fetch_with_an_older_configuration_is_not_refetched),
+		T(test_R3_refetch_keeps_the_device_and_other_jobs_wait),
+		T(test_J1_cancel_while_a_refetch_waits_frees_the_device),
+		T(test_J6_inventory_job_counts_its_refetched_devices),
+		T(test_J5_restart_while_a_refetch_waits_resyncs_the_device),
 #undef T
 	};
 	return testutil_run_tests(argc, argv, tests);
