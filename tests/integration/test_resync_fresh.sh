@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# test_resync_fresh: a fetch that raced a slow commit is made again. Every
+# device last committed an hour ago; its new commit is notified (syslog) at
+# once, but with devsim's slow_commit=N the next N sessions still read the
+# configuration of before it, with its junos:commit-seconds an hour old, as
+# from a Junos whose commit is slow to reach the running configuration:
+#   r1 slow_commit=1: fetched again once after damperIntervalSecs, then fresh
+#   r2 slow_commit=9: fetched 1 + 3 times (the bound), then accepted, and the
+#      summary says its configuration stayed older than the notification
+#   r3 slow_commit=1, junos=0: <get-config>, no commit time: no refetch
+# A fetch is one NETCONF session: devsim's sessions.log counts them.
+. "$(dirname "$0")/lib.sh" fresh
+
+"$DEVSIM" start "$work/sim" --devices 3 >/dev/null
+port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+udp_port=$(free_port)
+"$DEVSIM" set "$work/sim" all commit_seconds=$(($(date +%s) - 3600))
+"$DEVSIM" set "$work/sim" r1 slow_commit=1
+"$DEVSIM" set "$work/sim" r2 slow_commit=9
+"$DEVSIM" set "$work/sim" r3 slow_commit=1 junos=0
+
+sim_conf 3 "autoResyncWaitSecs = 1; damperIntervalSecs = 1; resyncTimeoutSecs = 30;"
+"$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
+pid=$!
+wait_for "resyncd running" grep -q 'running: 3 devices' "$work/resyncd.log"
+wait_for "devices loaded" is r3 5 unknown
+
+# sessions NAME: NETCONF sessions of NAME so far.
+sessions() { awk -v n="$1" '$2 == "start" && $3 == n' "$work/sim/sessions.log" 2>/dev/null | wc -l; }
+# job_of NAME: "state<TAB>summary" of NAME's (only) job.
+job_of() { dump | awk -F'\t' -v p="$1: " '$1 == "job" && index($9, p) == 1 { print $4 "\t" $9 }'; }
+job_done() { case "$(job_of "$1")" in success*|failure*) return 0 ;; esac; return 1; }
+notified=$(date +%s)
+for i in 1 2 3; do "$DEVSIM" commit "$work/sim" "r$i" --user bob --syslog "127.0.0.1:$udp_port" >/dev/null; done
+
+wait_for "r1 job done" job_done r1
+[ "$(job_of r1)" = "$(printf 'success\tr1: configuration fetched; refetched 1 time: fetched configuration committed before the notification')" ] ||
+	fail "r1 job: '$(job_of r1)'"
+[ "$(sessions r1)" = 2 ] || fail "r1: $(sessions r1) sessions, want 2 (fetch, refetch)"
+is r1 5 inSync || fail "r1 $(field r1 5)"
+[ "$(field r1 13)" -ge $((notified - 5)) ] || fail "r1 configCommitTime $(field r1 13): not the notified commit"
+field r1 10 | grep_all "refetched 1 time" || fail "r1 reason '$(field r1 10)'"
+log_has "device r1: the fetched configuration was committed 36[0-9][0-9] s before the commit notification" ||
+	fail "r1: no log line for the refetch"
+echo "ok: r1 fetched again after damperIntervalSecs, then in sync with the notified commit"
+
+wait_for "r2 job done" job_done r2
+[ "$(job_of r2)" = "$(printf "success\tr2: configuration fetched; refetched 3 times: the device's configuration stayed older than its commit notification")" ] ||
+	fail "r2 job: '$(job_of r2)'"
+[ "$(sessions r2)" = 4 ] || fail "r2: $(sessions r2) sessions, want 4 (1 + 3 refetches)"
+[ "$(python3 -c "import json;print(json.load(open('$work/sim/dev/r2/lag.json'))['sessions'])")" = 5 ] ||
+	fail "r2: devsim's lagging sessions left, want 5"
+is r2 5 inSync || fail "r2 $(field r2 5)"
+[ "$(field r2 12)" = 0 ] || fail "r2: a job is still scheduled: $(field r2 12)"
+dump | awk -F'\t' '$1 == "job" && ($4 == "scheduled" || $4 == "inProgress")' | grep_all . &&
+	fail "jobs left unfinished: $(dump | grep '^job')"
+echo "ok: r2 refetched 3 times (the bound), accepted, the summary says it stayed older"
+
+wait_for "r3 job done" job_done r3
+[ "$(job_of r3)" = "$(printf 'success\tr3: configuration fetched')" ] || fail "r3 job: '$(job_of r3)'"
+[ "$(sessions r3)" = 1 ] || fail "r3: $(sessions r3) sessions, want 1"
+[ "$(field r3 13)" = 0 ] || fail "r3 configCommitTime '$(field r3 13)', want 0 (not reported)"
+echo "ok: r3 reports no commit time: not refetched"
+
+# Without the slow commit, one commit is one fetch.
+"$DEVSIM" set "$work/sim" r1 slow_commit=0
+"$DEVSIM" commit "$work/sim" r1 --user carol --syslog "127.0.0.1:$udp_port" >/dev/null
+wait_for "r1 second version" is r1 11 3
+wait_for "r1 inSync" is r1 5 inSync
+[ "$(sessions r1)" = 3 ] || fail "r1: $(sessions r1) sessions after a plain commit, want 3"
+echo "ok: without a slow commit, one fetch"
+
+stop_resyncd
+echo "PASS test_resync_fresh"
