@@ -5,9 +5,9 @@
  * snmp_read2() or snmp_timeout()+run_alarms(), then
  * netsnmp_check_outstanding_agent_requests(), then look again.
  *
- * AgentX: net-snmp's agentxPingInterval alarm reconnects when the master
- * starts late or restarts; its per-attempt warnings are turned off and this
- * file logs each change of connection state once instead. */
+ * AgentX: the session's life (connecting when the master starts late or
+ * restarts, liveness, close) is agentx_conn.c's, done without waiting for
+ * the master; traps wait in agent_trapq.c until they can be written. */
 #include "mib.h"
 
 #include <net-snmp/library/large_fd_set.h>
@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "agent.h"
+#include "agentx_conn.h"
 #include "agentx_direct.h"
 #include "config.h"
 #include "log.h"
@@ -32,7 +33,6 @@ extern netsnmp_session *main_session;
 void init_vacm_conf(void);
 
 #define AGENT_APP "resyncd"
-#define AGENT_PING_SECS 2 /* AgentX reconnect and liveness interval */
 
 struct agent_fd {
 	int fd;
@@ -41,8 +41,8 @@ struct agent_fd {
 
 static struct {
 	struct loop *l;
-	bool running, master, connected, was_connected;
-	char where[256];              /* master socket or listening address, for the log */
+	bool running, master;
+	char where[256];              /* the listening address, for the log */
 	struct event *timer;
 	struct agent_fd *fds;
 	size_t nfds, capfds;
@@ -69,6 +69,9 @@ static int agent_log_cb(int major, int minor, void *serverarg, void *clientarg)
 	const struct snmp_log_message *m = serverarg;
 	if (!m || !m->msg)
 		return 0;
+	/* agentx_conn.c reconnects, and says so. */
+	if (!strncmp(m->msg, "AgentX master disconnected us", 29))
+		return 0;
 	size_t n = strlen(m->msg);
 	while (n > 0 && (m->msg[n - 1] == '\n' || m->msg[n - 1] == '\r'))
 		n--;
@@ -77,24 +80,20 @@ static int agent_log_cb(int major, int minor, void *serverarg, void *clientarg)
 	return 0;
 }
 
-/* Logs a change of AgentX connection state once, not every retry. */
+/* After every net-snmp call: a session closed or opened. */
 static void agent_check_connection(void)
 {
 	if (ag.master)
 		return;
 	/* Each (re)connection opens a new session: front it again. */
 	agentx_direct_attach(main_session);
-	bool up = main_session != NULL;
-	if (up == ag.connected)
-		return;
-	ag.connected = up;
-	if (up) {
-		log_info("snmp: connected to AgentX master %s", ag.where);
-		ag.was_connected = true;
-	} else {
-		log_warn("snmp: AgentX master %s %s; retrying every %d s", ag.where,
-			 ag.was_connected ? "went away" : "is not reachable", AGENT_PING_SECS);
-	}
+	agentx_conn_check();
+}
+
+/* Whether a queued trap can be sent now without waiting for anyone. */
+static bool agent_trap_ready(void)
+{
+	return ag.master || agentx_conn_ready();
 }
 
 static int agent_fd_watch(int fd)
@@ -176,6 +175,8 @@ void agent_poll_refresh(void)
 	 * still walking (it would read an idle pipe and block). */
 	if (!ag.running || ag.busy)
 		return;
+	agent_check_connection();
+	agent_trapq_drain(agent_trap_ready, send_v2trap);
 	int maxfd = 0, block = 1;
 	struct timeval tv = { 0, 0 };
 	NETSNMP_LARGE_FD_ZERO(&ag.set);
@@ -184,7 +185,6 @@ void agent_poll_refresh(void)
 	    memcmp(ag.set.lfs_setptr, ag.watched.lfs_setptr, NETSNMP_FD_SET_BYTES(ag.set.lfs_setsize)) != 0)
 		agent_watch_set(maxfd);
 	agent_arm_timer(block, &tv);
-	agent_check_connection();
 }
 
 static void agent_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -287,17 +287,14 @@ int agent_start(struct loop *l, const struct config *cfg)
 			netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
 					      cfg->agentx_socket);
 		netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_CONNECTION_WARNINGS, 1);
-		snprintf(ag.where, sizeof(ag.where), "%s",
-			 cfg->agentx_socket[0] ? cfg->agentx_socket : "/var/agentx/master");
 	}
 	if (init_agent(AGENT_APP) != 0) {
 		log_err("snmp: cannot initialise the agent");
 		return -1;
 	}
-	/* After init_agent, which sets net-snmp's default of 15 s: the
-	 * interval of the reconnect attempts and of the liveness pings. */
+	/* After init_agent, which registers net-snmp's own open at init_snmp. */
 	if (!ag.master)
-		netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, AGENT_PING_SECS);
+		agentx_conn_init(cfg->agentx_socket);
 	if (ag.master) {
 		/* rwcommunity and the VACM check that enforces it. */
 		init_vacm_conf();
@@ -340,8 +337,11 @@ int agent_start(struct loop *l, const struct config *cfg)
 	ag.running = true;
 	if (ag.master)
 		log_info("snmp: embedded master agent listening on %s", ag.where);
-	else if (main_session == NULL)
-		ag.connected = true; /* so the first check logs "not reachable" once */
+	else if (agentx_conn_start(l->base) < 0) {
+		log_err("snmp: cannot create the agent's events");
+		agent_stop();
+		return -1;
+	}
 	agent_poll_refresh();
 	return 0;
 }
@@ -351,6 +351,9 @@ void agent_stop(void)
 	if (!ag.running)
 		return;
 	agent_notify_stop();
+	if (!ag.master)
+		agentx_conn_stop();
+	agent_trapq_clear();
 	for (size_t i = 0; i < ag.nfds; i++)
 		event_free(ag.fds[i].ev);
 	free(ag.fds);

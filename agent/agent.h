@@ -4,6 +4,13 @@
 #ifndef RESYNCD_AGENT_H
 #define RESYNCD_AGENT_H
 
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 struct loop;
 struct config;
 
@@ -25,5 +32,17 @@ void agent_poll_refresh(void);
 
 int agent_notify_start(void);
 void agent_notify_stop(void);
+
+/* agent_trapq.c: traps waiting until they can be written without waiting. */
+#define AGENT_TRAPQ_CAP 1000
+/* Queues a trap's varbinds (taken over) and sends what can go now. */
+void agent_trapq_push(netsnmp_variable_list *vars);
+/* Hands queued traps to send (send_v2trap), oldest first, while ready()
+ * says one can go; the queue frees them. */
+void agent_trapq_drain(bool (*ready)(void), void (*send)(netsnmp_variable_list *vars));
+size_t agent_trapq_length(void);
+uint64_t agent_trapq_dropped(void); /* resyncdTrapsDropped */
+/* At stop: what is left is dropped (and logged). */
+void agent_trapq_clear(void);
 
 #endif

@@ -1,7 +1,8 @@
 /* agent_notify.c: the notify sink that turns core events into SNMP
  * notifications (deviceManagedStatusChange, jobStateChange, incidentOpened,
  * incidentClosed). Runs on the loop
- * thread, like every net-snmp call. snmpTrapOID.0 goes first (send_v2trap
+ * thread, like every net-snmp call; the traps go out through the queue of
+ * agent_trapq.c, never waiting for snmpd. snmpTrapOID.0 goes first (send_v2trap
  * prepends sysUpTime.0), and every object carries its row index. */
 #include "mib.h"
 
@@ -64,9 +65,7 @@ static void agent_notify_status(void *ctx, const struct device *d, enum managed_
 		   ASN_OCTET_STR, d->last_commit_user, strlen(d->last_commit_user));
 	notify_add(&vars, notif_obj_oid, OID_LENGTH(notif_obj_oid), NOTIFOBJ_TIME, d->index, ASN_OCTET_STR,
 		   when, wlen);
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	agent_poll_refresh();
+	agent_trapq_push(vars);
 }
 
 static void agent_notify_job(void *ctx, const struct job *j, enum job_state job_state, const char *summary,
@@ -91,9 +90,7 @@ static void agent_notify_job(void *ctx, const struct job *j, enum job_state job_
 		   &count, sizeof(count));
 	notify_add(&vars, job_entry_oid, OID_LENGTH(job_entry_oid), JOB_FIRST_DEVICE, j->id, ASN_UNSIGNED,
 		   &first, sizeof(first));
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	agent_poll_refresh();
+	agent_trapq_push(vars);
 }
 
 /* incidentOpened / incidentClosed: the incident row's objects, each with
@@ -122,9 +119,7 @@ static void agent_notify_incident(void *ctx, const struct incident *i, const str
 	if (!opened)
 		notify_add(&vars, inc_entry_oid, plen, INC_COL_CLOSED_BY, i->id, ASN_INTEGER, &closed_by,
 			   sizeof(closed_by));
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	agent_poll_refresh();
+	agent_trapq_push(vars);
 }
 
 /* deviceAdded / deviceRemoved: the name, with the device's index as instance. */
@@ -137,9 +132,7 @@ static void agent_notify_device(const struct device *d, const oid *trap, size_t 
 				  trap_len * sizeof(oid));
 	notify_add(&vars, dev_entry_oid, OID_LENGTH(dev_entry_oid), DEV_NAME, d->index, ASN_OCTET_STR, d->name,
 		   strlen(d->name));
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	agent_poll_refresh();
+	agent_trapq_push(vars);
 }
 
 static void agent_notify_added(void *ctx, const struct device *d)

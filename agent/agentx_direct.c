@@ -131,10 +131,6 @@ static bool direct_answer(const uint8_t *pkt, size_t len)
 	 * its next read of the socket. */
 	if (!send_all(rx.sock, tx, txlen))
 		rx.eof = true;
-	/* As net-snmp's subagent does on every request: the master is alive,
-	 * so the next liveness ping can wait (the alarm id is kept there). */
-	if (rx.s->securityModel != SNMP_DEFAULT_SECMODEL)
-		snmp_alarm_reset((unsigned)rx.s->securityModel);
 	return true;
 }
 

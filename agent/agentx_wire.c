@@ -196,6 +196,17 @@ unknown:
 	return false;
 }
 
+size_t agentx_wire_ping(uint8_t buf[AGENTX_HEADER_LEN], uint32_t packetid)
+{
+	struct agentx_out o = { .buf = buf, .cap = AGENTX_HEADER_LEN, .net_order = true };
+	put_u8x4(&o, AGENTX_VERSION, AGENTX_PDU_PING, AGENTX_FLAG_NETWORK_BYTE_ORDER, 0);
+	put32(&o, 0); /* session 0: none open */
+	put32(&o, 0);
+	put32(&o, packetid);
+	put32(&o, 0); /* no payload */
+	return o.overflow ? 0 : o.len;
+}
+
 size_t agentx_wire_response_end(struct agentx_out *o)
 {
 	if (o->overflow)

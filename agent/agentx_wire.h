@@ -15,6 +15,7 @@
 
 #define AGENTX_HEADER_LEN 20
 #define AGENTX_PDU_GETNEXT 6
+#define AGENTX_PDU_PING 13
 #define AGENTX_PDU_RESPONSE 18
 #define AGENTX_FLAG_NON_DEFAULT_CONTEXT 0x08
 #define AGENTX_FLAG_NETWORK_BYTE_ORDER 0x10
@@ -71,5 +72,10 @@ bool agentx_wire_varbind(struct agentx_out *o, const netsnmp_variable_list *vb);
 /* Sets the payload length. Returns the packet's length, or 0 if it did not
  * fit the buffer. */
 size_t agentx_wire_response_end(struct agentx_out *o);
+
+/* A Ping for session 0 (which no master has open) into buf: the probe of
+ * agentx_conn.c, which any answer tells that the master reads its socket.
+ * Returns AGENTX_HEADER_LEN. */
+size_t agentx_wire_ping(uint8_t buf[AGENTX_HEADER_LEN], uint32_t packetid);
 
 #endif

@@ -1,8 +1,9 @@
 /* mib_status.c: the resyncdStatus scalars (read-only): device counts by
  * managed status, the device table's last change, ingestion and job
- * counters. They let an NMS see what changed without walking a table. */
+ * counters, the traps that could not go out. They let an NMS see what changed without walking a table. */
 #include "mib.h"
 
+#include "agent.h"
 #include "loop.h"
 #include "oids.h"
 #include "store.h"
@@ -45,6 +46,8 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 	case ST_COMMITS_NOT_FROM_DEVICE: mib_set_u64(vb, in->not_from_device); return;
 	case ST_CONNECTIONS_CLOSED: mib_set_u64(vb, in->conns_closed); return;
 	case ST_ACCEPT_PAUSES: mib_set_u64(vb, in->accept_pauses); return;
+	case ST_TRAPS_DROPPED: mib_set_u64(vb, agent_trapq_dropped()); return;
+	case ST_TRAPS_QUEUED: mib_set_uint(vb, ASN_GAUGE, agent_trapq_length()); return;
 	case ST_STORE_BYTES_WRITTEN: mib_set_u64(vb, store_bytes_written(mib_loop->store)); return;
 	case ST_JOBS_PURGED: mib_set_u64(vb, jc->purged); return;
 	default:
@@ -57,7 +60,7 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 /* Sub-ids between the counters that exist are allocated to others. */
 static bool status_exists(unsigned sub)
 {
-	return sub <= ST_ACCEPT_PAUSES || sub >= ST_STORE_BYTES_WRITTEN;
+	return sub <= ST_TRAPS_QUEUED || sub >= ST_STORE_BYTES_WRITTEN;
 }
 
 static const struct mib_scalar_group status_group = { status_oid, STATUS_OID_LEN, 1, ST_LAST, status_get_one,

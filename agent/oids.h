@@ -62,8 +62,10 @@ enum status_subid {
 	ST_COMMITS_NOT_FROM_DEVICE,
 	ST_CONNECTIONS_CLOSED,
 	ST_ACCEPT_PAUSES,
-	/* 31-33 are allocated to other counters; until they exist they are
-	 * holes that GET and GETNEXT skip (mib_status.c). */
+	ST_TRAPS_DROPPED = 31,
+	ST_TRAPS_QUEUED = 32,
+	/* 33 is allocated to another counter; until it exists it is a hole
+	 * that GET and GETNEXT skip (mib_status.c). */
 	ST_STORE_BYTES_WRITTEN = 34,
 	ST_JOBS_PURGED = 35,
 	ST_LAST = ST_JOBS_PURGED,

@@ -28,8 +28,8 @@ static const oid job_oid[] = { RESYNCD_JOB_TABLE_OID };
 static const oid jobdev_oid[] = { RESYNCD_JOBDEV_TABLE_OID };
 static const oid mib_oid[] = { RESYNCD_MIB_OID };
 static const oid control_oid[] = { RESYNCD_CONTROL_OID };
-/* Status sub-ids that exist: 31-33 are allocated to others and not there yet. */
-#define ST_PRESENT (ST_LAST - (ST_STORE_BYTES_WRITTEN - ST_ACCEPT_PAUSES - 1))
+/* Status sub-ids that exist: 33 is allocated to another counter, not there yet. */
+#define ST_PRESENT (ST_LAST - (ST_STORE_BYTES_WRITTEN - ST_TRAPS_QUEUED - 1))
 
 typedef int (*handler_fn)(MIB_HANDLER_ARGS);
 
