@@ -70,6 +70,26 @@ extern const struct mib_u32_table mib_device_table, mib_job_table, mib_incident_
 
 /* GETNEXT in such a table: O(log n) per column tried. */
 void mib_u32_table_getnext(netsnmp_request_info *r, struct model *m, const struct mib_u32_table *t);
+/* GET in such a table: noSuchObject outside its columns, noSuchInstance for
+ * an index no row has; one next() step. */
+void mib_u32_table_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, struct model *m,
+		       const struct mib_u32_table *t);
+
+/* How a table answers one request of a PDU in each mode. */
+struct mib_request_ops {
+	/* A table indexed by one uint32 answers GET and GETNEXT from this
+	 * (get and getnext NULL then). */
+	const struct mib_u32_table *table;
+	void (*get)(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r);
+	void (*getnext)(netsnmp_request_info *r);
+	/* Each SET phase (RESERVE1, RESERVE2, COMMIT): checks, then applies at
+	 * commit. NULL: a read-only table, refused notWritable at RESERVE1. */
+	void (*set)(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r);
+};
+/* A handler's loop over the requests not yet processed; SNMP_ERR_NOERROR
+ * (errors are set on the requests). */
+int mib_requests(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests,
+		 const struct mib_request_ops *ops);
 
 /* For GET/SET: splits name into column and index when it lies inside the
  * table's entry. Returns false if it does not name an entry column. */

@@ -1,5 +1,5 @@
 /* mib_devices.c: resyncdDeviceTable. GET and GETNEXT are one lookup in the
- * model's RB tree (model_device_by_index / model_device_next): O(log n), no
+ * model's RB tree (model_device_next, through mib_u32_table_get/getnext): O(log n), no
  * scan and no copy. SETs add (createAndGo) and remove (destroy) rows, change
  * a row's address, port or credential name, and request a resync; they are
  * checked in the reserve phases and applied at commit through loop_*, so a
@@ -36,8 +36,9 @@ static int dev_addr_octets(const char *text, u_char *out, size_t *len)
 	return INET_DNS;
 }
 
-static void dev_get_col(netsnmp_variable_list *vb, const struct device *d, unsigned col)
+static void dev_get_col(netsnmp_variable_list *vb, const void *row, unsigned col)
 {
+	const struct device *d = row;
 	u_char buf[RS_ADDR_MAX];
 	size_t len;
 	switch (col) {
@@ -78,27 +79,6 @@ static bool dev_has_col(unsigned col)
 	return col >= DEV_FIRST_COL && col <= DEV_LAST_COL;
 }
 
-static void dev_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
-{
-	netsnmp_variable_list *vb = r->requestvb;
-	unsigned col;
-	const oid *idx;
-	size_t idxlen;
-	if (!mib_table_instance(vb->name, vb->name_length, dev_table_oid, DEV_TABLE_OID_LEN, &col, &idx,
-				&idxlen) || col < DEV_FIRST_COL || col > DEV_LAST_COL || !dev_has_col(col)) {
-		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-		return;
-	}
-	struct device *d = idxlen == 1 && idx[0] <= UINT32_MAX
-				   ? model_device_by_index(&mib_loop->model, (uint32_t)idx[0])
-				   : NULL;
-	if (!d) {
-		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-		return;
-	}
-	dev_get_col(vb, d, col);
-}
-
 static const void *dev_next(struct model *m, uint32_t after, uint32_t *index)
 {
 	struct device *d = model_device_next(m, after);
@@ -107,19 +87,9 @@ static const void *dev_next(struct model *m, uint32_t after, uint32_t *index)
 	return d;
 }
 
-static void dev_get_row_col(netsnmp_variable_list *vb, const void *row, unsigned col)
-{
-	dev_get_col(vb, row, col);
-}
-
 const struct mib_u32_table mib_device_table = {
-	dev_table_oid, DEV_TABLE_OID_LEN, DEV_FIRST_COL, DEV_LAST_COL, dev_next, dev_get_row_col, dev_has_col,
+	dev_table_oid, DEV_TABLE_OID_LEN, DEV_FIRST_COL, DEV_LAST_COL, dev_next, dev_get_col, dev_has_col,
 };
-
-static void dev_getnext(netsnmp_request_info *r)
-{
-	mib_u32_table_getnext(r, &mib_loop->model, &mib_device_table);
-}
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -470,28 +440,16 @@ out:
 
 int mib_devices_handler(MIB_HANDLER_ARGS)
 {
+	/* SETs are planned per row over the whole PDU (dev_set), not per request. */
+	static const struct mib_request_ops reads = { .table = &mib_device_table };
 	(void)handler;
 	(void)reginfo;
-	switch (reqinfo->mode) {
-	case MODE_GET:
-		for (netsnmp_request_info *r = requests; r; r = r->next)
-			if (!r->processed)
-				dev_get(reqinfo, r);
-		break;
-	case MODE_GETNEXT:
-		for (netsnmp_request_info *r = requests; r; r = r->next)
-			if (!r->processed)
-				dev_getnext(r);
-		break;
-	case MODE_SET_RESERVE1:
-	case MODE_SET_RESERVE2:
-	case MODE_SET_COMMIT:
+	if (reqinfo->mode == MODE_SET_RESERVE1 || reqinfo->mode == MODE_SET_RESERVE2 ||
+	    reqinfo->mode == MODE_SET_COMMIT) {
 		dev_set(reqinfo, requests);
-		break;
-	default: /* ACTION, UNDO, FREE: nothing changes before COMMIT */
-		break;
+		return SNMP_ERR_NOERROR;
 	}
-	return SNMP_ERR_NOERROR;
+	return mib_requests(reqinfo, requests, &reads);
 }
 
 int mib_devices_register(void)

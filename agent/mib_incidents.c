@@ -11,8 +11,9 @@
 static const oid incident_table_oid[] = { RESYNCD_INCIDENT_TABLE_OID };
 #define INCIDENT_TABLE_OID_LEN OID_LENGTH(incident_table_oid)
 
-static void incident_get_col(netsnmp_variable_list *vb, const struct incident *i, unsigned col)
+static void incident_get_col(netsnmp_variable_list *vb, const void *row, unsigned col)
 {
+	const struct incident *i = row;
 	const struct device *d;
 	switch (col) {
 	case INC_COL_DEVICE: mib_set_uint(vb, ASN_UNSIGNED, i->device); return;
@@ -48,24 +49,6 @@ static struct incident *incident_lookup(const oid *idx, size_t idxlen)
 	return incident_by_id(&mib_loop->incidents, (uint32_t)idx[0]);
 }
 
-static void incident_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
-{
-	netsnmp_variable_list *vb = r->requestvb;
-	unsigned col;
-	const oid *idx;
-	size_t idxlen;
-	if (!mib_table_instance(vb->name, vb->name_length, incident_table_oid, INCIDENT_TABLE_OID_LEN, &col, &idx,
-				&idxlen) || col < INC_COL_FIRST || col > INC_COL_LAST) {
-		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-		return;
-	}
-	struct incident *i = incident_lookup(idx, idxlen);
-	if (!i)
-		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-	else
-		incident_get_col(vb, i, col);
-}
-
 static const void *incident_row_next(struct model *m, uint32_t after, uint32_t *index)
 {
 	(void)m; /* incidents live beside the model, in the loop */
@@ -75,14 +58,9 @@ static const void *incident_row_next(struct model *m, uint32_t after, uint32_t *
 	return i;
 }
 
-static void incident_get_row_col(netsnmp_variable_list *vb, const void *row, unsigned col)
-{
-	incident_get_col(vb, row, col);
-}
-
 const struct mib_u32_table mib_incident_table = {
 	incident_table_oid, INCIDENT_TABLE_OID_LEN, INC_COL_FIRST, INC_COL_LAST, incident_row_next,
-	incident_get_row_col, NULL,
+	incident_get_col, NULL,
 };
 
 /* Checks one SET varbind; on success *i and *action say what to do at commit. */
@@ -129,28 +107,10 @@ static void incident_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_in
 
 int mib_incidents_handler(MIB_HANDLER_ARGS)
 {
+	static const struct mib_request_ops ops = { .table = &mib_incident_table, .set = incident_set };
 	(void)handler;
 	(void)reginfo;
-	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		if (r->processed)
-			continue;
-		switch (reqinfo->mode) {
-		case MODE_GET:
-			incident_get(reqinfo, r);
-			break;
-		case MODE_GETNEXT:
-			mib_u32_table_getnext(r, &mib_loop->model, &mib_incident_table);
-			break;
-		case MODE_SET_RESERVE1:
-		case MODE_SET_RESERVE2:
-		case MODE_SET_COMMIT:
-			incident_set(reqinfo, r);
-			break;
-		default:
-			break;
-		}
-	}
-	return SNMP_ERR_NOERROR;
+	return mib_requests(reqinfo, requests, &ops);
 }
 
 int mib_incidents_register(void)

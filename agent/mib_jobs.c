@@ -1,5 +1,5 @@
 /* mib_jobs.c: resyncdJobTable and resyncdJobDeviceTable. Lookups are one
- * step in the model's job RB tree (model_job_by_id / model_job_next): O(log n)
+ * step in the model's job RB tree (model_job_next; model_job_by_id for SETs): O(log n)
  * per GET or GETNEXT. Writable: resyncdJobAction, cancel (loop_cancel_job)
  * or retry (loop_retry_job), and, while a job is scheduled, its
  * resyncdJobScheduledStart and resyncdJobRecurrenceSecs (J3); checked in the
@@ -15,8 +15,9 @@ static const oid job_table_oid[] = { RESYNCD_JOB_TABLE_OID };
 static const oid jobdev_table_oid[] = { RESYNCD_JOBDEV_TABLE_OID };
 #define JOBDEV_TABLE_OID_LEN OID_LENGTH(jobdev_table_oid)
 
-static void job_get_col(netsnmp_variable_list *vb, const struct job *j, unsigned col)
+static void job_get_col(netsnmp_variable_list *vb, const void *row, unsigned col)
 {
+	const struct job *j = row;
 	switch (col) {
 	case JOB_NAME: mib_set_str(vb, j->name); return;
 	case JOB_TYPE: mib_set_int(vb, j->type); return;
@@ -43,24 +44,6 @@ static struct job *job_lookup(const oid *idx, size_t idxlen)
 	return model_job_by_id(&mib_loop->model, (uint32_t)idx[0]);
 }
 
-static void job_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r)
-{
-	netsnmp_variable_list *vb = r->requestvb;
-	unsigned col;
-	const oid *idx;
-	size_t idxlen;
-	if (!mib_table_instance(vb->name, vb->name_length, job_table_oid, JOB_TABLE_OID_LEN, &col, &idx,
-				&idxlen) || col < JOB_FIRST_COL || col > JOB_LAST_COL) {
-		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-		return;
-	}
-	struct job *j = job_lookup(idx, idxlen);
-	if (!j)
-		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
-	else
-		job_get_col(vb, j, col);
-}
-
 static const void *job_next(struct model *m, uint32_t after, uint32_t *index)
 {
 	struct job *j = model_job_next(m, after);
@@ -69,19 +52,9 @@ static const void *job_next(struct model *m, uint32_t after, uint32_t *index)
 	return j;
 }
 
-static void job_get_row_col(netsnmp_variable_list *vb, const void *row, unsigned col)
-{
-	job_get_col(vb, row, col);
-}
-
 const struct mib_u32_table mib_job_table = {
-	job_table_oid, JOB_TABLE_OID_LEN, JOB_FIRST_COL, JOB_LAST_COL, job_next, job_get_row_col, NULL,
+	job_table_oid, JOB_TABLE_OID_LEN, JOB_FIRST_COL, JOB_LAST_COL, job_next, job_get_col, NULL,
 };
-
-static void job_getnext(netsnmp_request_info *r)
-{
-	mib_u32_table_getnext(r, &mib_loop->model, &mib_job_table);
-}
 
 /* The longest recurrence: a year. */
 #define JOB_RECURRENCE_MAX (366u * 86400u)
@@ -191,28 +164,10 @@ static void job_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 
 int mib_jobs_handler(MIB_HANDLER_ARGS)
 {
+	static const struct mib_request_ops ops = { .table = &mib_job_table, .set = job_set };
 	(void)handler;
 	(void)reginfo;
-	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		if (r->processed)
-			continue;
-		switch (reqinfo->mode) {
-		case MODE_GET:
-			job_get(reqinfo, r);
-			break;
-		case MODE_GETNEXT:
-			job_getnext(r);
-			break;
-		case MODE_SET_RESERVE1:
-		case MODE_SET_RESERVE2:
-		case MODE_SET_COMMIT:
-			job_set(reqinfo, r);
-			break;
-		default:
-			break;
-		}
-	}
-	return SNMP_ERR_NOERROR;
+	return mib_requests(reqinfo, requests, &ops);
 }
 
 /* ---- resyncdJobDeviceTable: INDEX { resyncdJobId, resyncdJobDeviceSeq } ---- */
@@ -298,27 +253,10 @@ static void jobdev_getnext(netsnmp_request_info *r)
 
 int mib_jobdevs_handler(MIB_HANDLER_ARGS)
 {
+	static const struct mib_request_ops ops = { .get = jobdev_get, .getnext = jobdev_getnext }; /* read-only */
 	(void)handler;
 	(void)reginfo;
-	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		if (r->processed)
-			continue;
-		switch (reqinfo->mode) {
-		case MODE_GET:
-			jobdev_get(reqinfo, r);
-			break;
-		case MODE_GETNEXT:
-			jobdev_getnext(r);
-			break;
-		case MODE_SET_RESERVE1:
-			/* A read-only table: nothing in it can ever be written. */
-			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
-			break;
-		default:
-			break;
-		}
-	}
-	return SNMP_ERR_NOERROR;
+	return mib_requests(reqinfo, requests, &ops);
 }
 
 int mib_jobs_register(void)

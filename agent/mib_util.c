@@ -277,6 +277,65 @@ void mib_u32_table_getnext(netsnmp_request_info *r, struct model *m, const struc
 	mib_no_next(r);
 }
 
+void mib_u32_table_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r, struct model *m,
+		       const struct mib_u32_table *t)
+{
+	netsnmp_variable_list *vb = r->requestvb;
+	unsigned col;
+	const oid *idx;
+	size_t idxlen;
+	if (!mib_table_instance(vb->name, vb->name_length, t->oid, t->oid_len, &col, &idx, &idxlen) ||
+	    col < t->first_col || col > t->last_col || (t->has_col && !t->has_col(col))) {
+		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
+		return;
+	}
+	/* The row at idx is the first one after idx - 1, if it has that index:
+	 * next() is the one lookup a table gives. */
+	uint32_t index = 0;
+	const void *row = idxlen == 1 && idx[0] != 0 && idx[0] <= UINT32_MAX
+				  ? t->next(m, (uint32_t)idx[0] - 1, &index)
+				  : NULL;
+	if (!row || index != idx[0])
+		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
+	else
+		t->get_col(vb, row, col);
+}
+
+int mib_requests(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests,
+		 const struct mib_request_ops *ops)
+{
+	for (netsnmp_request_info *r = requests; r; r = r->next) {
+		if (r->processed)
+			continue;
+		switch (reqinfo->mode) {
+		case MODE_GET:
+			if (ops->table)
+				mib_u32_table_get(reqinfo, r, &mib_loop->model, ops->table);
+			else
+				ops->get(reqinfo, r);
+			break;
+		case MODE_GETNEXT:
+			if (ops->table)
+				mib_u32_table_getnext(r, &mib_loop->model, ops->table);
+			else
+				ops->getnext(r);
+			break;
+		case MODE_SET_RESERVE1:
+		case MODE_SET_RESERVE2:
+		case MODE_SET_COMMIT:
+			if (ops->set)
+				ops->set(reqinfo, r);
+			else if (reqinfo->mode == MODE_SET_RESERVE1)
+				/* A read-only table: nothing in it can ever be written. */
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
+			break;
+		default: /* ACTION, UNDO, FREE: nothing changes before COMMIT */
+			break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
 bool mib_store_refuses(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	if (reqinfo->mode != MODE_SET_RESERVE2 || loop_store_writable(mib_loop) == 0)
