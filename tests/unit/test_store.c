@@ -35,24 +35,77 @@ static int db_load_record(const char *dir, const char *db, const char *key_hex, 
 	return system(cmd);
 }
 
-/* Closes m and s, reopens dir and loads it into m afresh. */
-static struct store *reopen_and_load(const char *dir, struct store *s, struct model *m, int *have)
+/* A new store in a fresh temporary directory (*dir) and an empty model. */
+static struct store *new_store(char **dir, struct model *m)
 {
-	model_free(m);
-	store_close(s);
-	s = open_or_fail(dir);
+	*dir = testutil_tmpdir();
+	struct store *s = open_or_fail(*dir);
+	model_init(m);
+	return s;
+}
+
+/* Opens the store in dir and loads it into m (initialised here): the load
+ * must succeed. */
+static struct store *open_and_load(const char *dir, struct model *m, int *have)
+{
+	struct store *s = open_or_fail(dir);
 	model_init(m);
 	assert_int_equal(store_load(s, m, have), 0);
 	return s;
 }
 
+/* Closes m and s, reopens dir and loads it into m afresh. */
+static struct store *reopen_and_load(const char *dir, struct store *s, struct model *m, int *have)
+{
+	model_free(m);
+	store_close(s);
+	return open_and_load(dir, m, have);
+}
+
+/* A loop over the store in dir (opened here) and cfg. */
+static struct store *open_loop(const char *dir, struct loop *l, const struct config *cfg)
+{
+	struct store *s = open_or_fail(dir);
+	assert_int_equal(loop_init(l, s, cfg, NULL), 0);
+	return s;
+}
+
+static rs_time_t fake_now;
+static rs_time_t fake_clock(void)
+{
+	return fake_now;
+}
+
+/* A loop over a new store in a fresh temporary directory (*dir), restored
+ * (nothing to restore); on the fake clock set to now unless now is 0. */
+static struct store *new_loop(char **dir, struct loop *l, rs_time_t now)
+{
+	*dir = testutil_tmpdir();
+	struct store *s = open_loop(*dir, l, NULL);
+	if (now) {
+		l->clock = fake_clock;
+		fake_now = now;
+	}
+	loop_restore(l);
+	return s;
+}
+
+/* The end of a test: m (if any) and s closed, dir removed and freed. */
+static void close_and_remove(char *dir, struct store *s, struct model *m)
+{
+	if (m)
+		model_free(m);
+	store_close(s);
+	testutil_rmrf(dir);
+	free(dir);
+}
+
 static void test_store_round_trip_devices_jobs_settings(void **state)
 {
 	(void)state;
-	char *dir = testutil_tmpdir();
-	struct store *s = open_or_fail(dir);
+	char *dir;
 	struct model m;
-	model_init(&m);
+	struct store *s = new_store(&dir, &m);
 	struct device *d = model_device_add(&m, 7, "r7.lab", "2001:db8::7", 1);
 	d->managed_status = MS_OUT_OF_SYNC;
 	model_istr_set(&d->last_commit_user, "alice", RS_USER_MAX);
@@ -98,19 +151,15 @@ static void test_store_round_trip_devices_jobs_settings(void **state)
 	assert_int_equal(j->tasks[0].device, 7);
 	assert_true(j->tasks[0].due == 12345);
 	assert_int_equal(m.next_job_id, 2);
-	model_free(&m);
-	store_close(s);
-	testutil_rmrf(dir);
-	free(dir);
+	close_and_remove(dir, s, &m);
 }
 
 static void test_store_aborted_transaction_leaves_nothing(void **state)
 {
 	(void)state;
-	char *dir = testutil_tmpdir();
-	struct store *s = open_or_fail(dir);
+	char *dir;
 	struct model m;
-	model_init(&m);
+	struct store *s = new_store(&dir, &m);
 	struct device *d = model_device_add(&m, 1, "r1", "192.0.2.1", 1);
 	assert_int_equal(store_begin(s), 0);
 	assert_int_equal(store_put_device(s, d), 0);
@@ -120,10 +169,7 @@ static void test_store_aborted_transaction_leaves_nothing(void **state)
 	int have;
 	assert_int_equal(store_load(s, &m, &have), 0);
 	assert_int_equal(m.ndevices, 0);
-	model_free(&m);
-	store_close(s);
-	testutil_rmrf(dir);
-	free(dir);
+	close_and_remove(dir, s, &m);
 }
 
 static void test_store_config_versions(void **state)
@@ -155,9 +201,7 @@ static void test_store_config_versions(void **state)
 	free(text);
 	assert_int_equal(store_config_del(s, 5, 2), 0);
 	assert_int_equal(store_config_get(s, 5, 2, &meta, &text, &len), 1);
-	store_close(s);
-	testutil_rmrf(dir);
-	free(dir);
+	close_and_remove(dir, s, NULL);
 }
 
 static void test_store_refuses_newer_format(void **state)
@@ -187,18 +231,15 @@ static void test_store_state_directory_is_private(void **state)
 	struct store *s = open_or_fail(dir);
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
-	store_close(s);
-	testutil_rmrf(dir);
-	free(dir);
+	close_and_remove(dir, s, NULL);
 }
 
 /* A store with n devices (enough for several pages), closed. */
 static char *store_with_devices(int n)
 {
-	char *dir = testutil_tmpdir();
-	struct store *s = open_or_fail(dir);
+	char *dir;
 	struct model m;
-	model_init(&m);
+	struct store *s = new_store(&dir, &m);
 	assert_int_equal(store_begin(s), 0);
 	for (int i = 1; i <= n; i++) {
 		char name[32], addr[32];
@@ -316,10 +357,9 @@ static void test_store_upgrade_gives_an_old_store_page_checksums(void **state)
 static void test_device_index_never_wraps_or_moves(void **state)
 {
 	(void)state;
-	char *dir = testutil_tmpdir();
-	struct store *s = open_or_fail(dir);
+	char *dir;
 	struct model m;
-	model_init(&m);
+	struct store *s = new_store(&dir, &m);
 	assert_non_null(model_device_add(&m, 1, "r1", "10.0.0.1", 1));
 	assert_non_null(model_device_add(&m, 3, "r3", "10.0.0.3", 1));
 	assert_non_null(model_device_add(&m, UINT32_MAX, "top", "10.0.0.9", 1));
@@ -343,10 +383,7 @@ static void test_device_index_never_wraps_or_moves(void **state)
 		assert_int_equal(model_device_by_name(&m, want[i].name)->index, want[i].index);
 	assert_null(model_device_by_index(&m, 0));
 	assert_int_equal(model_device_add(&m, 0, "c", "10.0.1.3", 1)->index, 5);
-	model_free(&m);
-	store_close(s);
-	testutil_rmrf(dir);
-	free(dir);
+	close_and_remove(dir, s, &m);
 }
 
 /* A child writes one device per transaction and reports each commit on a
@@ -398,11 +435,9 @@ static void test_store_survives_sigkill_mid_stream(void **state)
 		waitpid(pid, &status, 0);
 		assert_true(WIFSIGNALED(status));
 
-		struct store *s = open_or_fail(dir); /* runs recovery */
 		struct model m;
-		model_init(&m);
 		int have;
-		assert_int_equal(store_load(s, &m, &have), 0); /* every record decodes */
+		struct store *s = open_and_load(dir, &m, &have); /* runs recovery; every record decodes */
 		assert_true(m.ndevices >= last);
 		assert_true(m.ndevices <= last + 1); /* at most the one in flight */
 		for (uint32_t i = 1; i <= m.ndevices; i++) {
@@ -412,10 +447,7 @@ static void test_store_survives_sigkill_mid_stream(void **state)
 			assert_int_equal(strlen(d->last_commit_comment), RS_COMMENT_MAX - 1);
 			assert_int_equal(d->last_commit_comment[0], 'a' + (char)(i % 26));
 		}
-		model_free(&m);
-		store_close(s);
-		testutil_rmrf(dir);
-		free(dir);
+		close_and_remove(dir, s, &m);
 	}
 }
 
@@ -424,10 +456,9 @@ static void test_store_survives_sigkill_mid_stream(void **state)
 static void test_store_second_opener_joins_live_environment(void **state)
 {
 	(void)state;
-	char *dir = testutil_tmpdir();
-	struct store *a = open_or_fail(dir);
+	char *dir;
 	struct model m;
-	model_init(&m);
+	struct store *a = new_store(&dir, &m);
 	struct device *d = model_device_add(&m, 3, "r3", "192.0.2.3", 1);
 	struct store *b = open_or_fail(dir);
 	assert_int_equal(store_put_device(a, d), 0);
@@ -441,16 +472,7 @@ static void test_store_second_opener_joins_live_environment(void **state)
 	d->commit_count = 9;
 	assert_int_equal(store_put_device(a, d), 0);
 	model_free(&seen);
-	model_free(&m);
-	store_close(a);
-	testutil_rmrf(dir);
-	free(dir);
-}
-
-static rs_time_t fake_now;
-static rs_time_t fake_clock(void)
-{
-	return fake_now;
+	close_and_remove(dir, a, &m);
 }
 
 /* J5 through the real loop and store: a scheduled job keeps its due time,
@@ -458,13 +480,9 @@ static rs_time_t fake_clock(void)
 static void test_J5_restart_restores_devices_settings_and_jobs(void **state)
 {
 	(void)state;
-	char *dir = testutil_tmpdir();
-	struct store *s = open_or_fail(dir);
+	char *dir;
 	struct loop l;
-	assert_int_equal(loop_init(&l, s, NULL, NULL), 0);
-	l.clock = fake_clock;
-	fake_now = RS_SECS(1700000000);
-	loop_restore(&l);
+	struct store *s = new_loop(&dir, &l, RS_SECS(1700000000));
 	struct device *r1 = loop_add_device(&l, 0, "r1", "192.0.2.1", 830, "", "test");
 	struct device *r2 = loop_add_device(&l, 0, "r2", "192.0.2.2", 830, "", "test");
 	assert_int_equal(loop_set_setting(&l, SET_AUTO_RESYNC_WAIT_SECS, 30, "test", NULL), 0);
@@ -481,8 +499,7 @@ static void test_J5_restart_restores_devices_settings_and_jobs(void **state)
 	loop_free(&l);
 	store_close(s);
 
-	s = open_or_fail(dir);
-	assert_int_equal(loop_init(&l, s, NULL, NULL), 0);
+	s = open_loop(dir, &l, NULL);
 	l.clock = fake_clock;
 	fake_now += RS_SECS(5);
 	assert_int_equal(loop_restore(&l), 0);
@@ -509,16 +526,11 @@ static void test_J5_restart_restores_devices_settings_and_jobs(void **state)
 	store_close(s);
 
 	/* The settled state was persisted too. */
-	s = open_or_fail(dir);
 	struct model m;
-	model_init(&m);
 	int have;
-	assert_int_equal(store_load(s, &m, &have), 0);
+	s = open_and_load(dir, &m, &have);
 	assert_int_equal(model_job_by_id(&m, running)->state, JOB_FAILURE);
-	model_free(&m);
-	store_close(s);
-	testutil_rmrf(dir);
-	free(dir);
+	close_and_remove(dir, s, &m);
 }
 
 static int count_logs(const char *dir)
@@ -541,11 +553,9 @@ static int count_logs(const char *dir)
 static void test_store_checkpoint_trims_the_log(void **state)
 {
 	(void)state;
-	char *dir = testutil_tmpdir();
-	struct store *s = open_or_fail(dir);
+	char *dir;
 	struct loop l;
-	assert_int_equal(loop_init(&l, s, NULL, NULL), 0);
-	loop_restore(&l);
+	struct store *s = new_loop(&dir, &l, 0);
 	char name[32], comment[RS_COMMENT_MAX];
 	memset(comment, 'c', sizeof(comment) - 1);
 	comment[sizeof(comment) - 1] = '\0';
@@ -572,17 +582,12 @@ static void test_store_checkpoint_trims_the_log(void **state)
 	loop_free(&l);
 	store_close(s);
 
-	s = open_or_fail(dir);
 	struct model m;
-	model_init(&m);
 	int have;
-	assert_int_equal(store_load(s, &m, &have), 0);
+	s = open_and_load(dir, &m, &have);
 	assert_int_equal(m.ndevices, n);
 	assert_string_equal(model_device_by_index(&m, n)->last_commit_comment, comment);
-	model_free(&m);
-	store_close(s);
-	testutil_rmrf(dir);
-	free(dir);
+	close_and_remove(dir, s, &m);
 }
 
 /* The file's settings are defaults: an edited file applies at the next start
@@ -598,9 +603,8 @@ static void test_file_settings_apply_unless_changed_by_snmpset(void **state)
 	cfg.settings_given[SET_AUTO_RESYNC_WAIT_SECS] = true;
 	cfg.settings_given[SET_DAMPER_INTERVAL_SECS] = true;
 
-	struct store *s = open_or_fail(dir);
 	struct loop l;
-	assert_int_equal(loop_init(&l, s, &cfg, NULL), 0);
+	struct store *s = open_loop(dir, &l, &cfg);
 	assert_int_equal(loop_restore(&l), 0);
 	assert_int_equal(l.model.settings.auto_resync_wait_secs, 100);
 	assert_int_equal(loop_set_setting(&l, SET_DAMPER_INTERVAL_SECS, 9, "snmp", NULL), 0);
@@ -610,8 +614,7 @@ static void test_file_settings_apply_unless_changed_by_snmpset(void **state)
 	/* The operator edits the file and restarts. */
 	cfg.settings.auto_resync_wait_secs = 200;
 	cfg.settings.damper_interval_secs = 8;
-	s = open_or_fail(dir);
-	assert_int_equal(loop_init(&l, s, &cfg, NULL), 0);
+	s = open_loop(dir, &l, &cfg);
 	assert_int_equal(loop_restore(&l), 0);
 	assert_int_equal(l.model.settings.auto_resync_wait_secs, 200);
 	assert_int_equal(l.model.settings.damper_interval_secs, 9);
@@ -627,16 +630,14 @@ static void test_file_settings_apply_unless_changed_by_snmpset(void **state)
 	/* What the reload applied was stored. */
 	struct config none;
 	config_defaults(&none);
-	s = open_or_fail(dir);
-	assert_int_equal(loop_init(&l, s, &none, NULL), 0);
+	s = open_loop(dir, &l, &none);
 	assert_int_equal(loop_restore(&l), 0);
 	assert_int_equal(l.model.settings.auto_resync_wait_secs, 300);
 	assert_int_equal(l.model.settings.damper_interval_secs, 9);
 	loop_free(&l);
-	store_close(s);
 	config_free(&cfg);
 	config_free(&none);
-	free(dir);
+	close_and_remove(dir, s, NULL);
 }
 
 /* A store written before task rows existed: the job record holds its tasks
@@ -657,11 +658,9 @@ static void test_J5_old_job_records_still_read(void **state)
 			  "00000003" "03" "0000000000000009";
 	if (db_load_record(dir, "jobs.db", "00000005", rec) != 0)
 		skip(); /* db_load missing: install-deps brings db-util */
-	s = open_or_fail(dir);
 	struct model m;
-	model_init(&m);
 	int have;
-	assert_int_equal(store_load(s, &m, &have), 0);
+	s = open_and_load(dir, &m, &have);
 	struct job *j = model_job_by_id(&m, 5);
 	assert_non_null(j);
 	assert_int_equal(j->ntasks, 2);
@@ -673,35 +672,24 @@ static void test_J5_old_job_records_still_read(void **state)
 	/* The loop saves only the header when a job changes. */
 	snprintf(j->summary, sizeof(j->summary), "changed");
 	assert_int_equal(store_put_job(s, j), 0);
-	model_free(&m);
-	store_close(s);
 
-	s = open_or_fail(dir);
-	model_init(&m);
-	assert_int_equal(store_load(s, &m, &have), 0);
+	s = reopen_and_load(dir, s, &m, &have);
 	j = model_job_by_id(&m, 5);
 	assert_non_null(j);
 	assert_string_equal(j->summary, "changed");
 	assert_int_equal(j->ntasks, 2);
 	assert_int_equal(j->tasks[0].device, 7);
 	assert_int_equal(j->tasks[1].state, TASK_OK);
-	model_free(&m);
-	store_close(s);
-	testutil_rmrf(dir);
-	free(dir);
+	close_and_remove(dir, s, &m);
 }
 
 /* Bytes written to the store by one inventory job over n devices whose
  * fetches all fail, task by task as workers would report them. */
 static uint64_t inventory_job_bytes(uint32_t n)
 {
-	char *dir = testutil_tmpdir();
-	struct store *s = open_or_fail(dir);
+	char *dir;
 	struct loop l;
-	assert_int_equal(loop_init(&l, s, NULL, NULL), 0);
-	l.clock = fake_clock;
-	fake_now = RS_SECS(1700000000);
-	loop_restore(&l);
+	struct store *s = new_loop(&dir, &l, RS_SECS(1700000000));
 	for (uint32_t i = 1; i <= n; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "r%u", i);
@@ -727,9 +715,7 @@ static uint64_t inventory_job_bytes(uint32_t n)
 	assert_int_equal(j->state, JOB_FAILURE);
 	uint64_t bytes = store_bytes_written(s) - before;
 	loop_free(&l);
-	store_close(s);
-	testutil_rmrf(dir);
-	free(dir);
+	close_and_remove(dir, s, NULL);
 	return bytes;
 }
 
