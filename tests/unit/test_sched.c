@@ -58,6 +58,13 @@ static void commit(struct fx *f, uint32_t d, rs_time_t t)
 	sched_commit(&f->m, dev(f, d), &ci, t, &f->out);
 }
 
+/* A commit of device d at t; returns the id of the auto job it has scheduled. */
+static uint32_t commit_auto(struct fx *f, uint32_t d, rs_time_t t)
+{
+	commit(f, d, t);
+	return dev(f, d)->scheduled_auto_job;
+}
+
 static void tick(struct fx *f, rs_time_t t)
 {
 	sched_tick(&f->m, t, &f->out);
@@ -229,8 +236,7 @@ static void test_R3_due_while_running_is_delayed_by_I_again_and_again(void **sta
 	commit(f, 1, T0);
 	tick(f, T0 + RS_SECS(W)); /* job A starts */
 	uint32_t a = dev(f, 1)->running_job;
-	commit(f, 1, T0 + RS_SECS(W + 1)); /* job B scheduled, due W+1+W */
-	uint32_t b = dev(f, 1)->scheduled_auto_job;
+	uint32_t b = commit_auto(f, 1, T0 + RS_SECS(W + 1)); /* job B scheduled, due W+1+W */
 	assert_int_not_equal(a, b);
 	rs_time_t due = T0 + RS_SECS(2 * W + 1);
 	actions_clear(&f->out);
@@ -270,8 +276,7 @@ static void test_R3_manual_resync_while_auto_runs_waits(void **state)
 static void test_R4_start_synchronizing_then_in_sync(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	uint32_t j = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
 	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
 	done(f, j, 1, true, T0 + RS_SECS(W + 3));
@@ -285,11 +290,9 @@ static void test_R4_start_synchronizing_then_in_sync(void **state)
 static void test_R4_commit_during_fetch_stays_out_of_sync_and_schedules_next(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t a = dev(f, 1)->scheduled_auto_job;
+	uint32_t a = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
-	commit(f, 1, T0 + RS_SECS(W + 1));
-	uint32_t b = dev(f, 1)->scheduled_auto_job;
+	uint32_t b = commit_auto(f, 1, T0 + RS_SECS(W + 1));
 	assert_int_not_equal(b, 0);
 	done(f, a, 1, true, T0 + RS_SECS(W + 2));
 	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
@@ -304,8 +307,7 @@ static void test_R4_commit_during_fetch_stays_out_of_sync_and_schedules_next(voi
 static void test_R4_failure_sets_out_of_sync_with_reason(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	uint32_t j = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
 	done(f, j, 1, false, T0 + RS_SECS(W + 1));
 	struct device *d = dev(f, 1);
@@ -353,8 +355,7 @@ static void test_R5_manual_resync_runs_when_disabled(void **state)
 static void test_R5_manual_resync_while_auto_scheduled(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t a = dev(f, 1)->scheduled_auto_job;
+	uint32_t a = commit_auto(f, 1, T0);
 	uint32_t d1 = 1;
 	struct job *m = sched_manual_resync(&f->m, &d1, 1, "bob", T0 + RS_SECS(1), &f->out);
 	assert_int_equal(starts_for(f, 1), 1);
@@ -401,8 +402,7 @@ static void test_R6_disable_inside_window_keeps_scheduled_job(void **state)
 static void test_R7_auto_job_made_redundant_by_inventory_resync(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 2, T0);
-	uint32_t a = dev(f, 2)->scheduled_auto_job;
+	uint32_t a = commit_auto(f, 2, T0);
 	struct job *inv = sched_inventory_resync(&f->m, "bob", T0 + RS_SECS(5), &f->out);
 	assert_int_equal(inv->type, JOB_INVENTORY_RESYNC);
 	assert_int_equal(inv->ntasks, 3);
@@ -517,8 +517,7 @@ static void manager_mode_in_sync(struct fx *f)
 static void test_S1_auto_job_scheduled_before_the_switch_is_not_run(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t job = dev(f, 1)->scheduled_auto_job;
+	uint32_t job = commit_auto(f, 1, T0);
 	f->m.settings.system_of_record = SOR_MANAGER;
 	sched_sor_changed(&f->m, SOR_NETWORK, T0 + 1, &f->out);
 	actions_clear(&f->out);
@@ -529,14 +528,19 @@ static void test_S1_auto_job_scheduled_before_the_switch_is_not_run(void **state
 	assert_int_equal(dev(f, 1)->managed_status, MS_DEVICE_CHANGED);
 }
 
+/* An accept (a manual resync in manager mode) of device d by "op" at t. */
+static struct job *accept_one(struct fx *f, uint32_t d, rs_time_t t)
+{
+	return sched_manual_resync(&f->m, &d, 1, "op", t, &f->out);
+}
+
 static void test_S4_accept_ends_in_sync(void **state)
 {
 	struct fx *f = *state;
 	manager_mode_in_sync(f);
 	commit(f, 1, T0);
 	assert_int_equal(dev(f, 1)->managed_status, MS_DEVICE_CHANGED);
-	uint32_t d = 1;
-	struct job *j = sched_manual_resync(&f->m, &d, 1, "op", T0 + 1, &f->out);
+	struct job *j = accept_one(f, 1, T0 + 1);
 	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
 	done(f, j->id, 1, true, T0 + 2);
 	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
@@ -548,8 +552,7 @@ static void test_S4_commit_during_accept_ends_device_changed(void **state)
 	struct fx *f = *state;
 	manager_mode_in_sync(f);
 	commit(f, 1, T0);
-	uint32_t d = 1;
-	struct job *j = sched_manual_resync(&f->m, &d, 1, "op", T0 + 1, &f->out);
+	struct job *j = accept_one(f, 1, T0 + 1);
 	commit(f, 1, T0 + 2);
 	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
 	done(f, j->id, 1, true, T0 + 3);
@@ -564,8 +567,7 @@ static void test_S4_failed_accept_keeps_the_divergence(void **state)
 	struct fx *f = *state;
 	manager_mode_in_sync(f);
 	model_device_set_status(&f->m, dev(f, 1), MS_MANAGER_AND_DEVICE_CHANGED, T0);
-	uint32_t d = 1;
-	struct job *j = sched_manual_resync(&f->m, &d, 1, "op", T0 + 1, &f->out);
+	struct job *j = accept_one(f, 1, T0 + 1);
 	done(f, j->id, 1, false, T0 + 2);
 	assert_int_equal(dev(f, 1)->managed_status, MS_MANAGER_AND_DEVICE_CHANGED);
 	assert_int_equal(j->state, JOB_FAILURE);
@@ -719,8 +721,7 @@ static void test_S5_J5_manager_mode_reruns_accept_and_deploy_as_they_were(void *
 static void test_J1_cancel_scheduled_job(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	uint32_t j = commit_auto(f, 1, T0);
 	assert_int_equal(sched_cancel_job(&f->m, j, T0 + RS_SECS(1), &f->out), 0);
 	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_CANCELLED);
 	assert_int_equal(dev(f, 1)->scheduled_auto_job, 0);
@@ -736,8 +737,7 @@ static void test_J1_cancel_scheduled_job(void **state)
 static void test_J1_cancel_in_progress_stops_session_leaves_out_of_sync(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	uint32_t j = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
 	actions_clear(&f->out);
 	assert_int_equal(sched_cancel_job(&f->m, j, T0 + RS_SECS(W + 1), &f->out), 0);
@@ -810,8 +810,7 @@ static void test_J5_restore_fails_interrupted_and_keeps_due_times(void **state)
 	commit(f, 1, T0);
 	tick(f, T0 + RS_SECS(W)); /* in progress */
 	uint32_t running = dev(f, 1)->running_job;
-	commit(f, 2, T0 + RS_SECS(W)); /* scheduled, due 2W */
-	uint32_t sched = dev(f, 2)->scheduled_auto_job;
+	uint32_t sched = commit_auto(f, 2, T0 + RS_SECS(W)); /* scheduled, due 2W */
 	/* Simulate a restart: fresh timers and counters, as after store_load. */
 	f->m.running_fetches = 0;
 	RB_INIT(&f->m.timers);
@@ -926,8 +925,7 @@ static void test_J3_reschedule_moves_every_device_and_refuses_the_past(void **st
 static void test_J3_recurrence_written_while_scheduled_applies_at_its_end(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t id = dev(f, 1)->scheduled_auto_job;
+	uint32_t id = commit_auto(f, 1, T0);
 	assert_int_equal(sched_set_recurrence(&f->m, id, 300, &f->out), 0);
 	tick(f, T0 + RS_SECS(W));
 	done(f, id, 1, true, T0 + RS_SECS(W + 1));
