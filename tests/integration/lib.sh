@@ -77,27 +77,53 @@ stop_resyncd() {
 	pid=
 }
 
+# run_resyncd [OPTION...]: resyncd -f on $work/resyncd.conf in the background
+# ($pid), its output appended to $work/resyncd.log.
+run_resyncd() {
+	"$RESYNCD" -f -c "$work/resyncd.conf" "$@" >> "$work/resyncd.log" 2>&1 &
+	pid=$!
+}
+# expect WHAT GOT WANT: fails unless GOT is WANT.
+expect() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+
+# --- devsim's simulated Junos devices (OpenSSH sshd + NETCONF) -----------------------
+# sim_start N [OPTION...]: devices r1..rN in $work/sim, at 127.0.0.2.. on one
+# sshd; sets ssh_port to its port.
+sim_start() {
+	local n=$1
+	shift
+	"$DEVSIM" start "$work/sim" --devices "$n" "$@" >/dev/null
+	ssh_port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+}
+# sim_credential [NAME]: a credentials list (one line) whose credential NAME
+# (default sim) logs in to devsim's devices.
+sim_credential() { echo "credentials = ( { name = \"${1:-sim}\"; user = \"$(id -un)\"; key = \"$work/sim/client_key\"; } );"; }
+# sim_devices N [PORT]: the entries of devsim's r1..rN in a devices list, comma
+# separated (none after the last), on PORT (default $ssh_port), credential sim.
+sim_devices() {
+	local i sep
+	for i in $(seq "$1"); do
+		sep=,
+		[ "$i" -eq "$1" ] && sep=
+		printf '\t{ name = "r%d"; address = "127.0.0.%d"; port = %s; credential = "sim"; }%s\n' \
+			"$i" $((i + 1)) "${2:-$ssh_port}" "$sep"
+	done
+}
 # sim_conf N SETTINGS: $work/resyncd.conf for devsim's devices r1..rN on
 # $port (UDP syslog on $udp_port, SNMP off), with SETTINGS inside settings = {}.
 sim_conf() {
-	local n=$1 i sep
 	mkdir -p "$work/state"
-	{
-		cat <<CONF
+	cat > "$work/resyncd.conf" <<CONF
 state_dir = "$work/state";
 known_hosts = "$work/sim/known_hosts";
 listen = { relp = ""; udp = "127.0.0.1:$udp_port"; };
 snmp = { mode = "off"; };
 settings = { $2 };
-credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
+$(sim_credential)
 devices = (
+$(sim_devices "$1" "$port")
+);
 CONF
-		for i in $(seq "$n"); do
-			sep=,; [ "$i" -eq "$n" ] && sep=
-			echo "  { name = \"r$i\"; address = \"127.0.0.$((i + 1))\"; port = $port; credential = \"sim\"; }$sep"
-		done
-		echo ");"
-	} > "$work/resyncd.conf"
 }
 
 # --- real net-snmp and rsyslog daemons around resyncd --------------------------------
@@ -138,6 +164,34 @@ snmp_get() { snmp_quiet snmpget -Oqv -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}
 snmp_walk() { snmp_quiet snmpwalk -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
 snmp_table() { snmp_quiet snmptable -Cf '|' -Cb -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
 snmp_set() { snmp_quiet snmpset -t 2 -r 2 -v2c -c rwsecret "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
+
+# The device and job tables by name over SNMP ($SNMP_AGENT, through snmp_get
+# and snmp_walk, which a test may redefine).
+# get OBJECT.INSTANCE: one value of RESYNCD-MIB::OBJECT.INSTANCE.
+get() { snmp_get "RESYNCD-MIB::$1"; }
+# snmp_registered N: resyncd's agent answers with N devices.
+snmp_registered() { [ "$(get resyncdDeviceCount.0)" = "$1" ]; }
+# index_devices [NAME...]: ix[NAME] is each device's row index (from
+# resyncdDeviceName); fails for a NAME that has no row.
+declare -A ix
+index_devices() {
+	local oid name
+	while read -r oid name; do ix[$name]=${oid##*.}; done < <(snmp_walk -Oq RESYNCD-MIB::resyncdDeviceName)
+	for name in "$@"; do [ -n "${ix[$name]:-}" ] || fail "no device row for $name"; done
+}
+# dev NAME COLUMN: resyncdDevice<COLUMN> of NAME's row (index_devices first).
+dev() { get "resyncdDevice$2.${ix[$1]}"; }
+# status_traps NAME: the new statuses of NAME's deviceManagedStatusChange
+# traps in $work/traps.log, in order.
+status_traps() {
+	grep -F 'deviceManagedStatusChange' "$work/traps.log" |
+		grep -o "resyncdDeviceManagedStatus\.${ix[$1]} = INTEGER: [a-zA-Z]*" | awk '{ print $NF }' | paste -sd' '
+}
+# job_ids: every job's id, in order; last_job: the newest one's.
+job_ids() { snmp_walk -Oq RESYNCD-MIB::resyncdJobType | sed -n 's/^RESYNCD-MIB::resyncdJobType\.\([0-9]*\) .*/\1/p'; }
+last_job() { job_ids | tail -n 1; }
+# job_final ID: the job has ended (success, failure or cancelled).
+job_final() { case "$(get "resyncdJobState.$1")" in success|failure|cancelled) return 0 ;; esac; return 1; }
 
 # start_snmptrapd PORT: decoded notifications, one line each (varbinds tab
 # separated), appended to $work/traps.log (with its own start-up lines).

@@ -14,8 +14,7 @@ for t in snmpd snmpset snmpget ss; do
 done
 FAIL_LOGS="resyncd.log snmpd.log"
 
-"$DEVSIM" start "$work/sim" --devices 2 >/dev/null
-ssh_port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+sim_start 2
 udp_port=$(free_udp_port)
 snmp_port=$(free_udp_port)
 trap_port=$(free_udp_port)
@@ -34,21 +33,18 @@ device_syslog_port = $udp_port;
 listen = { relp = ""; udp = "127.0.0.1:$udp_port"; tcp = ""; };
 snmp = { mode = "agentx"; agentx_socket = "$work/agentx.sock"; };
 settings = { autoResyncWaitSecs = 1; resyncTimeoutSecs = 30; };
-credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
+$(sim_credential)
 devices = (
-	{ name = "r1"; address = "127.0.0.2"; port = $ssh_port; credential = "sim"; },
+$(sim_devices 1),
 	{ name = "r2"; address = "127.0.0.3"; port = $ssh_port; credential = "sim"; configure_device_syslog = false; }
 );
 CONF
 start() {
-	"$RESYNCD" -f -c "$work/resyncd.conf" 2>> "$work/resyncd.log" &
-	pid=$!
-	wait_for "resyncd registered with snmpd" registered
+	run_resyncd
+	wait_for "resyncd registered with snmpd" snmp_registered 2
 }
-registered() { [ "$(snmp_get RESYNCD-MIB::resyncdDeviceCount.0)" = 2 ]; }
 start
-declare -A ix
-while read -r oid name; do ix[$name]=${oid##*.}; done < <(snmp_walk -Oq RESYNCD-MIB::resyncdDeviceName)
+index_devices
 configured() { [ "$(snmp_get "RESYNCD-MIB::resyncdDeviceSyslogConfigured.${ix[$1]}")" = true ]; }
 has_entry() {
 	"$DEVSIM" show "$work/sim" "$1" > "$work/$1.now"

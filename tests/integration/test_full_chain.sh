@@ -30,8 +30,7 @@ fail() {
 }
 
 W=2 I=2 SLOW=6
-"$DEVSIM" start "$work/sim" --devices 5 >/dev/null
-ssh_port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+sim_start 5
 relp_port=$(free_port)
 in_port=$(free_udp_port)
 snmp_port=$(free_udp_port)
@@ -47,38 +46,21 @@ known_hosts = "$work/sim/known_hosts";
 listen = { relp = "127.0.0.1:$relp_port"; udp = ""; tcp = ""; };
 snmp = { mode = "agentx"; agentx_socket = "$work/agentx.sock"; };
 settings = { autoResyncWaitSecs = $W; damperIntervalSecs = $I; resyncTimeoutSecs = 30; };
-credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
+$(sim_credential)
 devices = (
-	{ name = "r1"; address = "127.0.0.2"; port = $ssh_port; credential = "sim"; },
-	{ name = "r2"; address = "127.0.0.3"; port = $ssh_port; credential = "sim"; },
-	{ name = "r3"; address = "127.0.0.4"; port = $ssh_port; credential = "sim"; },
-	{ name = "r4"; address = "127.0.0.5"; port = $ssh_port; credential = "sim"; },
-	{ name = "r5"; address = "127.0.0.6"; port = $ssh_port; credential = "sim"; }
+$(sim_devices 5)
 );
 CONF
-"$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
-pid=$!
-registered() { [ "$(snmp_get RESYNCD-MIB::resyncdDeviceCount.0)" = 5 ]; }
-wait_for "resyncd registered with snmpd" registered
+run_resyncd
+wait_for "resyncd registered with snmpd" snmp_registered 5
 wait_for "resyncd's RELP listener" log_has 'relp: listening'
 start_rsyslog_relp "$in_port" "$relp_port"
+index_devices r1 r2 r3 r4 r5
 
-# Device indexes by name, from the device table.
-declare -A ix
-while read -r oid name; do ix[$name]=${oid##*.}; done < <(snmp_walk -Oq RESYNCD-MIB::resyncdDeviceName)
-for n in r1 r2 r3 r4 r5; do [ -n "${ix[$n]:-}" ] || fail "no device row for $n"; done
-
-# --- readers ----------------------------------------------------------------------------
-get() { snmp_get "RESYNCD-MIB::$1"; }
-dev() { get "resyncdDevice$2.${ix[$1]}"; }          # dev NAME COLUMN
+# --- readers (get, dev, status_traps: lib.sh) -------------------------------------------
 status_is() { [ "$(dev "$1" ManagedStatus)" = "$2" ]; }
 # jobs_of NAME: ids of the jobs whose (only) device is NAME, in id order.
 jobs_of() { snmp_walk -Oq RESYNCD-MIB::resyncdJobFirstDevice | awk -v i="${ix[$1]}" '$2 == i { sub(/.*\./, "", $1); print $1 }'; }
-# status_traps NAME: the new statuses of NAME's deviceManagedStatusChange traps, in order.
-status_traps() {
-	grep -F 'deviceManagedStatusChange' "$work/traps.log" |
-		grep -o "resyncdDeviceManagedStatus\.${ix[$1]} = INTEGER: [a-zA-Z]*" | awk '{ print $NF }' | paste -sd' '
-}
 # job_traps JOB: the states of JOB's jobStateChange traps, in order.
 job_traps() {
 	grep -F 'jobStateChange' "$work/traps.log" | grep -o "resyncdJobState\.$1 = INTEGER: [a-zA-Z]*" |
@@ -88,9 +70,6 @@ job_traps() {
 trap_line() { grep -n -- "$1" "$work/traps.log" | sed -n "$2p" | cut -d: -f1; }
 traps_are() { [ "$(status_traps "$1")" = "$2" ]; }
 job_traps_are() { [ "$(job_traps "$1")" = "$2" ]; }
-expect() { # expect WHAT GOT WANT
-	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
-}
 # expect_job JOB TYPE STATE: a job's row, and its jobStateChange traps.
 expect_job() {
 	expect "job $1 type" "$(get "resyncdJobType.$1")" "$2"

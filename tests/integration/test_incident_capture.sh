@@ -12,8 +12,7 @@ ls /usr/lib/*/rsyslog/omrelp.so >/dev/null 2>&1 || { echo "SKIP: rsyslog-relp no
 . "$(dirname "$0")/lib.sh" capture
 FAIL_LOGS="resyncd.log rsyslogd.log"
 
-"$DEVSIM" start "$work/sim" --devices 2 >/dev/null
-ssh_port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+sim_start 2
 relp_port=$(free_port)
 in_port=$(free_udp_port)
 dead_port=$(free_port)
@@ -24,9 +23,9 @@ known_hosts = "$work/sim/known_hosts";
 listen = { relp = "127.0.0.1:$relp_port"; udp = ""; tcp = ""; };
 snmp = { mode = "off"; };
 settings = { autoResyncEnabled = false; resyncTimeoutSecs = 20; };
-credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
+$(sim_credential)
 devices = (
-	{ name = "r1"; address = "127.0.0.2"; port = $ssh_port; credential = "sim"; },
+$(sim_devices 1),
 	{ name = "r9"; address = "127.0.0.9"; port = $dead_port; credential = "sim"; }
 );
 profiles = (
@@ -35,8 +34,7 @@ profiles = (
 );
 CONF
 start_resyncd() {
-	"$RESYNCD" -f -c "$work/resyncd.conf" >> "$work/resyncd.log" 2>&1 &
-	pid=$!
+	run_resyncd
 	wait_for "resyncd's RELP listener" log_has 'relp: listening'
 }
 start_resyncd

@@ -57,12 +57,10 @@ profiles = (
 CONF
 "$RESYNCD" --check-config -c "$work/resyncd.conf" | grep_all '2 event profiles' || fail "--check-config"
 start_resyncd() {
-	"$RESYNCD" -f -c "$work/resyncd.conf" >> "$work/resyncd.log" 2>&1 &
-	pid=$!
-	wait_for "resyncd registered with snmpd" registered
+	run_resyncd
+	wait_for "resyncd registered with snmpd" snmp_registered 2
 	wait_for "resyncd's RELP listener" log_has 'relp: listening'
 }
-registered() { [ "$(snmp_get RESYNCD-MIB::resyncdDeviceCount.0)" = 2 ]; }
 start_resyncd
 start_rsyslog_relp "$in_port" "$relp_port"
 

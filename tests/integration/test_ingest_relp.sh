@@ -12,26 +12,16 @@ status_is() { is "$1" 5 "$2"; }
 # to_rsyslog LINE: what a device sends to the relay.
 to_rsyslog() { udp_send "$in_port" "$1"; }
 start_resyncd() {
-	"$RESYNCD" -f -d -c "$work/resyncd.conf" >> "$work/resyncd.log" 2>&1 &
-	pid=$!
+	run_resyncd -d
 	wait_for "resyncd's RELP listener" log_has "relp: listening"
 }
 
 relp_port=$(free_port)
 in_port=$(free_port)
-mkdir -p "$work/state"
-cat > "$work/resyncd.conf" <<CONF
-state_dir = "$work/state";
-known_hosts = "$work/known_hosts";
-listen = { relp = "127.0.0.1:$relp_port"; udp = ""; tcp = ""; };
-snmp = { mode = "off"; };
-settings = { autoResyncEnabled = false; };
-devices = (
+ingest_conf "relp = \"127.0.0.1:$relp_port\"; udp = \"\"; tcp = \"\";" '
 	{ name = "r1"; address = "192.0.2.11"; },
 	{ name = "vsrx-ci.lab.example.net"; address = "192.0.2.12"; },
-	{ name = "r3"; address = "192.0.2.13"; }
-);
-CONF
+	{ name = "r3"; address = "192.0.2.13"; }'
 start_resyncd
 # A private rsyslogd whose RELP action retries for ever from its queue, so a
 # resyncd restart loses nothing.

@@ -30,8 +30,7 @@ mkdir -p "$SNMP_PERSISTENT_DIR" "$work/state"
 
 W=4
 DEAD_PORT=$(free_port) # nothing listens: those fetches fail at once
-"$DEVSIM" start "$work/sim" --devices 3 >/dev/null
-ssh_port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+sim_start 3
 udp_port=$(free_udp_port)
 snmp_port=$(free_udp_port)
 trap_port=$(free_udp_port)
@@ -44,11 +43,9 @@ listen = { relp = ""; udp = "127.0.0.1:$udp_port"; tcp = ""; };
 snmp = { mode = "master"; listen = "udp:127.0.0.1:$snmp_port"; community = "rwsecret";
          trap_sinks = ( "127.0.0.1:$trap_port" ); trap_community = "public"; };
 settings = { autoResyncWaitSecs = $W; damperIntervalSecs = 1; resyncTimeoutSecs = 20; };
-credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
+$(sim_credential)
 devices = (
-	{ name = "r1"; address = "127.0.0.2"; port = $ssh_port; credential = "sim"; },
-	{ name = "r2"; address = "127.0.0.3"; port = $ssh_port; credential = "sim"; },
-	{ name = "r3"; address = "127.0.0.4"; port = $ssh_port; credential = "sim"; },
+$(sim_devices 3),
 	{ name = "d4"; address = "127.0.0.7"; port = $DEAD_PORT; credential = "sim"; },
 	{ name = "d5"; address = "127.0.0.8"; port = $DEAD_PORT; credential = "sim"; }
 );
@@ -58,20 +55,12 @@ SNMP_AGENT=127.0.0.1:$snmp_port
 snmp_get() { snmp_quiet snmpget -Oqv -t 2 -r 2 -v2c -c rwsecret "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
 snmp_walk() { snmp_quiet snmpwalk -t 2 -r 2 -v2c -c rwsecret "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
 snmp_table() { snmp_quiet snmptable -Cf '|' -Cb -t 2 -r 2 -v2c -c rwsecret "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
-"$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
-pid=$!
-registered() { [ "$(snmp_get resyncdDeviceCount.0)" = 5 ]; }
-wait_for "resyncd's SNMP agent" registered
+run_resyncd
+wait_for "resyncd's SNMP agent" snmp_registered 5
+index_devices r1 r2 r3 d4 d5
 
-declare -A ix
-while read -r oid name; do ix[$name]=${oid##*.}; done < <(snmp_walk -Oq RESYNCD-MIB::resyncdDeviceName)
-for n in r1 r2 r3 d4 d5; do [ -n "${ix[$n]:-}" ] || fail "no device row for $n"; done
-
-get() { snmp_get "RESYNCD-MIB::$1"; }
+# get, job_ids, last_job, job_final: lib.sh
 job() { get "resyncdJob$2.$1"; }          # job ID COLUMN
-job_ids() { snmp_walk -Oq RESYNCD-MIB::resyncdJobType | sed -n 's/^RESYNCD-MIB::resyncdJobType\.\([0-9]*\) .*/\1/p'; }
-last_job() { job_ids | tail -n 1; }
-final() { case "$(job "$1" State)" in success|failure|cancelled) return 0 ;; esac; return 1; }
 commit() { "$DEVSIM" commit "$work/sim" "$1" --syslog "127.0.0.1:$udp_port" >/dev/null; }
 # DateAndTime octets (hex) of now + $1 seconds, in UTC.
 datetime_in() {
@@ -93,7 +82,7 @@ new=$(job_ids | awk -v b="$before" '$1 > b')
 m=$new
 [ "$(job "$m" Type)" = manualResync ] || fail "job $m is $(job "$m" Type)"
 [ "$(job "$m" DeviceCount)" = 3 ] || fail "job $m has $(job "$m" DeviceCount) devices"
-wait_for "manual job $m ends" final "$m"
+wait_for "manual job $m ends" job_final "$m"
 [ "$(job "$m" State)" = failure ] || fail "job $m: $(job "$m" State), want failure (d4 is dead)"
 [ "$(job "$m" PercentComplete)" = "100 percent" ] || fail "job $m percent $(job "$m" PercentComplete)"
 user=$(job "$m" User)
@@ -117,7 +106,7 @@ r=$(last_job)
 [ "$(job "$r" FirstDevice)" = "${ix[d4]}" ] || fail "retry job $r is for device $(job "$r" FirstDevice)"
 [ "$(job "$r" RetryOf)" = "$m" ] || fail "retry job $r: resyncdJobRetryOf $(job "$r" RetryOf), want $m"
 [ "$(job "$m" RetryOf)" = 0 ] || fail "job $m names a job it retries"
-wait_for "retry job $r ends" final "$r"
+wait_for "retry job $r ends" job_final "$r"
 echo "ok - J2: the retry of job $m is job $r, for d4 only, naming job $m"
 
 # --- R7: resync all, and an auto job it makes redundant -----------------------------------
@@ -131,8 +120,8 @@ snmp_set RESYNCD-MIB::resyncdInventoryAction.0 i 2 | grep_all resyncdInventoryAc
 inv=$(last_job)
 [ "$(job "$inv" Type)" = inventoryResync ] || fail "job $inv is $(job "$inv" Type)"
 [ "$(job "$inv" DeviceCount)" = 5 ] || fail "inventory job $inv has $(job "$inv" DeviceCount) devices"
-wait_for "inventory job $inv ends" final "$inv"
-wait_for "r2's auto job $a ends" final "$a"
+wait_for "inventory job $inv ends" job_final "$inv"
+wait_for "r2's auto job $a ends" job_final "$a"
 [ "$(job "$a" State)" = success ] || fail "auto job $a: $(job "$a" State)"
 job "$a" Summary | grep_all 'already synchronized by a later fetch' || fail "auto job $a: $(job "$a" Summary)"
 [ "$(get "resyncdJobDeviceState.$a.1")" = skipped ] || fail "auto job $a's device state $(get "resyncdJobDeviceState.$a.1")"
@@ -151,7 +140,7 @@ snmp_set "RESYNCD-MIB::resyncdJobRecurrenceSecs.$s" u 600 | grep_all resyncdJobR
 [ "$(job "$s" RecurrenceSecs)" = "600 seconds" ] || fail "job $s recurrence $(job "$s" RecurrenceSecs)"
 snmp_set "RESYNCD-MIB::resyncdJobScheduledStart.$s" x "$(datetime_in 2)" | grep_all resyncdJobScheduledStart ||
 	fail "reschedule refused"
-wait_for "job $s runs at its new start" final "$s"
+wait_for "job $s runs at its new start" job_final "$s"
 [ "$(job "$s" State)" = success ] || fail "job $s: $(job "$s" State)"
 next=$(last_job)
 [ "$next" -gt "$s" ] && [ "$(job "$next" State)" = scheduled ] || fail "no next run of job $s"

@@ -25,8 +25,7 @@ done
 FAIL_LOGS="resyncd.log snmpd.log traps.log"
 CONFIRM=6
 
-"$DEVSIM" start "$work/sim" --devices 4 >/dev/null
-ssh_port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+sim_start 4
 udp_port=$(free_udp_port)
 snmp_port=$(free_udp_port)
 trap_port=$(free_udp_port)
@@ -44,33 +43,18 @@ deploy = { confirm_timeout_secs = $CONFIRM; };
 listen = { relp = ""; udp = "127.0.0.1:$udp_port"; tcp = ""; };
 snmp = { mode = "agentx"; agentx_socket = "$work/agentx.sock"; };
 settings = { systemOfRecord = "manager"; autoResyncWaitSecs = 0; resyncTimeoutSecs = 30; };
-credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
+$(sim_credential)
 devices = (
-	{ name = "r1"; address = "127.0.0.2"; port = $ssh_port; credential = "sim"; },
-	{ name = "r2"; address = "127.0.0.3"; port = $ssh_port; credential = "sim"; },
-	{ name = "r3"; address = "127.0.0.4"; port = $ssh_port; credential = "sim"; },
-	{ name = "r4"; address = "127.0.0.5"; port = $ssh_port; credential = "sim"; }
+$(sim_devices 4)
 );
 CONF
-"$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
-pid=$!
-registered() { [ "$(snmp_get RESYNCD-MIB::resyncdDeviceCount.0)" = 4 ]; }
-wait_for "resyncd registered with snmpd" registered
+run_resyncd
+wait_for "resyncd registered with snmpd" snmp_registered 4
 wait_for "resyncd's UDP listener" udp_listening "$udp_port"
+index_devices
 
-declare -A ix
-while read -r oid name; do ix[$name]=${oid##*.}; done < <(snmp_walk -Oq RESYNCD-MIB::resyncdDeviceName)
-get() { snmp_get "RESYNCD-MIB::$1"; }
-dev() { get "resyncdDevice$2.${ix[$1]}"; }          # dev NAME COLUMN
+# get, dev, expect, last_job, job_final, status_traps: lib.sh
 status_is() { [ "$(dev "$1" ManagedStatus)" = "$2" ]; }
-expect() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
-# last_job: the newest job's id.
-last_job() { snmp_walk -Oq RESYNCD-MIB::resyncdJobType | tail -n 1 | sed 's/ .*//; s/.*\.//'; }
-job_done() { case "$(get "resyncdJobState.$1")" in success|failure|cancelled) return 0;; esac; return 1; }
-status_traps() {
-	grep -F 'deviceManagedStatusChange' "$work/traps.log" |
-		grep -o "resyncdDeviceManagedStatus\.${ix[$1]} = INTEGER: [a-zA-Z]*" | awk '{ print $NF }' | paste -sd' '
-}
 # set_action ACTION NAME...: one SET with every device's action column.
 set_action() {
 	local a=$1 vbs=() n
@@ -89,7 +73,7 @@ failed_deploy() {
 	"$DEVSIM" set "$work/sim" "$1" "fault=$2"
 	set_action 3 "$1"
 	job=$(last_job)
-	wait_for "$1 deploy done" job_done "$job"
+	wait_for "$1 deploy done" job_final "$job"
 	expect "$1 deploy job" "$(get "resyncdJobState.$job")" failure
 	get "resyncdJobSummary.$job" | grep_all -F -- "$3" || fail "$1 job summary lacks '$3': $(get "resyncdJobSummary.$job")"
 }
@@ -99,7 +83,7 @@ set_action 2 r1 r2 r3 r4
 job=$(last_job)
 expect "accept job type" "$(get "resyncdJobType.$job")" manualResync
 expect "accept job devices" "$(get "resyncdJobDeviceCount.$job")" 4
-wait_for "accept job done" job_done "$job"
+wait_for "accept job done" job_final "$job"
 expect "accept job" "$(get "resyncdJobState.$job")" success
 for n in r1 r2 r3 r4; do
 	expect "$n after accept" "$(dev $n ManagedStatus)" inSync
@@ -123,7 +107,7 @@ set_action 3 r1 r2
 job=$(last_job)
 expect "deploy job type" "$(get "resyncdJobType.$job")" deploy
 expect "deploy job devices" "$(get "resyncdJobDeviceCount.$job")" 2
-wait_for "deploy job done" job_done "$job"
+wait_for "deploy job done" job_final "$job"
 expect "deploy job ($(get "resyncdJobSummary.$job"))" "$(get "resyncdJobState.$job")" success
 for n in r1 r2; do
 	expect "$n after deploy" "$(dev $n ManagedStatus)" inSync

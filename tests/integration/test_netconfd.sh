@@ -19,9 +19,7 @@ done
 FAIL_LOGS="resyncd.log netconfd.log snmpd.log"
 NC_CLIENT="$SRC/tests/integration/netconf_client.py"
 
-"$DEVSIM" start "$work/sim" --devices 1 \
-	--subsystem "/usr/sbin/netconf-subsystem --ncxserver-sockname={port}@$work/ncxserver.sock" >/dev/null
-ssh_port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+sim_start 1 --subsystem "/usr/sbin/netconf-subsystem --ncxserver-sockname={port}@$work/ncxserver.sock"
 cat > "$work/startup.xml" <<'XML'
 <config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><lab xmlns="urn:resyncd:test"><hostname>nd1</hostname><location>rack 1</location></lab></config>
 XML
@@ -49,13 +47,11 @@ deploy = { confirm_timeout_secs = 30; };
 listen = { relp = ""; udp = ""; tcp = ""; };
 snmp = { mode = "agentx"; agentx_socket = "$work/agentx.sock"; };
 settings = { resyncTimeoutSecs = 30; };
-credentials = ( { name = "nd"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
+$(sim_credential nd)
 devices = ( { name = "nd1"; address = "127.0.0.2"; port = $ssh_port; credential = "nd"; } );
 CONF
-"$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
-pid=$!
-registered() { [ "$(snmp_get RESYNCD-MIB::resyncdDeviceCount.0)" = 1 ]; }
-wait_for "resyncd registered with snmpd" registered
+run_resyncd
+wait_for "resyncd registered with snmpd" snmp_registered 1
 i=$(snmp_walk -Oq RESYNCD-MIB::resyncdDeviceName | awk '$2 == "nd1" { sub(/.*\./, "", $1); print $1 }')
 dev() { snmp_get "RESYNCD-MIB::resyncdDevice$1.$i"; }
 status_is() { [ "$(dev ManagedStatus)" = "$1" ]; }

@@ -32,11 +32,7 @@ devices = (
   { name = "r2.lab"; address = "192.0.2.2"; port = 830; credential = "lab"; }
 );
 CONF
-start_resyncd() {
-	"$RESYNCD" -c "$work/resyncd.conf" -f >>"$work/resyncd.log" 2>&1 &
-	pid=$!
-}
-start_resyncd
+run_resyncd
 wait_for "resyncd to report the missing master" log_has 'AgentX master .* is not reachable'
 
 start_snmpd "$snmp_port" "$trap_port"
@@ -157,7 +153,7 @@ echo "ok - reconnects after snmpd restarts"
 
 # --- settings survive a restart of resyncd -------------------------------------------------------------
 stop_resyncd
-start_resyncd
+run_resyncd
 persisted() { [ "$(snmp_get RESYNCD-MIB::autoResyncWaitSecs.0)" = "3600 seconds" ]; }
 wait_for "autoResyncWaitSecs to survive a restart" persisted
 echo "ok - settings persisted across a restart"
