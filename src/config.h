@@ -58,7 +58,8 @@ struct config {
 	char tls_ca[256];                /* "" or CA (PEM): then clients need a certificate it signed */
 	uint32_t max_message_size;
 	uint32_t max_connections;        /* per stream listener (TCP, RELP); 0 = no cap */
-	uint32_t idle_timeout_secs;      /* TCP: a connection silent this long is closed; 0 = never */
+	uint32_t idle_timeout_secs;      /* TCP: a connection silent this long is closed; RELP: keepalive
+					  * probes after it; 0 = never */
 	struct netacl allowed_senders;   /* empty: anyone may send */
 	struct netacl relays;            /* trusted to name the device (strict mode) */
 	bool strict_senders;             /* a commit counts only from the device's address or a relay */

@@ -35,6 +35,8 @@
 #include "syslog_parse.h"
 
 #define RR_WAKE_SIGNAL SIGUSR2
+#define RR_KEEPALIVE_INTVL_SECS 10 /* keepalive probes of a silent session, this far apart, */
+#define RR_KEEPALIVE_PROBES 3      /* ... this many unanswered: the session is closed */
 
 static struct {
 	struct loop *loop;
@@ -306,8 +308,16 @@ int recv_relp_start(struct loop *l, const struct config *cfg)
 	    (r = relpSrvSetLstnPort(srv, (unsigned char *)port)) != RELP_RET_OK ||
 	    (host[0] && (r = relpSrvSetLstnAddr(srv, (unsigned char *)host)) != RELP_RET_OK) ||
 	    (r = relpSrvSetMaxDataSize(srv, rr.max + 64)) != RELP_RET_OK ||
-	    (r = relpSrvSetOversizeMode(srv, RELP_OVERSIZE_TRUNCATE)) != RELP_RET_OK ||
-	    (r = relpEngineListnerConstructFinalize(rr.engine, srv)) != RELP_RET_OK)
+	    (r = relpSrvSetOversizeMode(srv, RELP_OVERSIZE_TRUNCATE)) != RELP_RET_OK)
+		goto fail;
+	/* librelp 1.11 has no idle timeout, no connection cap and no hook to
+	 * close a session: a relay host that vanished without closing would
+	 * keep its session for ever. TCP keepalive is what it offers: a
+	 * session silent for idle_timeout_secs is probed, and closed when the
+	 * host does not answer (a live relay's silent session stays). */
+	if (cfg->idle_timeout_secs)
+		relpSrvSetKeepAlive(srv, 1, RR_KEEPALIVE_INTVL_SECS, RR_KEEPALIVE_PROBES, (int)cfg->idle_timeout_secs);
+	if ((r = relpEngineListnerConstructFinalize(rr.engine, srv)) != RELP_RET_OK)
 		goto fail;
 	rr.fold_ev = event_new(l->base, -1, EV_PERSIST, rr_fold_cb, NULL);
 	if (rr.fold_ev == NULL || event_add(rr.fold_ev, &tv) < 0)
