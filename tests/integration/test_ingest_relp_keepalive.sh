@@ -29,8 +29,7 @@ hold_session() {
 run_with_idle() { # IDLE_SECS
 	ingest_conf "relp = \"127.0.0.1:$relp_port\"; udp = \"\"; tcp = \"\"; idle_timeout_secs = $1;" \
 		'{ name = "r1.lab"; address = "192.0.2.1"; }'
-	"$RESYNCD" -c "$work/resyncd.conf" -f >>"$work/resyncd.log" 2>&1 &
-	pid=$!
+	run_resyncd
 	wait_for "the RELP listener" log_has 'relp: listening'
 	hold_session
 	has_session() { [ -n "$(ss -Htn state established "( sport = :$relp_port )")" ]; }

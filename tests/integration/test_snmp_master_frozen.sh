@@ -32,10 +32,8 @@ for k in $(seq "$COUNT"); do
 done
 ingest_conf "relp = \"127.0.0.1:$relp_port\"; udp = \"127.0.0.1:$udp_port\"; tcp = \"\";" "$devices" \
 	"mode = \"agentx\"; agentx_socket = \"$work/agentx.sock\";"
-"$RESYNCD" -c "$work/resyncd.conf" -f >>"$work/resyncd.log" 2>&1 &
-pid=$!
-answers() { [ "$(snmp_get RESYNCD-MIB::resyncdDeviceCount.0)" = "$COUNT" ]; }
-wait_for "resyncd's MIB through snmpd" answers
+run_resyncd
+wait_for "resyncd's MIB through snmpd" snmp_registered "$COUNT"
 wait_for "the RELP listener" log_has 'relp: listening'
 
 # --- snmpd stopped: every commit stored and acknowledged within 1 s ----------------------
@@ -56,9 +54,9 @@ echo "ok - snmpd stopped: $COUNT commits (UDP and RELP) stored and acknowledged 
 
 # --- snmpd resumed: SNMP answers, the traps arrive or are counted dropped -----------------------
 kill -CONT "$snmpd_pid"
-wait_for "resyncd to answer through snmpd again" answers
+wait_for "resyncd to answer through snmpd again" snmp_registered "$COUNT"
 wait_for "the resumed master to be noticed" log_has 'AgentX master .* is answering again'
-dropped() { snmp_get RESYNCD-MIB::resyncdTrapsDropped.0; }
+dropped() { get resyncdTrapsDropped.0; }
 arrived() {
 	local k name n=0
 	for k in $(seq "$COUNT"); do
@@ -70,6 +68,6 @@ arrived() {
 }
 all_traps() { d=$(dropped); [[ $d =~ ^[0-9]+$ ]] && [ $(( $(arrived) + d )) -ge "$COUNT" ]; }
 wait_for "each commit's trap at snmptrapd or in resyncdTrapsDropped" all_traps
-[ "$(snmp_get RESYNCD-MIB::resyncdTrapsQueued.0)" = 0 ] || fail "traps still queued after the master resumed"
+expect "traps queued after the master resumed" "$(get resyncdTrapsQueued.0)" 0
 echo "ok - snmpd resumed: SNMP answers, $(arrived) traps arrived, $(dropped) dropped"
 echo "PASS"
