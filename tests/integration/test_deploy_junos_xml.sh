@@ -12,12 +12,10 @@ for t in snmpd snmpget snmpset snmpwalk ss; do
 done
 FAIL_LOGS="resyncd.log snmpd.log"
 
-"$DEVSIM" start "$work/sim" --devices 1 >/dev/null
-ssh_port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+sim_start 1
 udp_port=$(free_udp_port)
-snmp_port=$(free_udp_port)
 "$DEVSIM" set "$work/sim" all "syslog=127.0.0.1:$udp_port"
-start_snmpd "$snmp_port" "$(free_udp_port)"
+start_snmpd "$(free_udp_port)" "$(free_udp_port)"
 
 mkdir -p "$work/state" "$work/intended"
 cat > "$work/resyncd.conf" <<CONF
@@ -29,19 +27,14 @@ deploy = { confirm_timeout_secs = 30; };
 listen = { relp = ""; udp = "127.0.0.1:$udp_port"; tcp = ""; };
 snmp = { mode = "agentx"; agentx_socket = "$work/agentx.sock"; };
 settings = { systemOfRecord = "manager"; autoResyncWaitSecs = 0; resyncTimeoutSecs = 30; };
-credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
-devices = ( { name = "r1"; address = "127.0.0.2"; port = $ssh_port; credential = "sim"; } );
+$(sim_credential)
+devices = ( $(sim_devices 1) );
 CONF
-"$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
-pid=$!
-registered() { [ "$(snmp_get RESYNCD-MIB::resyncdDeviceCount.0)" = 1 ]; }
-wait_for "resyncd registered with snmpd" registered
-ix=$(snmp_walk -Oq RESYNCD-MIB::resyncdDeviceName | sed 's/ .*//; s/.*\.//')
-get() { snmp_get "RESYNCD-MIB::$1"; }
-status_is() { [ "$(get "resyncdDeviceManagedStatus.$ix")" = "$1" ]; }
-last_job() { snmp_walk -Oq RESYNCD-MIB::resyncdJobType | tail -n 1 | sed 's/ .*//; s/.*\.//'; }
-job_done() { case "$(get "resyncdJobState.$1")" in success|failure|cancelled) return 0;; esac; return 1; }
-action() { snmp_set "RESYNCD-MIB::resyncdDeviceAction.$ix" i "$1" >/dev/null || fail "action $1 refused"; }
+run_resyncd
+wait_for "resyncd registered with snmpd" snmp_registered 1
+index_devices r1
+status_is() { [ "$(dev r1 ManagedStatus)" = "$1" ]; }
+action() { snmp_set "RESYNCD-MIB::resyncdDeviceAction.${ix[r1]}" i "$1" >/dev/null || fail "action $1 refused"; }
 
 # The device's configuration accepted first (S2), so there is a fetched one.
 action 2
@@ -57,7 +50,7 @@ wait_for "r1 managerChanged" status_is managerChanged
 action 3
 job=$(last_job)
 [ "$(get "resyncdJobType.$job")" = deploy ] || fail "job $job is $(get "resyncdJobType.$job"), not deploy"
-wait_for "the deploy job" job_done "$job"
+wait_for "the deploy job" job_final "$job"
 [ "$(get "resyncdJobState.$job")" = success ] || fail "deploy failed: $(get "resyncdJobSummary.$job")"
 wait_for "r1 inSync after the deploy" status_is inSync
 
@@ -72,14 +65,14 @@ grep -qx 'load-configuration xml' "$work/sim/dev/r1/loads.log" ||
 "$RESYNCD" -c "$work/resyncd.conf" --diff r1 > "$work/diff" || fail "--diff r1 failed"
 [ "$(grep '^[-+][^-+]' "$work/diff")" = "$(printf '%s\n%s' '-    location "lab rack 4, revision 1";' \
 	'+    location "rack 9, deployed as XML";')" ] || fail "diff after the deploy: $(cat "$work/diff")"
-versions=$(get "resyncdDeviceConfigVersion.$ix")
+versions=$(get "resyncdDeviceConfigVersion.${ix[r1]}")
 action 2
 job=$(last_job)
-wait_for "the accept after the deploy" job_done "$job"
+wait_for "the accept after the deploy" job_final "$job"
 [ "$(get "resyncdJobState.$job")" = success ] || fail "the accept failed: $(get "resyncdJobSummary.$job")"
 log_has "device r1: resync succeeded: configuration unchanged (version $versions)" ||
 	fail "a fetch of the deployed configuration: $(grep 'resync succeeded' "$work/resyncd.log")"
-[ "$(get "resyncdDeviceConfigVersion.$ix")" = "$versions" ] || fail "a fetch after the deploy made a new version"
+[ "$(get "resyncdDeviceConfigVersion.${ix[r1]}")" = "$versions" ] || fail "a fetch after the deploy made a new version"
 # The deploy's own commit (manager_user) is no device change: still inSync.
-status_is inSync || fail "the deploy's commit notification moved r1 to $(get "resyncdDeviceManagedStatus.$ix")"
+status_is inSync || fail "the deploy's commit notification moved r1 to $(dev r1 ManagedStatus)"
 echo "PASS test_deploy_junos_xml"
