@@ -13,6 +13,7 @@
 #include <net-snmp/library/large_fd_set.h>
 #include <net-snmp/agent/agent_sysORTable.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <string.h>
@@ -257,6 +258,23 @@ static void agent_persistent_dir(const struct config *cfg)
 	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, dir);
 }
 
+/* net-snmp builds the SNMPv1 form of every notification it sends and fills
+ * its agent-addr with get_myaddr() unless v1trapaddress is set: a socket and
+ * five interface ioctls per trap, on the loop thread, between a commit's
+ * fsync and its trap. The address is looked up once instead (a v1 trap
+ * carries the address the host had at start). */
+static void agent_fix_v1_trap_address(void)
+{
+	struct in_addr a;
+	char txt[INET_ADDRSTRLEN];
+
+	if (netsnmp_ds_get_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_TRAP_ADDR) != NULL)
+		return;
+	a.s_addr = get_myaddr();
+	if (inet_ntop(AF_INET, &a, txt, sizeof(txt)) != NULL)
+		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_TRAP_ADDR, txt);
+}
+
 int agent_start(struct loop *l, const struct config *cfg)
 {
 	if (cfg->snmp_mode == SNMP_OFF || ag.running)
@@ -307,6 +325,7 @@ int agent_start(struct loop *l, const struct config *cfg)
 			log_info("snmp: traps go to %s", cfg->trap_sinks[i]);
 		}
 	}
+	agent_fix_v1_trap_address();
 	if (agent_register_mib(l) < 0)
 		return -1;
 	init_snmp(AGENT_APP);

@@ -1,9 +1,15 @@
 /* log.c: log lines to stderr (foreground) or syslog. */
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#define LOG_LINE_STACK 1024
 
 static int use_syslog;
 static int errors_to_stderr;
@@ -22,6 +28,49 @@ void log_errors_to_stderr(int on)
 	errors_to_stderr = on;
 }
 
+/* A line is formatted whole and written with one write(2): stderr is
+ * unbuffered, so fprintf()'s pieces cost a system call each (three a line,
+ * several lines a commit), and lines from several threads must not
+ * interleave. A line longer than the stack buffer is formatted on the heap. */
+static void log_write_line(const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[LOG_LINE_STACK], *line = buf;
+	size_t pl = strlen(prefix), n;
+	va_list copy;
+	int k;
+
+	va_copy(copy, ap);
+	k = vsnprintf(buf + pl, sizeof(buf) - pl - 1, fmt, ap);
+	if (k < 0) {
+		va_end(copy);
+		return;
+	}
+	n = pl + (size_t)k;
+	if (n + 1 >= sizeof(buf)) {
+		line = malloc(n + 2);
+		if (line == NULL) {
+			line = buf;
+			n = sizeof(buf) - 2; /* cut, rather than lose the line */
+		} else {
+			vsnprintf(line + pl, n - pl + 1, fmt, copy);
+		}
+	}
+	va_end(copy);
+	memcpy(line, prefix, pl);
+	line[n++] = '\n';
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(STDERR_FILENO, line + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* nowhere to say that logging failed */
+		off += (size_t)w;
+	}
+	if (line != buf)
+		free(line);
+}
+
 void log_msg(int prio, const char *fmt, ...)
 {
 	if (prio > max_prio)
@@ -32,11 +81,7 @@ void log_msg(int prio, const char *fmt, ...)
 		if (errors_to_stderr && prio <= LOG_WARNING) {
 			va_list copy;
 			va_copy(copy, ap);
-			flockfile(stderr);
-			fputs("resyncd: ", stderr);
-			vfprintf(stderr, fmt, copy);
-			fputc('\n', stderr);
-			funlockfile(stderr);
+			log_write_line("resyncd: ", fmt, copy);
 			va_end(copy);
 		}
 		vsyslog(prio, fmt, ap);
@@ -47,13 +92,11 @@ void log_msg(int prio, const char *fmt, ...)
 		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
-		char when[32];
+		char when[32], prefix[64];
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		flockfile(stderr);
-		fprintf(stderr, "%s.%03ld resyncd %s: ", when, ts.tv_nsec / 1000000, names[prio & 7]);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		funlockfile(stderr);
+		snprintf(prefix, sizeof(prefix), "%s.%03ld resyncd %s: ", when, ts.tv_nsec / 1000000,
+			 names[prio & 7]);
+		log_write_line(prefix, fmt, ap);
 	}
 	va_end(ap);
 }
