@@ -26,6 +26,7 @@ void config_defaults(struct config *c)
 	snprintf(c->udp_listen, sizeof(c->udp_listen), "127.0.0.1:5514");
 	c->max_message_size = 8192;
 	c->max_connections = 1000;
+	c->relp_threads = 8;
 	c->idle_timeout_secs = 600;
 	c->snmp_mode = SNMP_AGENTX;
 	snprintf(c->snmp_listen, sizeof(c->snmp_listen), "udp:127.0.0.1:11161");
@@ -182,7 +183,7 @@ static int read_listen(struct ctx *x, const config_setting_t *root, struct confi
 	long long v;
 	int strict = c->strict_senders;
 	if (ONLY_KNOWN(x, l, "in listen: ", "relp", "udp", "tcp", "max_message_size", "max_connections",
-		       "idle_timeout_secs", "allowed_senders", "relays", "strict_senders", "tls", "tls_cert", "tls_key",
+		       "idle_timeout_secs", "relp_threads", "allowed_senders", "relays", "strict_senders", "tls", "tls_cert", "tls_key",
 		       "tls_ca") ||
 	    get_str(x, l, "tls", c->tls_listen, sizeof(c->tls_listen)) ||
 	    get_str(x, l, "tls_cert", c->tls_cert, sizeof(c->tls_cert)) ||
@@ -213,6 +214,10 @@ static int read_listen(struct ctx *x, const config_setting_t *root, struct confi
 		return -1;
 	if (r)
 		c->idle_timeout_secs = (uint32_t)v;
+	if ((r = get_int(x, l, "relp_threads", 1, CONFIG_RELP_THREADS_MAX, &v)) < 0)
+		return -1;
+	if (r)
+		c->relp_threads = (uint32_t)v;
 	return 0;
 }
 

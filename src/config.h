@@ -36,6 +36,7 @@ struct config_device {
 };
 
 #define CONFIG_TRAP_SINKS_MAX 8
+#define CONFIG_RELP_THREADS_MAX 16
 
 enum snmp_mode { SNMP_OFF = 0, SNMP_AGENTX = 1, SNMP_MASTER = 2 };
 
@@ -58,6 +59,7 @@ struct config {
 	char tls_ca[256];                /* "" or CA (PEM): then clients need a certificate it signed */
 	uint32_t max_message_size;
 	uint32_t max_connections;        /* per stream listener (TCP, RELP); 0 = no cap */
+	uint32_t relp_threads;           /* RELP engines, each its own thread, sharing one listener */
 	uint32_t idle_timeout_secs;      /* TCP: a connection silent this long is closed; RELP: keepalive
 					  * probes after it; 0 = never */
 	struct netacl allowed_senders;   /* empty: anyone may send */

@@ -501,6 +501,52 @@ static void on_results(evutil_socket_t fd, short what, void *arg)
 	maybe_exit(l);
 }
 
+/* How long a group commit waits for the callers that the recent groups had
+ * and this one does not have yet. Callers released by one fsync come back
+ * with their next commit within tens of microseconds, but the loop would
+ * otherwise start the next transaction with whichever came first: with
+ * several RELP engines the groups then alternate between one caller and the
+ * rest (measured: 1.2-1.5 commits per fsync with 3-4 engines busy). PostgreSQL's
+ * commit_delay and commit_siblings, for the same reason. One caller alone
+ * never waits. */
+#define LOOP_GATHER_USECS 300
+
+static unsigned loop_gather_want(struct loop *l, const struct timespec *now)
+{
+	if (now->tv_sec != l->gather_since) {
+		l->gather_prev = now->tv_sec == l->gather_since + 1 ? l->gather_cur : 0;
+		l->gather_cur = 0;
+		l->gather_since = now->tv_sec;
+	}
+	return l->gather_cur > l->gather_prev ? l->gather_cur : l->gather_prev;
+}
+
+/* The next call for this group: what is queued, or (while fewer callers wait
+ * than recent groups had) what comes before the gathering deadline. */
+static struct call *loop_gather_next(struct loop *l, size_t nsync, struct timespec *deadline, bool *timed)
+{
+	struct call *c = queue_pop(l->inbox);
+	struct timespec now;
+
+	if (c || nsync == 0)
+		return c;
+	if (!*timed) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (nsync >= loop_gather_want(l, &now))
+			return NULL;
+		*deadline = now;
+		deadline->tv_nsec += LOOP_GATHER_USECS * 1000L;
+		if (deadline->tv_nsec >= 1000000000L) {
+			deadline->tv_sec++;
+			deadline->tv_nsec -= 1000000000L;
+		}
+		*timed = true;
+	} else if (nsync >= (l->gather_cur > l->gather_prev ? l->gather_cur : l->gather_prev)) {
+		return NULL;
+	}
+	return queue_pop_until(l->inbox, deadline);
+}
+
 static void on_inbox(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -510,16 +556,21 @@ static void on_inbox(evutil_socket_t fd, short what, void *arg)
 	/* Group commit: run every waiting call, persist once, then answer. */
 	struct call *done[256];
 	for (;;) {
-		size_t n = 0;
+		size_t n = 0, nsync = 0;
 		struct call *c;
+		struct timespec deadline;
+		bool timed = false;
 		l->batching = true;
-		while (n < sizeof(done) / sizeof(done[0]) && (c = queue_pop(l->inbox))) {
+		while (n < sizeof(done) / sizeof(done[0]) && (c = loop_gather_next(l, nsync, &deadline, &timed))) {
 			c->result = c->fn(l, c->arg);
+			nsync += c->sync ? 1 : 0;
 			done[n++] = c;
 		}
 		l->batching = false;
 		if (n == 0)
 			break;
+		if (nsync > l->gather_cur)
+			l->gather_cur = (unsigned)nsync;
 		int rc = loop_apply(l);
 		for (size_t i = 0; i < n; i++) {
 			c = done[i];

@@ -38,6 +38,11 @@ struct loop {
 	rs_time_t (*clock)(void);        /* injectable */
 	bool stopping;
 	bool batching;                   /* inbox group commit: apply once at the end */
+	/* Group commit gathering: the most waiting callers one transaction had,
+	 * in this second and the one before (on_inbox waits briefly for that
+	 * many), and when this second began (CLOCK_MONOTONIC seconds). */
+	unsigned gather_cur, gather_prev;
+	time_t gather_since;
 	unsigned store_failures;
 	void (*on_reload)(struct loop *l);   /* SIGHUP: set by main */
 	/* A fetched configuration, before the job is told: archive it (sets

@@ -3,6 +3,7 @@
 #include "queue.h"
 
 #include <pthread.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -31,8 +32,13 @@ struct queue *queue_new(void)
 		free(q);
 		return NULL;
 	}
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* queue_pop_until's deadline */
+	pthread_cond_init(&q->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	return q;
 }
 
@@ -106,6 +112,16 @@ void *queue_pop_wait(struct queue *q)
 	pthread_mutex_lock(&q->mu);
 	while (!q->head && !q->closed)
 		pthread_cond_wait(&q->cv, &q->mu);
+	void *item = pop_locked(q);
+	pthread_mutex_unlock(&q->mu);
+	return item;
+}
+
+void *queue_pop_until(struct queue *q, const struct timespec *deadline)
+{
+	pthread_mutex_lock(&q->mu);
+	while (!q->head && !q->closed && pthread_cond_timedwait(&q->cv, &q->mu, deadline) == 0)
+		;
 	void *item = pop_locked(q);
 	pthread_mutex_unlock(&q->mu);
 	return item;

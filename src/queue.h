@@ -16,6 +16,9 @@ void queue_push(struct queue *q, void *item);
 void *queue_pop(struct queue *q);      /* NULL if empty; never blocks */
 /* Blocks until an item arrives or queue_close() is called (then NULL). */
 void *queue_pop_wait(struct queue *q);
+/* Like queue_pop_wait, but gives up at deadline (CLOCK_MONOTONIC): NULL. */
+struct timespec;
+void *queue_pop_until(struct queue *q, const struct timespec *deadline);
 void queue_close(struct queue *q);     /* wakes every waiter; pushes still work */
 void queue_ack_fd(struct queue *q);    /* the loop read the wake-up */
 

@@ -1,29 +1,55 @@
-/* recv_relp.c: the RELP listener on its own thread (DESIGN principle 5).
+/* recv_relp.c: the RELP listener, librelp engines on threads of their own (DESIGN principle 5).
  *
- * relpEngineRun() blocks, so it runs on a thread of its own, as rsyslog's
- * imrelp does; it is stopped with relpEngineSetStop() plus a signal that
- * interrupts its wait. Each message is parsed on this thread. Commits and
- * commit requests cross to the loop with loop_call_sync(), which returns once
- * the change is in the store: only then is the message acknowledged. Ordinary
- * messages only bump counters here; a timer on the loop folds them into the
- * model, so they cost a parse and no hand-off.
+ * relpEngineRun() blocks, so an engine runs on a thread of its own, as
+ * rsyslog's imrelp does; it is stopped with relpEngineSetStop() plus a signal
+ * that interrupts its wait. Each message is parsed on its engine's thread.
+ * Commits and commit requests cross to the loop with loop_call_sync(), which
+ * returns once the change is in the store: only then is the message
+ * acknowledged. Ordinary messages only bump counters here; a timer on the loop
+ * folds them into the model, so they cost a parse and no hand-off.
+ *
+ * Several engines (listen.relp_threads). librelp acknowledges a frame when its
+ * callback returns and runs all sessions of an engine on one thread, so one
+ * engine has at most one commit waiting for the store, whatever the number of
+ * sessions: the loop's group commit would see one commit per fsync. With N
+ * engines, up to N sessions wait at once and share one transaction and one
+ * fsync. The engines must share the configured port, and librelp 1.11 can
+ * neither take a socket nor set SO_REUSEPORT, and it binds its listeners when
+ * the listener is finalised but puts them into its epoll set only in
+ * relpEngineRun(). So every engine first listens on an ephemeral port of the
+ * configured address; resyncd then makes one SO_REUSEPORT socket per engine
+ * and family on the configured port and puts it in the place of the engine's
+ * ephemeral listener (dup3 on its descriptor) before the engines run. The
+ * kernel spreads connections over the group by a hash of their addresses
+ * and ports. (One shared socket does not work: every idle engine wakes for a
+ * connection, the losers' accept() says EAGAIN and librelp sleeps 20 ms, so
+ * the winner takes every connection of a burst.) Before the group is made, a
+ * bind without SO_REUSEPORT checks that nothing else uses the port: another
+ * process must not join the group unnoticed.
  *
  * An oversize frame must not abort the session (librelp's default): the
  * sender would re-send it for ever and every later message would wait behind
  * it. librelp truncates it instead (RELP_OVERSIZE_TRUNCATE) to its frame
  * limit, which is above max_message_size, so the callback sees it as oversize,
  * counts it as dropped and returns: librelp acknowledges it. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* dup3 */
+#endif
 #include "recv_relp.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <librelp.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,12 +64,17 @@
 #define RR_KEEPALIVE_INTVL_SECS 10 /* keepalive probes of a silent session, this far apart, */
 #define RR_KEEPALIVE_PROBES 3      /* ... this many unanswered: the session is closed */
 
-static struct {
-	struct loop *loop;
+struct rr_engine {
 	relpEngine_t *engine;
 	pthread_t thread;
-	bool running;
+	bool running;             /* the thread was started and not joined */
 	atomic_bool exited;       /* set by the thread when relpEngineRun returned */
+};
+
+static struct {
+	struct loop *loop;
+	struct rr_engine e[CONFIG_RELP_THREADS_MAX];
+	size_t n;                 /* engines made */
 	atomic_bool stopping;     /* recv_relp_stop() was called */
 	atomic_bool holding;      /* a commit that could not be stored is held unacknowledged */
 	size_t max;
@@ -52,8 +83,9 @@ static struct {
 	atomic_uint_fast64_t received, malformed, dropped, events, refused, limited;
 	uint64_t folded_received, folded_malformed, folded_dropped, folded_events, folded_refused, folded_limited;
 	const struct config *cfg;  /* listen settings: fixed from start to stop */
+	pthread_mutex_t refused_mu; /* the engines share refused_log */
 	struct log_limit refused_log;
-} rr;
+} rr = { .refused_mu = PTHREAD_MUTEX_INITIALIZER };
 
 static int rr_apply(struct loop *l, void *arg)
 {
@@ -120,10 +152,12 @@ static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip
 	 * messages acknowledged and ignored. */
 	if (rr.cfg->allowed_senders.n && !netacl_match_str(&rr.cfg->allowed_senders, (const char *)ip)) {
 		atomic_fetch_add_explicit(&rr.refused, 1, memory_order_relaxed);
+		pthread_mutex_lock(&rr.refused_mu);
 		if (log_limit_pass(&rr.refused_log, time(NULL), 60))
 			log_warn("relp: %s is not in listen.allowed_senders: ignored (%lu more not "
 				 "logged in the minute before)", ip ? (const char *)ip : "?",
 				 rr.refused_log.quiet);
+		pthread_mutex_unlock(&rr.refused_mu);
 		return RELP_RET_OK;
 	}
 	v = ingest_prepare((const char *)msg, len, rr.max, &im);
@@ -207,15 +241,15 @@ static void rr_wake(int sig)
 
 static void *rr_thread(void *arg)
 {
+	struct rr_engine *e = arg;
 	sigset_t set;
 
-	(void)arg;
 	sigemptyset(&set);
 	sigaddset(&set, RR_WAKE_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	relpEngineRun(rr.engine);
+	relpEngineRun(e->engine);
 	ingest_forget_rates();
-	atomic_store(&rr.exited, true);
+	atomic_store(&e->exited, true);
 	return NULL;
 }
 
@@ -270,41 +304,64 @@ static int rr_split(const char *spec, char *host, size_t hl, char *port, size_t 
 	return 0;
 }
 
-int recv_relp_start(struct loop *l, const struct config *cfg)
+/* The listening stream sockets of this process that are not in `not`
+ * (at most RR_LSTN_MAX): librelp makes one per address family it binds. */
+#define RR_LSTN_MAX 8
+struct rr_lstn {
+	int fd[RR_LSTN_MAX], family[RR_LSTN_MAX];
+	size_t n;
+};
+
+static bool rr_lstn_has(const struct rr_lstn *ls, int fd)
+{
+	for (size_t i = 0; ls && i < ls->n; i++)
+		if (ls->fd[i] == fd)
+			return true;
+	return false;
+}
+
+static void rr_listening(struct rr_lstn *out, const struct rr_lstn *not)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	out->n = 0;
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && out->n < RR_LSTN_MAX) {
+		int fd = atoi(de->d_name), on = 0, type = 0, family = 0;
+		socklen_t len = sizeof(int);
+
+		if (de->d_name[0] == '.' || fd == dirfd(d) || rr_lstn_has(not, fd) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &(socklen_t){ sizeof(int) }) < 0 ||
+		    type != SOCK_STREAM ||
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &(socklen_t){ sizeof(int) }) < 0)
+			continue;
+		out->fd[out->n] = fd;
+		out->family[out->n++] = family;
+	}
+	closedir(d);
+}
+
+/* Makes an engine listening on host:port (its listening sockets in *made);
+ * the caller starts its thread. */
+static relpRetVal rr_engine_new(struct rr_engine *e, const char *host, const char *port, struct rr_lstn *made)
 {
 	relpSrv_t *srv = NULL;
-	char host[128], port[16];
-	struct sigaction sa;
-	struct timeval tv = { 0, 250000 };
+	struct rr_lstn before;
 	relpRetVal r;
 
-	if (cfg->relp_listen[0] == '\0')
-		return 0;
-	if (rr_split(cfg->relp_listen, host, sizeof(host), port, sizeof(port)) < 0) {
-		log_err("relp: bad listen address '%s' (want host:port)", cfg->relp_listen);
-		return -1;
-	}
-	rr.loop = l;
-	rr.cfg = cfg;
-	atomic_store(&rr.exited, false);
-	atomic_store(&rr.stopping, false);
-	atomic_store(&rr.holding, false);
-	rr.max = cfg->max_message_size ? cfg->max_message_size : SYSLOG_DEFAULT_MAX_SIZE;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = rr_wake; /* no SA_RESTART: the engine's wait returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(RR_WAKE_SIGNAL, &sa, NULL);
-
-	if ((r = relpEngineConstruct(&rr.engine)) != RELP_RET_OK)
-		goto fail;
-	relpEngineSetDbgprint(rr.engine, rr_dbg);
-	relpEngineSetEnableCmd(rr.engine, (unsigned char *)"syslog", eRelpCmdState_Required);
-	relpEngineSetDnsLookupMode(rr.engine, 0);
-	relpEngineSetOnErr(rr.engine, rr_on_err);
-	relpEngineSetOnGenericErr(rr.engine, rr_on_generic_err);
-	if ((r = relpEngineSetSyslogRcv2(rr.engine, rr_on_syslog)) != RELP_RET_OK ||
-	    (r = relpEngineListnerConstruct(rr.engine, &srv)) != RELP_RET_OK ||
+	rr_listening(&before, NULL);
+	if ((r = relpEngineConstruct(&e->engine)) != RELP_RET_OK)
+		return r;
+	relpEngineSetDbgprint(e->engine, rr_dbg);
+	relpEngineSetEnableCmd(e->engine, (unsigned char *)"syslog", eRelpCmdState_Required);
+	relpEngineSetDnsLookupMode(e->engine, 0);
+	relpEngineSetOnErr(e->engine, rr_on_err);
+	relpEngineSetOnGenericErr(e->engine, rr_on_generic_err);
+	if ((r = relpEngineSetSyslogRcv2(e->engine, rr_on_syslog)) != RELP_RET_OK ||
+	    (r = relpEngineListnerConstruct(e->engine, &srv)) != RELP_RET_OK ||
 	    (r = relpSrvSetLstnPort(srv, (unsigned char *)port)) != RELP_RET_OK ||
 	    (host[0] && (r = relpSrvSetLstnAddr(srv, (unsigned char *)host)) != RELP_RET_OK) ||
 	    (r = relpSrvSetMaxDataSize(srv, rr.max + 64)) != RELP_RET_OK ||
@@ -315,77 +372,222 @@ int recv_relp_start(struct loop *l, const struct config *cfg)
 	 * keep its session for ever. TCP keepalive is what it offers: a
 	 * session silent for idle_timeout_secs is probed, and closed when the
 	 * host does not answer (a live relay's silent session stays). */
-	if (cfg->idle_timeout_secs)
-		relpSrvSetKeepAlive(srv, 1, RR_KEEPALIVE_INTVL_SECS, RR_KEEPALIVE_PROBES, (int)cfg->idle_timeout_secs);
-	if ((r = relpEngineListnerConstructFinalize(rr.engine, srv)) != RELP_RET_OK)
+	if (rr.cfg->idle_timeout_secs)
+		relpSrvSetKeepAlive(srv, 1, RR_KEEPALIVE_INTVL_SECS, RR_KEEPALIVE_PROBES, (int)rr.cfg->idle_timeout_secs);
+	if ((r = relpEngineListnerConstructFinalize(e->engine, srv)) != RELP_RET_OK)
 		goto fail;
-	rr.fold_ev = event_new(l->base, -1, EV_PERSIST, rr_fold_cb, NULL);
-	if (rr.fold_ev == NULL || event_add(rr.fold_ev, &tv) < 0)
-		goto fail_nor;
-	{
-		/* The thread gets every signal blocked but the wake-up one: the
-		 * loop's own signals stay with the loop. */
-		sigset_t all, old;
+	rr_listening(made, &before);
+	return RELP_RET_OK;
+fail:
+	relpEngineDestruct(&e->engine);
+	e->engine = NULL;
+	return r;
+}
 
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		int e = pthread_create(&rr.thread, NULL, rr_thread, NULL);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (e != 0) {
+/* A listening socket of the SO_REUSEPORT group at addr (the family and
+ * address of an engine's ephemeral listener) and port. */
+static int rr_group_socket(const struct sockaddr_storage *addr, socklen_t len, in_port_t port)
+{
+	struct sockaddr_storage a = *addr;
+	int fd, on = 1;
+
+	if (a.ss_family == AF_INET)
+		((struct sockaddr_in *)&a)->sin_port = port;
+	else if (a.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a)->sin6_port = port;
+	else
+		return -1;
+	fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0 ||
+	    (a.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) ||
+	    bind(fd, (struct sockaddr *)&a, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Nothing else may listen on the port: a probe bound without SO_REUSEPORT
+ * fails if anyone (another resyncd with the same group) is bound there. */
+static int rr_port_free(const struct sockaddr_storage *addr, socklen_t len, in_port_t port)
+{
+	struct sockaddr_storage a = *addr;
+	int fd, on = 1, rc;
+
+	if (a.ss_family == AF_INET)
+		((struct sockaddr_in *)&a)->sin_port = port;
+	else
+		((struct sockaddr_in6 *)&a)->sin6_port = port;
+	fd = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (a.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	rc = bind(fd, (struct sockaddr *)&a, len);
+	close(fd);
+	return rc;
+}
+
+/* Replaces each ephemeral listener of an engine (see the top of the file)
+ * with a member of the SO_REUSEPORT group on the configured port. */
+static int rr_join_group(const struct rr_lstn *mine, in_port_t port, bool probe)
+{
+	if (mine->n == 0) {
+		errno = ENOTSOCK;
+		return -1;
+	}
+	for (size_t i = 0; i < mine->n; i++) {
+		struct sockaddr_storage a;
+		socklen_t len = sizeof(a);
+		int fd;
+
+		if (getsockname(mine->fd[i], (struct sockaddr *)&a, &len) < 0 ||
+		    (probe && rr_port_free(&a, len, port) < 0) || (fd = rr_group_socket(&a, len, port)) < 0)
+			return -1;
+		if (dup3(fd, mine->fd[i], O_CLOEXEC) < 0) {
+			int e = errno;
+
+			close(fd);
 			errno = e;
-			goto fail_nor;
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int rr_engine_start(struct rr_engine *e)
+{
+	/* The thread gets every signal blocked but the wake-up one: the
+	 * loop's own signals stay with the loop. */
+	sigset_t all, old;
+	int err;
+
+	atomic_store(&e->exited, false);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&e->thread, NULL, rr_thread, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	e->running = true;
+	return 0;
+}
+
+int recv_relp_start(struct loop *l, const struct config *cfg)
+{
+	char host[128], port[16];
+	struct sigaction sa;
+	struct timeval tv = { 0, 250000 };
+	size_t want;
+	in_port_t nport;
+	relpRetVal r;
+
+	if (cfg->relp_listen[0] == '\0')
+		return 0;
+	if (rr_split(cfg->relp_listen, host, sizeof(host), port, sizeof(port)) < 0) {
+		log_err("relp: bad listen address '%s' (want host:port)", cfg->relp_listen);
+		return -1;
+	}
+	rr.loop = l;
+	rr.cfg = cfg;
+	rr.n = 0;
+	atomic_store(&rr.stopping, false);
+	atomic_store(&rr.holding, false);
+	rr.max = cfg->max_message_size ? cfg->max_message_size : SYSLOG_DEFAULT_MAX_SIZE;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = rr_wake; /* no SA_RESTART: the engine's wait returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(RR_WAKE_SIGNAL, &sa, NULL);
+
+	want = cfg->relp_threads ? cfg->relp_threads : 1;
+	if (want > CONFIG_RELP_THREADS_MAX)
+		want = CONFIG_RELP_THREADS_MAX;
+	nport = htons((in_port_t)atoi(port));
+	for (size_t i = 0; i < want; i++) {
+		struct rr_lstn mine;
+
+		if ((r = rr_engine_new(&rr.e[i], host, want == 1 ? port : "0", &mine)) != RELP_RET_OK) {
+			log_err("relp: cannot listen on %s: librelp error %d", cfg->relp_listen, (int)r);
+			goto fail_engines;
+		}
+		rr.n++;
+		if (want > 1 && rr_join_group(&mine, nport, i == 0) < 0) {
+			log_err("relp: cannot listen on %s: %s", cfg->relp_listen, strerror(errno));
+			goto fail_engines;
 		}
 	}
-	rr.running = true;
-	log_info("relp: listening on %s", cfg->relp_listen);
+	rr.fold_ev = event_new(l->base, -1, EV_PERSIST, rr_fold_cb, NULL);
+	if (rr.fold_ev == NULL || event_add(rr.fold_ev, &tv) < 0)
+		goto fail;
+	for (size_t i = 0; i < rr.n; i++)
+		if (rr_engine_start(&rr.e[i]) < 0)
+			goto fail;
+	log_info("relp: listening on %s (%zu engine%s)", cfg->relp_listen, rr.n, rr.n == 1 ? "" : "s");
 	return 0;
 fail:
-	log_err("relp: cannot listen on %s: librelp error %d", cfg->relp_listen, (int)r);
-	goto out;
-fail_nor:
 	log_err("relp: cannot start: %s", strerror(errno));
-out:
-	if (rr.fold_ev) {
-		event_free(rr.fold_ev);
-		rr.fold_ev = NULL;
-	}
-	if (rr.engine)
-		relpEngineDestruct(&rr.engine);
-	rr.engine = NULL;
+fail_engines:
+	recv_relp_stop();
 	return -1;
+}
+
+/* Wakes the engines' waits until their threads have left them (a thread
+ * holding an unstored commit never will: no point waiting for it). */
+static void rr_stop_threads(void)
+{
+	for (size_t i = 0; i < rr.n; i++)
+		if (rr.e[i].engine)
+			relpEngineSetStop(rr.e[i].engine);
+	for (int k = 0; k < 200 && !atomic_load(&rr.holding); k++) {
+		bool all = true;
+		struct timespec ts = { 0, 25 * 1000 * 1000 };
+
+		for (size_t i = 0; i < rr.n; i++)
+			if (rr.e[i].running && !atomic_load(&rr.e[i].exited)) {
+				pthread_kill(rr.e[i].thread, RR_WAKE_SIGNAL);
+				all = false;
+			}
+		if (all)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	for (size_t i = 0; i < rr.n; i++)
+		if (rr.e[i].running && atomic_load(&rr.e[i].exited)) {
+			pthread_join(rr.e[i].thread, NULL);
+			rr.e[i].running = false;
+		}
 }
 
 void recv_relp_stop(void)
 {
-	if (rr.running) {
-		atomic_store(&rr.stopping, true);
-		relpEngineSetStop(rr.engine);
-		/* Wake the engine's wait until the thread has left it (a thread
-		 * holding an unstored commit never will: no point waiting). */
-		for (int i = 0; i < 200 && !atomic_load(&rr.exited) && !atomic_load(&rr.holding); i++) {
-			struct timespec ts = { 0, 25 * 1000 * 1000 };
-
-			pthread_kill(rr.thread, RR_WAKE_SIGNAL);
-			nanosleep(&ts, NULL);
-		}
-		if (atomic_load(&rr.exited)) {
-			pthread_join(rr.thread, NULL);
-			rr.running = false;
-		}
-		if (rr.running) {
+	atomic_store(&rr.stopping, true);
+	rr_stop_threads();
+	for (size_t i = 0; i < rr.n; i++)
+		if (rr.e[i].running) {
 			log_warn(atomic_load(&rr.holding)
 					 ? "relp: a commit could not be stored; leaving it unacknowledged"
 					 : "relp: thread did not stop; leaving it");
 			return;
 		}
-	}
-	if (rr.engine)
-		relpEngineDestruct(&rr.engine);
-	rr.engine = NULL;
-	rr_fold();
-	if (rr.loop)
+	for (size_t i = 0; i < rr.n; i++)
+		if (rr.e[i].engine)
+			relpEngineDestruct(&rr.e[i].engine);
+	if (rr.n)
 		log_info("relp: received %llu messages",
 			 (unsigned long long)atomic_load(&rr.received));
+	rr.n = 0;
+	rr_fold();
 	if (rr.fold_ev) {
 		event_free(rr.fold_ev);
 		rr.fold_ev = NULL;

@@ -10,7 +10,7 @@ the "rsp" for its own transaction number says 200; anything else (no answer,
 connection lost) leaves it unacknowledged. Several frames may be in flight
 (--window); RELP answers each by its txnr, so that loses no precision.
 
-Message k (k = --first .. --first+--count-1) is a Junos UI_COMMIT_COMPLETED for
+Message k (k = --first, --first + --stride, ..., --count of them) is a Junos UI_COMMIT_COMPLETED for
 device c<NNN> with NNN = k % devices + 1, in the RFC 5424 form rsyslog's
 RSYSLOG_SyslogProtocol23Format forwards (trailing LF included), with
 username "u<k>" in the Junos structured data and "seq k" in the text, so no
@@ -97,6 +97,7 @@ def main():
     ap.add_argument("--devices", type=int, default=200)
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--stride", type=int, default=1)
     ap.add_argument("--window", type=int, default=16)
     ap.add_argument("--log", required=True)
     a = ap.parse_args()
@@ -119,7 +120,7 @@ def main():
             note("END error: open answered %r %r" % (cmd, data[:40]))
             return 1
         inflight = {}  # txnr -> message number
-        nxt, last = a.first, a.first + a.count
+        nxt, last = a.first, a.first + a.count * a.stride
         txnr = 1
         while nxt < last or inflight:
             while nxt < last and len(inflight) < a.window:
@@ -127,7 +128,7 @@ def main():
                 inflight[txnr] = nxt
                 note("S %d" % nxt)
                 sock.sendall(frame(txnr, b"syslog", message(nxt, a.devices)))
-                nxt += 1
+                nxt += a.stride
             t, cmd, data = rd.next_frame()
             if cmd == b"serverclose":
                 raise Lost("serverclose")

@@ -39,9 +39,14 @@
 #   scheduled at the kill;
 #   at the end: every device with commits is inSync, nothing scheduled or
 #   running, and the whole last stream was acknowledged.
+# SESSIONS senders stream at once (message numbers k = o, o + SESSIONS, ...
+# for sender o, so each device hears from one sender only), over resyncd's
+# several RELP engines: commits of different sessions wait for one shared
+# group commit, and each must still be on disk before its acknowledgement.
 # CRASH_SEED=N repeats the kill delays of an earlier run.
 N=200
 ROUNDS=${CRASH_ROUNDS:-3}
+SESSIONS=${CRASH_SESSIONS:-4}
 SIMDEV=$N
 WAIT_SECS=${WAIT_SECS:-120}
 . "$(dirname "$0")/lib.sh" crash
@@ -83,8 +88,20 @@ start_resyncd() {
 	wait_for "resyncd running" this_start_logged "running: $N devices"
 }
 this_start_logged() { tail -n +"$log_from" "$work/resyncd.log" | grep_all -- "$1"; }
-sender_ended() { grep -q '^END' "$work/round.log"; }
-acked_once() { grep -q '^A' "$work/round.log"; }
+sender_ended() { cat "$work"/round.*.log | grep_all '^END'; }
+acked_once() { [ "$(cat "$work"/round.*.log | grep -c '^A')" -ge "$SESSIONS" ]; }
+# senders FIRST COUNT: SESSIONS senders of COUNT messages each, from FIRST
+# on, in the background (pids in spids), logging to round.<o>.log.
+senders() {
+	rm -f "$work"/round.*.log
+	spids=()
+	for o in $(seq 0 $((SESSIONS - 1))); do
+		: > "$work/round.$o.log"
+		python3 "$SENDER" --port "$relp_port" --devices $N --first $(($1 + o)) --stride "$SESSIONS" \
+			--count "$2" --log "$work/round.$o.log" &
+		spids+=($!)
+	done
+}
 
 # check MODE DUMP [CRASH_DUMP]: the assertions above, from the sender logs
 # ($work/sent.log, every round) and --dump-state output.
@@ -196,21 +213,21 @@ interrupted=0
 start_resyncd
 for round in $(seq "$ROUNDS"); do
 	# A stream far longer than the moment it is cut at.
-	: > "$work/round.log"
-	python3 "$SENDER" --port "$relp_port" --devices $N --first $next --count 1000000 \
-		--log "$work/round.log" &
-	spid=$!
-	wait_for "the first acknowledgement of round $round" acked_once
+	senders "$next" 1000000
+	wait_for "the first acknowledgements of round $round" acked_once
 	moment=$((1500 + RANDOM % 2500))
 	sleep "$((moment / 1000)).$(printf %03d $((moment % 1000)))" # the random moment, not synchronisation
-	sender_ended && fail "round $round: the stream ended before the kill: $(grep '^END' "$work/round.log")"
+	sender_ended && fail "round $round: a stream ended before the kill: $(cat "$work"/round.*.log | grep '^END')"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
-	wait "$spid" || fail "sender failed in round $round"
-	grep -q '^END lost' "$work/round.log" || fail "round $round: sender $(grep '^END' "$work/round.log")"
-	cat "$work/round.log" >> "$work/sent.log"
-	next=$(awk '$1 == "S" { k = $2 } END { print k + 1 }' "$work/sent.log")
+	for o in $(seq 0 $((SESSIONS - 1))); do
+		wait "${spids[$o]}" || fail "sender $o failed in round $round"
+		grep -q '^END lost' "$work/round.$o.log" ||
+			fail "round $round: sender $o $(grep '^END' "$work/round.$o.log")"
+		cat "$work/round.$o.log" >> "$work/sent.log"
+	done
+	next=$(awk '$1 == "S" && $2 >= k { k = $2 + 1 } END { print k }' "$work/sent.log")
 
 	# The crash image as the kill left it, recovered by --dump-state on a copy.
 	cp -a "$work/state" "$work/crash.$round"
@@ -230,13 +247,15 @@ for round in $(seq "$ROUNDS"); do
 done
 [ "$interrupted" -ge 1 ] || fail "no resync was in progress at any kill: J5 was not exercised"
 
-# The last stream runs to its end: all of it acknowledged, then everything settles.
-: > "$work/round.log"
-python3 "$SENDER" --port "$relp_port" --devices $N --first "$next" --count 1000 --log "$work/round.log" ||
-	fail "last sender failed"
-grep -q '^END ok' "$work/round.log" || fail "last stream: $(grep '^END' "$work/round.log")"
-[ "$(grep -c '^A' "$work/round.log")" -eq 1000 ] || fail "last stream: not all 1000 acknowledged"
-cat "$work/round.log" >> "$work/sent.log"
+# The last streams run to their end: all acknowledged, then everything settles.
+senders "$next" $((1000 / SESSIONS))
+for o in $(seq 0 $((SESSIONS - 1))); do
+	wait "${spids[$o]}" || fail "last sender $o failed"
+	grep -q '^END ok' "$work/round.$o.log" || fail "last stream $o: $(grep '^END' "$work/round.$o.log")"
+	[ "$(grep -c '^A' "$work/round.$o.log")" -eq $((1000 / SESSIONS)) ] ||
+		fail "last stream $o: not all $((1000 / SESSIONS)) acknowledged"
+	cat "$work/round.$o.log" >> "$work/sent.log"
+done
 wait_for "every device inSync with nothing scheduled or running" settled
 check final <(dump) || fail "final state"
 kill "$pid"

@@ -196,15 +196,18 @@ static void test_listen_limits_and_senders(void **state)
 {
 	(void)state;
 	char *path = write_tmp("devices = ( );\nlisten = { max_connections = 50; idle_timeout_secs = 0; strict_senders = true;\n"
+			       "  relp_threads = 3;\n"
 			       "  allowed_senders = [ \"192.0.2.0/24\", \"2001:db8::1\" ]; relays = [ \"127.0.0.1\" ]; };\n");
 	struct config c;
 	config_defaults(&c);
 	assert_int_equal(c.max_connections, 1000);
 	assert_int_equal(c.idle_timeout_secs, 600);
+	assert_int_equal(c.relp_threads, 8);
 	char err[512] = "";
 	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
 	assert_int_equal(c.max_connections, 50);
 	assert_int_equal(c.idle_timeout_secs, 0);
+	assert_int_equal(c.relp_threads, 3);
 	assert_true(c.strict_senders);
 	assert_int_equal(c.allowed_senders.n, 2);
 	assert_true(netacl_match_str(&c.allowed_senders, "192.0.2.77"));
