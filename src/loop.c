@@ -575,6 +575,7 @@ static void on_inbox(evutil_socket_t fd, short what, void *arg)
 		for (size_t i = 0; i < n; i++) {
 			c = done[i];
 			if (!c->sync) {
+				free(c->arg);
 				free(c);
 				continue;
 			}
@@ -787,6 +788,14 @@ void loop_free(struct loop *l)
 		if (*evs[i]) {
 			event_free(*evs[i]);
 			*evs[i] = NULL;
+		}
+	/* Calls that came after the loop stopped: only loop_call()s (a
+	 * loop_call_sync caller still waits, and never returns). */
+	struct call *c;
+	while (l->inbox && (c = queue_pop(l->inbox)))
+		if (!c->sync) {
+			free(c->arg);
+			free(c);
 		}
 	queue_free(l->inbox);
 	queue_free(l->results);

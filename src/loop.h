@@ -71,7 +71,9 @@ rs_time_t loop_now(const struct loop *l);
 int loop_apply(struct loop *l);
 
 /* Calls from other threads: fn runs on the loop thread. loop_call_sync waits
- * until fn ran and its actions were applied (durable) and returns fn's value. */
+ * until fn ran and its actions were applied (durable) and returns fn's value.
+ * loop_call does not wait; its arg is a malloc'd block the loop frees after
+ * fn ran (or in loop_free, if the loop stopped first). */
 typedef int (*loop_fn)(struct loop *l, void *arg);
 void loop_call(struct loop *l, loop_fn fn, void *arg);
 int loop_call_sync(struct loop *l, loop_fn fn, void *arg);

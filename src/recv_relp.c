@@ -92,14 +92,6 @@ static int rr_apply(struct loop *l, void *arg)
 	return ingest_apply(l, arg);
 }
 
-static int rr_apply_free(struct loop *l, void *arg)
-{
-	int rc = ingest_apply(l, arg);
-
-	free(arg);
-	return rc;
-}
-
 /* Loop thread: writes again what a commit changed (its device, and the job
  * scheduled for it) after the first write failed. The model already has the
  * change: applying the message again would count it twice. */
@@ -184,7 +176,7 @@ static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip
 		if (copy == NULL)
 			return RELP_RET_OK;
 		*copy = im;
-		loop_call(rr.loop, rr_apply_free, copy);
+		loop_call(rr.loop, rr_apply, copy);
 		return RELP_RET_OK;
 	}
 	case INGEST_COMMIT:

@@ -1,7 +1,7 @@
-/* recv_syslog.c: UDP and TCP syslog listeners in the main loop.
+/* recv_syslog.c: the syslog listeners: TCP and TLS in the main loop, and UDP
+ * on a thread of its own (recv_udp.c).
  *
- * UDP: one non-blocking socket read in batches with recvmmsg(), so a burst
- * costs one wake-up per batch. TCP: libevent's evconnlistener and
+ * TCP: libevent's evconnlistener and
  * bufferevents; each frame is LF-terminated or octet-counted ("LEN SP MSG",
  * RFC 6587, tcp_frame.c). A frame longer than max_message_size is skipped
  * and counted as dropped.
@@ -40,12 +40,10 @@
 #include "log.h"
 #include "loop.h"
 #include "netacl.h"
+#include "recv_udp.h"
 #include "syslog_parse.h"
 #include "tcp_frame.h"
 #include "tls_ctx.h"
-
-#define RS_UDP_BATCH 32
-#define RS_UDP_ROUNDS 8      /* batches per wake-up before yielding to the loop */
 
 /* A stream listener: plain TCP, or TLS (RFC 5425) when ssl is set. */
 struct rs_listener {
@@ -66,9 +64,6 @@ struct rs_tcp_conn {
 static struct {
 	struct loop *loop;
 	size_t max;
-	evutil_socket_t udp_fd;
-	struct event *udp_ev;
-	char *udp_buf;                     /* RS_UDP_BATCH * (max + 1) */
 	struct rs_listener tcp, tls;        /* the TLS one shares the connections, cap and timeout */
 	TAILQ_HEAD(, rs_tcp_conn) conns;
 	size_t nconns, max_conns;          /* max_conns 0: no cap */
@@ -78,9 +73,8 @@ static struct {
 	time_t last_fail;                  /* the streak's latest failure */
 	unsigned long streak_pauses;
 	struct log_limit cap_log, refused_log;
-	int udp_port;
 	struct log_limit tls_log;
-} rs = { .udp_fd = -1 };
+} rs;
 
 static int rs_parse_addr(const char *spec, struct sockaddr_storage *ss, int *sslen)
 {
@@ -93,7 +87,7 @@ static int rs_parse_addr(const char *spec, struct sockaddr_storage *ss, int *ssl
 	return 0;
 }
 
-static int rs_bound_port(evutil_socket_t fd)
+int recv_bound_port(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -121,79 +115,6 @@ static bool rs_allowed(const struct sockaddr *sa)
 			 "in the minute before)", a, rs.refused_log.quiet);
 	}
 	return false;
-}
-
-static void rs_udp_read(evutil_socket_t fd, short what, void *arg)
-{
-	struct mmsghdr msgs[RS_UDP_BATCH];
-	struct iovec iov[RS_UDP_BATCH];
-	struct sockaddr_storage peers[RS_UDP_BATCH];
-	struct loop *l = arg;
-
-	(void)what;
-	for (int round = 0; round < RS_UDP_ROUNDS; round++) {
-		int n;
-
-		memset(msgs, 0, sizeof(msgs));
-		for (int i = 0; i < RS_UDP_BATCH; i++) {
-			/* One byte more than allowed, so truncation shows as oversize. */
-			iov[i].iov_base = rs.udp_buf + (size_t)i * (rs.max + 1);
-			iov[i].iov_len = rs.max + 1;
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &peers[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(peers[i]);
-		}
-		n = recvmmsg(fd, msgs, RS_UDP_BATCH, MSG_DONTWAIT, NULL);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("syslog: udp receive: %s", strerror(errno));
-			return;
-		}
-		for (int i = 0; i < n; i++) {
-			size_t len = msgs[i].msg_len;
-
-			if (!rs_allowed((const struct sockaddr *)&peers[i]))
-				continue;
-			if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len > rs.max) {
-				l->model.ingest.received++;
-				l->model.ingest.dropped++;
-				continue;
-			}
-			ingest_handle(l, iov[i].iov_base, len, rs.max,
-				      (const struct sockaddr *)&peers[i]);
-		}
-		if (n < RS_UDP_BATCH)
-			return;
-	}
-}
-
-static int rs_udp_start(struct loop *l, const char *spec)
-{
-	struct sockaddr_storage ss;
-	int sslen, rcvbuf = 8 << 20;
-
-	if (rs_parse_addr(spec, &ss, &sslen) < 0)
-		return -1;
-	rs.udp_fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (rs.udp_fd < 0)
-		goto fail;
-	evutil_make_listen_socket_reuseable(rs.udp_fd);
-	/* A burst of syslog must not overflow the kernel queue while the loop
-	 * persists a commit; the kernel caps this at rmem_max. */
-	(void)setsockopt(rs.udp_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(rs.udp_fd, (struct sockaddr *)&ss, (socklen_t)sslen) < 0)
-		goto fail;
-	rs.udp_buf = malloc((size_t)RS_UDP_BATCH * (rs.max + 1));
-	rs.udp_ev = event_new(l->base, rs.udp_fd, EV_READ | EV_PERSIST, rs_udp_read, l);
-	if (rs.udp_buf == NULL || rs.udp_ev == NULL || event_add(rs.udp_ev, NULL) < 0)
-		goto fail;
-	rs.udp_port = rs_bound_port(rs.udp_fd);
-	log_info("syslog: listening on udp %s", spec);
-	return 0;
-fail:
-	log_err("syslog: udp %s: %s", spec, strerror(errno));
-	return -1;
 }
 
 static void rs_conn_free(struct rs_tcp_conn *c)
@@ -405,7 +326,7 @@ static int rs_stream_start(struct loop *l, struct rs_listener *ls, const char *s
 		log_err("syslog: %s %s: out of memory", ls->name, spec);
 		return -1;
 	}
-	ls->port = rs_bound_port(evconnlistener_get_fd(ls->lis));
+	ls->port = recv_bound_port(evconnlistener_get_fd(ls->lis));
 	log_info("syslog: listening on %s %s", ls->name, spec);
 	return 0;
 }
@@ -446,7 +367,7 @@ int recv_syslog_start(struct loop *l, const struct config *cfg)
 	rs.idle.tv_usec = 0;
 	rs.allowed = &cfg->allowed_senders;
 	rs.paused = false;
-	if (cfg->udp_listen[0] && rs_udp_start(l, cfg->udp_listen) < 0)
+	if (recv_udp_start(l, cfg) < 0)
 		goto fail;
 	rs.tcp.name = "tcp";
 	rs.tls.name = "tls";
@@ -462,6 +383,7 @@ fail:
 
 void recv_syslog_stop(void)
 {
+	recv_udp_stop(); /* its last counts folded before the totals */
 	if (rs.loop) {
 		const struct ingest_counters *c = &rs.loop->model.ingest;
 
@@ -476,16 +398,6 @@ void recv_syslog_stop(void)
 			 (unsigned long long)c->not_from_device, (unsigned long long)c->conns_closed,
 			 (unsigned long long)c->accept_pauses);
 	}
-	if (rs.udp_ev) {
-		event_free(rs.udp_ev);
-		rs.udp_ev = NULL;
-	}
-	if (rs.udp_fd >= 0) {
-		close(rs.udp_fd);
-		rs.udp_fd = -1;
-	}
-	free(rs.udp_buf);
-	rs.udp_buf = NULL;
 	rs_stream_stop(&rs.tcp);
 	rs_stream_stop(&rs.tls);
 	while (rs.loop && !TAILQ_EMPTY(&rs.conns))
@@ -493,9 +405,8 @@ void recv_syslog_stop(void)
 	/* After the connections: each holds a reference to the context. */
 	SSL_CTX_free(rs.tls.ssl);
 	rs.tls.ssl = NULL;
-	rs.udp_port = 0;
 }
 
-int recv_syslog_udp_port(void) { return rs.udp_port; }
+int recv_syslog_udp_port(void) { return recv_udp_port(); }
 int recv_syslog_tcp_port(void) { return rs.tcp.port; }
 int recv_syslog_tls_port(void) { return rs.tls.port; }

@@ -1,4 +1,4 @@
-/* recv_syslog.h: UDP and TCP syslog listeners in the main loop. */
+/* recv_syslog.h: the syslog listeners (TCP and TLS on the loop, UDP on its own thread). */
 #ifndef RESYNCD_RECV_SYSLOG_H
 #define RESYNCD_RECV_SYSLOG_H
 
@@ -15,5 +15,7 @@ void recv_syslog_stop(void);
 int recv_syslog_udp_port(void);
 int recv_syslog_tcp_port(void);
 int recv_syslog_tls_port(void);
+/* The local port a socket is bound to, or 0. */
+int recv_bound_port(int fd);
 
 #endif
