@@ -151,6 +151,8 @@ stop_daemon() {
 }
 # udp_listening PORT: something has bound 127.0.0.1:PORT/udp (no probe datagram).
 udp_listening() { [ -n "$(ss -Hnlu "src 127.0.0.1:$1")" ]; }
+# tcp_listening PORT: something listens on 127.0.0.1:PORT/tcp (no connection made).
+tcp_listening() { [ -n "$(ss -Hnlt "src 127.0.0.1:$1")" ]; }
 
 # SNMP clients by name through the RESYNCD-MIB. Debian main ships no IETF
 # modules: the stand-ins in mibs/stubs come FIRST in the path, because
