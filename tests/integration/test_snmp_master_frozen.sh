@@ -8,7 +8,8 @@
 # written after the store transaction. Each must take under 1 s; then
 # --dump-state shows every commit counted. After SIGCONT, snmpd answers for
 # resyncd again and the traps of those commits arrive at a real snmptrapd
-# (or are counted in resyncdTrapsDropped, read by snmpget).
+# (or are counted in resyncdTrapsDropped, read by snmpget). Stopped once more,
+# snmpd does not hold resyncd's own stop either.
 . "$(dirname "$0")/lib.sh" snmp_frozen
 for t in snmpd snmptrapd snmpget ss; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
@@ -70,4 +71,21 @@ all_traps() { d=$(dropped); [[ $d =~ ^[0-9]+$ ]] && [ $(( $(arrived) + d )) -ge 
 wait_for "each commit's trap at snmptrapd or in resyncdTrapsDropped" all_traps
 expect "traps queued after the master resumed" "$(get resyncdTrapsQueued.0)" 0
 echo "ok - snmpd resumed: SNMP answers, $(arrived) traps arrived, $(dropped) dropped"
+
+# --- snmpd stopped again: resyncd stops at once ---------------------------------------------------
+# A Close to the master would wait for its answer (the session's 2 s timeout).
+kill -STOP "$snmpd_pid"
+seen=$(grep -c 'is not answering' "$work/resyncd.log")
+stopped_noticed() { [ "$(grep -c 'is not answering' "$work/resyncd.log")" -gt "$seen" ]; }
+wait_for "the stopped master to be noticed again" stopped_noticed
+t0=$EPOCHREALTIME
+kill "$pid"
+rc=0
+wait "$pid" || rc=$?
+took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+pid=
+expect "resyncd's exit status on SIGTERM" "$rc" 0
+awk -v t="$took" 'BEGIN { exit !(t < 1.5) }' || fail "resyncd took $took s to stop while snmpd was stopped"
+kill -CONT "$snmpd_pid"
+echo "ok - snmpd stopped: resyncd stops in $took s"
 echo "PASS"
