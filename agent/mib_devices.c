@@ -401,6 +401,23 @@ static int dev_action_job(struct dev_row *rows, size_t nrows, long action, const
 	return rc;
 }
 
+/* J7: the rows one PDU created get one initial resync, unless the same
+ * PDU asked for a resync of them. */
+static void dev_discovered(struct dev_row *rows, size_t nrows)
+{
+	uint32_t *devs = calloc(nrows ? nrows : 1, sizeof(*devs)), n = 0;
+	if (!devs)
+		return;
+	for (size_t i = 0; i < nrows; i++)
+		if (rows[i].has_rs && rows[i].rs == RS_CREATEANDGO &&
+		    !(rows[i].has_action && rows[i].action != DEV_ACTION_NONE) &&
+		    model_device_by_index(&mib_loop->model, rows[i].index))
+			devs[n++] = rows[i].index;
+	if (n)
+		loop_discovered(mib_loop, devs, n);
+	free(devs);
+}
+
 static void dev_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	size_t n = 0;
@@ -433,6 +450,7 @@ static void dev_set(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r
 				log_err("snmp: device action %ld by %s failed", actions[k], who);
 				netsnmp_set_request_error(reqinfo, requests, SNMP_ERR_COMMITFAILED);
 			}
+		dev_discovered(rows, nrows);
 	}
 out:
 	free(rows);

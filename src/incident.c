@@ -430,7 +430,8 @@ static struct incident *inc_open(struct incidents *s, struct model *m, const str
 		if (j) {
 			j->state = JOB_IN_PROGRESS;
 			j->actual_start = now;
-			j->tasks[0].state = TASK_RUNNING;
+			j->tasks[0].start = now;
+			model_task_set_state(j, &j->tasks[0], TASK_RUNNING, NULL, now);
 			snprintf(j->name, sizeof(j->name), "capture incident %u", i->id);
 			snprintf(j->summary, sizeof(j->summary), "capturing %zu command%s for incident %u",
 				 p->ncommands, p->ncommands == 1 ? "" : "s", i->id);
@@ -572,7 +573,7 @@ static void inc_job_end(struct model *m, struct job *j, bool ok, const char *sum
 	j->state = ok ? JOB_SUCCESS : JOB_FAILURE;
 	j->end_time = now;
 	j->percent = 100;
-	j->tasks[0].state = ok ? TASK_OK : TASK_FAILED;
+	model_task_set_state(j, &j->tasks[0], ok ? TASK_OK : TASK_FAILED, summary, now);
 	snprintf(j->summary, sizeof(j->summary), "%s", summary);
 	if (ok)
 		m->jobc.succeeded++;

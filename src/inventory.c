@@ -6,6 +6,7 @@
 #include "inventory.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -52,6 +53,7 @@ int inventory_sync(struct loop *l, const struct config *cfg, const char *who)
 {
 	int changes = 0;
 	size_t added = 0;
+	uint32_t *new_devs = malloc((cfg->ndevices ? cfg->ndevices : 1) * sizeof(*new_devs));
 	bool was_batching = l->batching;
 	l->batching = true;
 	for (size_t i = 0; i < cfg->ndevices; i++) {
@@ -63,6 +65,8 @@ int inventory_sync(struct loop *l, const struct config *cfg, const char *who)
 			d->trust_on_first_use = cd->trust_on_first_use;
 			d->configure_syslog = cd->configure_syslog;
 			d->from_config = true;
+			if (new_devs)
+				new_devs[added] = d->index;
 			if (++added <= INVENTORY_LOG_ADDS)
 				log_info("device %s: added as index %u (%s) by %s", d->name, d->index,
 					 d->address, who);
@@ -90,5 +94,9 @@ int inventory_sync(struct loop *l, const struct config *cfg, const char *who)
 		}
 		d = next;
 	}
+	/* J7: what the file added is fetched at once, in one job. */
+	if (new_devs && added)
+		loop_discovered(l, new_devs, (uint32_t)added);
+	free(new_devs);
 	return changes;
 }

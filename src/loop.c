@@ -405,6 +405,18 @@ void loop_checkpoint(struct loop *l)
 		l->store_dirty = false;
 }
 
+/* A storm of writes (100,000 new devices' initial fetches failing fast)
+ * fills a 10 MB log file in seconds: a checkpoint once this much was
+ * written keeps the log files, and what recovery replays, small between
+ * the timer's checkpoints. */
+#define CHECKPOINT_LOG_BYTES (8u << 20)
+
+static void checkpoint_if_log_grew(struct loop *l)
+{
+	if (l->store && l->store_dirty && store_log_since_checkpoint(l->store) >= CHECKPOINT_LOG_BYTES)
+		loop_checkpoint(l);
+}
+
 static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -498,6 +510,7 @@ static void on_results(evutil_socket_t fd, short what, void *arg)
 		fetch_result_free(r);
 	}
 	loop_apply(l);
+	checkpoint_if_log_grew(l);
 	maybe_exit(l);
 }
 
@@ -976,7 +989,9 @@ int loop_configure_syslog_new(struct loop *l)
 	if (!devs)
 		return -1;
 	for (struct device *d = model_device_next(&l->model, 0); d; d = model_device_next(&l->model, d->index))
-		if (d->configure_syslog && !d->syslog_configured && !d->running_job)
+		/* A running fetch (a new device's initial resync, J7) only delays
+		 * the configure job (R3). */
+		if (d->configure_syslog && !d->syslog_configured)
 			devs[n++] = d->index;
 	if (n)
 		log_info("%u devices: syslog host entry to be configured (configure_device_syslog)", n);
@@ -989,6 +1004,7 @@ struct job *loop_inventory_resync(struct loop *l, const char *who)
 {
 	struct job *j = sched_inventory_resync(&l->model, who, loop_now(l), &l->actions);
 	loop_apply(l);
+	checkpoint_if_log_grew(l); /* a row per device */
 	return j;
 }
 
@@ -1001,11 +1017,12 @@ int loop_cancel_job(struct loop *l, uint32_t job, const char *who)
 	return rc;
 }
 
-uint32_t loop_discovered(struct loop *l, const uint32_t *devices, uint32_t n)
+struct job *loop_discovered(struct loop *l, const uint32_t *devices, uint32_t n)
 {
-	uint32_t made = sched_discovered(&l->model, devices, n, loop_now(l), &l->actions);
+	struct job *j = sched_discovered(&l->model, devices, n, loop_now(l), &l->actions);
 	loop_apply(l);
-	return made;
+	checkpoint_if_log_grew(l); /* a row per device */
+	return j;
 }
 
 int loop_reschedule_job(struct loop *l, uint32_t job, rs_time_t start, const char *who, const char **why)

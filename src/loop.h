@@ -108,8 +108,8 @@ int loop_configure_syslog_new(struct loop *l);
 /* S4: one deploy job over devices that each have an intended configuration. */
 struct job *loop_deploy(struct loop *l, const uint32_t *devices, uint32_t n, const char *who);
 int loop_cancel_job(struct loop *l, uint32_t job, const char *who);
-/* J7: an initial resync of each device just added; how many jobs were made. */
-uint32_t loop_discovered(struct loop *l, const uint32_t *devices, uint32_t n);
+/* J7: an initial resync of the devices just added, one job over them. */
+struct job *loop_discovered(struct loop *l, const uint32_t *devices, uint32_t n);
 /* J3: a scheduled job's start and recurrence. -1 with *why when refused. */
 int loop_reschedule_job(struct loop *l, uint32_t job, rs_time_t start, const char *who, const char **why);
 int loop_set_recurrence(struct loop *l, uint32_t job, uint32_t secs, const char *who);

@@ -196,16 +196,19 @@ static int run_daemon(int foreground, int debug)
 		store_close(store);
 		return 1;
 	}
-	inventory_sync(&l, &cfg, "configuration");
-	config_drop_devices(&cfg); /* the model has them now: no second copy */
-	intended_sync(&l, cfg.intended_dir);
-	loop_configure_syslog_new(&l);
 	int rc = 0;
-	/* The edges: syslog receivers, then the SNMP face. */
+	/* The edges: syslog receivers, then the SNMP face. Nothing they receive
+	 * is handled before loop_run. */
 	if (recv_syslog_start(&l, &cfg) < 0 || recv_relp_start(&l, &cfg) < 0)
 		rc = 1;
 	if (rc == 0 && agent_start(&l, &cfg) < 0)
 		rc = 1;
+	/* The file's devices once the SNMP face is up, so that deviceAdded and
+	 * the initial resync's notifications (J7) are sent, not muted. */
+	inventory_sync(&l, &cfg, "configuration");
+	config_drop_devices(&cfg); /* the model has them now: no second copy */
+	intended_sync(&l, cfg.intended_dir);
+	loop_configure_syslog_new(&l);
 	if (rc == 0) {
 		log_info("resyncd %s running: %u devices, state in %s", RESYNCD_VERSION, l.model.ndevices,
 			 cfg.state_dir);

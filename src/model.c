@@ -23,20 +23,20 @@ int job_cmp(const struct job *a, const struct job *b)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Pending tasks ordered by due time, ties broken by job then device so the
- * order is total and stable. */
-int task_cmp(const struct task *a, const struct task *b)
+/* Scheduler nodes ordered by due time, ties broken by job then position
+ * (a job's bulk after its own tasks) so the order is total and stable. */
+int sched_node_cmp(const struct sched_node *a, const struct sched_node *b)
 {
 	if (a->due != b->due)
 		return a->due < b->due ? -1 : 1;
 	if (a->job->id != b->job->id)
 		return a->job->id < b->job->id ? -1 : 1;
-	return a->device < b->device ? -1 : a->device > b->device;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
 RB_GENERATE(device_tree, device, by_index, device_cmp)
 RB_GENERATE(job_tree, job, by_id, job_cmp)
-RB_GENERATE(task_tree, task, by_due, task_cmp)
+RB_GENERATE(sched_tree, sched_node, by_due, sched_node_cmp)
 
 void model_init(struct model *m)
 {
@@ -56,6 +56,7 @@ void model_init(struct model *m)
 void model_free(struct model *m)
 {
 	struct job *j, *jn;
+	m->ready_head = m->ready_tail = NULL; /* its nodes go with their jobs */
 	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn)
 		model_job_free(m, j);
 	struct device *d, *dn;
@@ -524,7 +525,7 @@ static int by_device_cmp(const void *a, const void *b)
 	return da < db ? -1 : da > db;
 }
 
-/* Links the tasks to their job, counts them by state and indexes them by
+/* Counts them by state and indexes them by
  * device: O(n log n) once per job, so each later lookup is O(log n). */
 static int job_index_tasks(struct job *j)
 {
@@ -533,7 +534,6 @@ static int job_index_tasks(struct job *j)
 	j->first_failed = 0;
 	for (uint32_t i = 0; i < j->ntasks; i++) {
 		struct task *t = &j->tasks[i];
-		t->job = j;
 		if ((unsigned)t->state <= TASK_STATE_COUNT)
 			j->nstate[t->state]++;
 		if (t->state == TASK_FAILED && !j->first_failed)
@@ -557,6 +557,10 @@ static int job_index_tasks(struct job *j)
 
 static void job_insert(struct model *m, struct job *j)
 {
+	j->bulk = (struct sched_node){ .job = j, .pos = SCHED_BULK, .due = j->scheduled_start };
+	j->bulk_next = 0;
+	j->own = NULL;
+	j->nqueued = 0;
 	RB_INSERT(job_tree, &m->jobs, j);
 	m->njobs++;
 }
@@ -580,7 +584,6 @@ struct job *model_job_new(struct model *m, enum job_type type, const char *user,
 	for (uint32_t i = 0; i < ndevices; i++) {
 		j->tasks[i].device = devices[i];
 		j->tasks[i].state = TASK_PENDING;
-		j->tasks[i].due = due;
 	}
 	if (job_index_tasks(j) < 0) {
 		free(j->tasks);
@@ -603,7 +606,6 @@ struct job *model_job_restore(struct model *m, const struct job *src)
 		return NULL;
 	*j = *src;
 	j->by_device = NULL;
-	j->nqueued = 0;
 	j->tasks = calloc(src->ntasks ? src->ntasks : 1, sizeof(*j->tasks));
 	if (!j->tasks) {
 		free(j);
@@ -611,9 +613,6 @@ struct job *model_job_restore(struct model *m, const struct job *src)
 	}
 	for (uint32_t i = 0; i < src->ntasks; i++) {
 		j->tasks[i] = src->tasks[i];
-		j->tasks[i].in_timer = false;
-		j->tasks[i].queued = false;
-		j->tasks[i].next_ready = NULL;
 		/* The copy owns the reason from now on. */
 		src->tasks[i].reason = NULL;
 	}
@@ -654,9 +653,9 @@ uint32_t model_job_done(const struct job *j)
 	return j->nstate[TASK_OK] + j->nstate[TASK_FAILED] + j->nstate[TASK_SKIPPED] + j->nstate[TASK_CANCELLED];
 }
 
-void model_task_set_state(struct task *t, enum task_state st, const char *reason, rs_time_t now)
+void model_task_set_state(struct job *j, struct task *t, enum task_state st, const char *reason,
+			  rs_time_t now)
 {
-	struct job *j = t->job;
 	j->nstate[t->state]--;
 	j->nstate[st]++;
 	if (st == TASK_FAILED && !j->first_failed)
@@ -685,9 +684,16 @@ struct job *model_job_next(struct model *m, uint32_t id)
 
 void model_job_free(struct model *m, struct job *j)
 {
-	for (uint32_t i = 0; i < j->ntasks; i++)
-		if (j->tasks[i].in_timer)
-			RB_REMOVE(task_tree, &m->timers, &j->tasks[i]);
+	/* Not while a node of it waits in the ready FIFO (sched_purge_select). */
+	if (j->bulk.in_timer)
+		RB_REMOVE(sched_tree, &m->timers, &j->bulk);
+	while (j->own) {
+		struct sched_node *n = j->own;
+		if (n->in_timer)
+			RB_REMOVE(sched_tree, &m->timers, n);
+		j->own = n->next_own;
+		free(n);
+	}
 	RB_REMOVE(job_tree, &m->jobs, j);
 	m->njobs--;
 	for (uint32_t i = 0; i < j->ntasks; i++)

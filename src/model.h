@@ -192,21 +192,33 @@ struct job;
 
 #define TASK_STATE_COUNT TASK_CANCELLED
 
+/* 32 bytes: an inventory or initial job over 100,000 devices holds 100,000
+ * of them. What the scheduler needs (links, its job, a due time) is in a
+ * sched_node instead: a pending task is due with its job's bulk
+ * (scheduled_start), or has a node of its own (an R3 delay, a refetch). */
 struct task {
-	struct job *job;
 	uint32_t device;                 /* device index */
-	enum task_state state;           /* change it with model_task_set_state */
-	rs_time_t due;
-	rs_time_t start, end;            /* of this device's fetch; 0 = not (yet) */
-	const char *reason;              /* interned one line (model_istr_set), or NULL */
-	bool queued;                     /* waiting for a free worker slot */
-	bool in_timer;                   /* in the scheduler tree */
+	uint8_t state;                   /* enum task_state: change it with model_task_set_state */
 	/* Fetches of this device made again because the configuration was
 	 * committed before the commit notification (sched.c, freshness); not
 	 * stored: a restart ends the job that held it (J5). */
 	uint8_t refetches;
-	RB_ENTRY(task) by_due;
-	struct task *next_ready;         /* FIFO of tasks waiting for a slot */
+	rs_time_t start, end;            /* of this device's fetch; 0 = not (yet) */
+	const char *reason;              /* interned one line (model_istr_set), or NULL */
+};
+
+/* A place in the scheduler (sched.c): the pending tasks of a job from
+ * bulk_next on, all due at the same time (the job's bulk, one node in the
+ * job), or one task with a due time of its own (an R3 delay: allocated). */
+#define SCHED_BULK UINT32_MAX
+struct sched_node {
+	RB_ENTRY(sched_node) by_due;
+	struct sched_node *next_ready;   /* FIFO of what waits for a worker slot */
+	struct sched_node *next_own, **prev_own; /* the job's own-task nodes */
+	struct job *job;
+	uint32_t pos;                    /* task position, or SCHED_BULK */
+	bool in_timer, queued;
+	rs_time_t due;
 };
 
 struct job {
@@ -230,17 +242,23 @@ struct job {
 	/* Tasks per state, kept by model_task_set_state: progress and the end of
 	 * a job are O(1) per task instead of a scan of every task. */
 	uint32_t nstate[TASK_STATE_COUNT + 1];
-	uint32_t nqueued;                /* tasks in the ready FIFO */
 	uint32_t first_failed;           /* position + 1 of the first failed task, or 0 */
 	/* Tasks fetched again (freshness), and those of them whose configuration
 	 * stayed older than the notification to the end; for the summary. */
 	uint32_t nrefetched, nstale;
+	/* The scheduler's share: tasks from bulk_next on that are pending come
+	 * due together (bulk); the ones before it that are pending have a node
+	 * of their own (in the own list). nqueued: nodes in the ready FIFO. */
+	struct sched_node bulk;
+	uint32_t bulk_next;
+	struct sched_node *own;
+	uint32_t nqueued;
 	RB_ENTRY(job) by_id;
 };
 
 RB_HEAD(device_tree, device);
 RB_HEAD(job_tree, job);
-RB_HEAD(task_tree, task);
+RB_HEAD(sched_tree, sched_node);
 
 struct ingest_counters {
 	uint64_t received, malformed, commits, other_events, unknown_host, dropped, duplicates;
@@ -272,8 +290,8 @@ struct model {
 	uint32_t next_job_id;
 	uint32_t inventory_job;          /* the scheduled recurring inventory resync (setting), or 0 */
 
-	struct task_tree timers;         /* pending tasks by due time */
-	struct task *ready_head, *ready_tail;
+	struct sched_tree timers;        /* sched nodes by due time */
+	struct sched_node *ready_head, *ready_tail;
 	uint32_t running_fetches;
 
 	struct ingest_counters ingest;
@@ -282,10 +300,10 @@ struct model {
 
 int device_cmp(const struct device *a, const struct device *b);
 int job_cmp(const struct job *a, const struct job *b);
-int task_cmp(const struct task *a, const struct task *b);
+int sched_node_cmp(const struct sched_node *a, const struct sched_node *b);
 RB_PROTOTYPE(device_tree, device, by_index, device_cmp)
 RB_PROTOTYPE(job_tree, job, by_id, job_cmp)
-RB_PROTOTYPE(task_tree, task, by_due, task_cmp)
+RB_PROTOTYPE(sched_tree, sched_node, by_due, sched_node_cmp)
 
 void model_init(struct model *m);
 void model_free(struct model *m);
@@ -342,7 +360,8 @@ struct task *model_job_task(const struct job *j, uint32_t device);
 uint32_t model_job_done(const struct job *j);
 /* Sets a task's state, keeping the job's per-state counts; a final state
  * also sets its end time. reason (may be NULL) replaces the task's. */
-void model_task_set_state(struct task *t, enum task_state st, const char *reason, rs_time_t now);
+void model_task_set_state(struct job *j, struct task *t, enum task_state st, const char *reason,
+			  rs_time_t now);
 bool task_state_final(enum task_state s);
 const char *task_state_name(enum task_state s);
 

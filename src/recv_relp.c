@@ -103,7 +103,7 @@ static int rr_resave(struct loop *l, void *arg)
 	if (d == NULL)
 		return 0;
 	if (d->scheduled_auto_job) {
-		struct action a = { .kind = ACT_SAVE_JOB, .job = d->scheduled_auto_job };
+		struct action a = { .kind = ACT_SAVE_JOB_TASKS, .job = d->scheduled_auto_job };
 
 		actions_push(&l->actions, &a);
 	}

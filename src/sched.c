@@ -38,59 +38,92 @@ static void job_changed(struct job *j, struct actions *out)
 	push(out, ACT_SAVE_JOB, j->id, 0);
 }
 
-static void timer_add(struct model *m, struct task *t)
+static void timer_add(struct model *m, struct sched_node *n)
 {
-	t->in_timer = true;
-	RB_INSERT(task_tree, &m->timers, t);
+	n->in_timer = true;
+	RB_INSERT(sched_tree, &m->timers, n);
 }
 
-static void timer_del(struct model *m, struct task *t)
+static void timer_del(struct model *m, struct sched_node *n)
 {
-	if (t->in_timer)
-		RB_REMOVE(task_tree, &m->timers, t);
-	t->in_timer = false;
+	if (n->in_timer)
+		RB_REMOVE(sched_tree, &m->timers, n);
+	n->in_timer = false;
+}
+
+static uint32_t task_pos(const struct job *j, const struct task *t)
+{
+	return (uint32_t)(t - j->tasks);
 }
 
 /* A task's state (and its counts in the job) changes; only that task's row
  * is written, so a job over n devices writes O(n) bytes in all. */
-static void task_set(struct task *t, enum task_state st, const char *reason, rs_time_t now,
+static void task_saved(struct job *j, struct task *t, struct actions *out)
+{
+	struct action a = { .kind = ACT_SAVE_TASK, .job = j->id, .seq = task_pos(j, t) + 1 };
+	actions_push(out, &a);
+}
+
+static void task_set(struct job *j, struct task *t, enum task_state st, const char *reason, rs_time_t now,
 		     struct actions *out)
 {
-	model_task_set_state(t, st, reason, now);
-	struct action a = { .kind = ACT_SAVE_TASK, .job = t->job->id, .seq = (uint32_t)(t - t->job->tasks) + 1 };
-	actions_push(out, &a);
+	model_task_set_state(j, t, st, reason, now);
+	task_saved(j, t, out);
 }
 
-static void task_saved(struct task *t, struct actions *out)
+/* A node of its own for a task taken out of its job's bulk (R3 delay). */
+static struct sched_node *own_new(struct job *j, struct task *t)
 {
-	struct action a = { .kind = ACT_SAVE_TASK, .job = t->job->id, .seq = (uint32_t)(t - t->job->tasks) + 1 };
-	actions_push(out, &a);
-}
-
-static void ready_push(struct model *m, struct task *t)
-{
-	t->queued = true;
-	t->job->nqueued++;
-	t->next_ready = NULL;
-	if (m->ready_tail)
-		m->ready_tail->next_ready = t;
-	else
-		m->ready_head = t;
-	m->ready_tail = t;
-}
-
-static struct task *ready_pop(struct model *m)
-{
-	struct task *t = m->ready_head;
-	if (!t)
+	struct sched_node *n = calloc(1, sizeof(*n));
+	if (!n)
 		return NULL;
-	m->ready_head = t->next_ready;
+	n->job = j;
+	n->pos = task_pos(j, t);
+	n->next_own = j->own;
+	if (j->own)
+		j->own->prev_own = &n->next_own;
+	n->prev_own = &j->own;
+	j->own = n;
+	return n;
+}
+
+static void own_free(struct sched_node *n)
+{
+	*n->prev_own = n->next_own;
+	if (n->next_own)
+		n->next_own->prev_own = n->prev_own;
+	free(n);
+}
+
+static struct sched_node *own_find(const struct job *j, uint32_t pos)
+{
+	struct sched_node *n = j->own;
+	while (n && n->pos != pos)
+		n = n->next_own;
+	return n;
+}
+
+static void ready_push(struct model *m, struct sched_node *n)
+{
+	n->queued = true;
+	n->job->nqueued++;
+	n->next_ready = NULL;
+	if (m->ready_tail)
+		m->ready_tail->next_ready = n;
+	else
+		m->ready_head = n;
+	m->ready_tail = n;
+}
+
+static void ready_pop(struct model *m)
+{
+	struct sched_node *n = m->ready_head;
+	m->ready_head = n->next_ready;
 	if (!m->ready_head)
 		m->ready_tail = NULL;
-	t->queued = false;
-	t->job->nqueued--;
-	t->next_ready = NULL;
-	return t;
+	n->queued = false;
+	n->job->nqueued--;
+	n->next_ready = NULL;
 }
 
 static const char *device_name(struct model *m, uint32_t index)
@@ -119,8 +152,7 @@ static struct job *new_job(struct model *m, enum job_type type, const char *user
 		return NULL;
 	job_name(m, j);
 	snprintf(j->summary, sizeof(j->summary), "%s", summary ? summary : "scheduled");
-	for (uint32_t i = 0; i < n; i++)
-		timer_add(m, &j->tasks[i]);
+	timer_add(m, &j->bulk); /* every task due at once: one node, not n */
 	job_changed(j, out);
 	push(out, ACT_SAVE_JOB_TASKS, j->id, 0);
 	return j;
@@ -185,6 +217,7 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 	uint32_t skipped = j->nstate[TASK_SKIPPED], cancelled = j->nstate[TASK_CANCELLED];
 	const struct task *first_fail = j->first_failed ? &j->tasks[j->first_failed - 1] : NULL;
 	j->end_time = now;
+	timer_del(m, &j->bulk); /* nothing of it is pending any more */
 	bool setting_inventory = m->inventory_job == j->id;
 	if (setting_inventory)
 		m->inventory_job = 0;
@@ -258,13 +291,12 @@ static void clear_scheduled_auto(struct device *d, const struct job *j)
 		d->scheduled_auto_job = 0;
 }
 
-static void task_start(struct model *m, struct task *t, struct device *d, rs_time_t now,
+static void task_start(struct model *m, struct job *j, struct task *t, struct device *d, rs_time_t now,
 		       struct actions *out)
 {
-	struct job *j = t->job;
 	clear_scheduled_auto(d, j);
 	t->start = now;
-	task_set(t, TASK_RUNNING, NULL, now, out);
+	task_set(j, t, TASK_RUNNING, NULL, now, out);
 	d->running_job = j->id;
 	d->fetch_started = now;
 	d->commit_during_fetch = false;
@@ -293,84 +325,133 @@ static bool auto_task_redundant(const struct device *d)
 	return d->managed_status == MS_IN_SYNC && d->last_fetch_ok_start > d->last_commit_time;
 }
 
-/* A pending task came due (or a slot freed for it). */
-static void task_due(struct model *m, struct task *t, rs_time_t now, struct actions *out)
+static bool slot_free(const struct model *m)
 {
-	struct job *j = t->job;
+	return m->running_fetches < m->settings.max_concurrent_resyncs;
+}
+
+/* A pending task came due (or a slot freed for it). n is its own node, or
+ * NULL for a task of its job's bulk. false: no worker slot is free and the
+ * bulk task was left where it is (an own node waits in the ready FIFO). */
+static bool task_due(struct model *m, struct job *j, struct task *t, struct sched_node *n, rs_time_t now,
+		     struct actions *out)
+{
 	struct device *d = model_device_by_index(m, t->device);
+	const char *skip = NULL;
 	if (!d) {
-		task_set(t, TASK_SKIPPED, "device removed", now, out);
+		task_set(j, t, TASK_SKIPPED, "device removed", now, out);
 		job_progress(m, j, now, out);
-		return;
+		goto consumed;
 	}
 	/* A refetch (freshness) held the device for its job until now: from
 	 * here on it is a due task like any other. */
 	if (d->running_job == j->id)
 		d->running_job = 0;
-	if (j->type == JOB_AUTO_RESYNC && m->settings.system_of_record == SOR_MANAGER) {
-		/* S1: scheduled before the switch to manager mode; not run. */
+	if (j->type == JOB_AUTO_RESYNC && m->settings.system_of_record == SOR_MANAGER)
+		skip = "not run: the manager is the system of record"; /* S1: scheduled before the switch */
+	else if (j->type == JOB_AUTO_RESYNC && auto_task_redundant(d))
+		skip = "already synchronized by a later fetch";
+	if (skip) {
 		clear_scheduled_auto(d, j);
-		task_set(t, TASK_SKIPPED, "not run: the manager is the system of record", now, out);
-		snprintf(j->summary, sizeof(j->summary), "%s: not run, the manager is the system of record",
-			 d->name);
+		task_set(j, t, TASK_SKIPPED, skip, now, out);
+		if (*skip == 'a')
+			m->jobc.redundant++;
+		snprintf(j->summary, sizeof(j->summary), "%s: %s", d->name,
+			 *skip == 'a' ? skip : "not run, the manager is the system of record");
 		push(out, ACT_SAVE_DEVICE, 0, d->index);
 		job_progress(m, j, now, out);
-		return;
-	}
-	if (j->type == JOB_AUTO_RESYNC && auto_task_redundant(d)) {
-		clear_scheduled_auto(d, j);
-		task_set(t, TASK_SKIPPED, "already synchronized by a later fetch", now, out);
-		m->jobc.redundant++;
-		snprintf(j->summary, sizeof(j->summary), "%s: already synchronized by a later fetch", d->name);
-		push(out, ACT_SAVE_DEVICE, 0, d->index);
-		job_progress(m, j, now, out);
-		return;
+		goto consumed;
 	}
 	if (d->running_job) {
 		/* R3: another resync runs on this device: try again after I. */
-		t->due = now + RS_SECS(m->settings.damper_interval_secs);
-		timer_add(m, t);
+		if (!n && !(n = own_new(j, t))) {
+			task_set(j, t, TASK_FAILED, "out of memory", now, out);
+			job_progress(m, j, now, out);
+			return true;
+		}
+		n->due = now + RS_SECS(m->settings.damper_interval_secs);
+		timer_add(m, n);
 		m->jobc.delayed++;
 		if (j->state == JOB_SCHEDULED)
 			snprintf(j->summary, sizeof(j->summary), "delayed: another resync of %s is in progress",
 				 d->name);
 		push(out, ACT_SAVE_JOB, j->id, 0);
-		task_saved(t, out); /* its due time, for J5 */
+		return true;
+	}
+	if (!slot_free(m)) {
+		if (!n)
+			return false;
+		ready_push(m, n);
+		return true;
+	}
+	task_start(m, j, t, d, now, out);
+consumed:
+	if (n)
+		own_free(n);
+	return true;
+}
+
+/* The job's bulk: its pending tasks in order, each taken as a worker slot
+ * frees (or skipped, or delayed by R3). false: tasks are left, no slot. */
+static bool bulk_run(struct model *m, struct job *j, rs_time_t now, struct actions *out)
+{
+	while (j->bulk_next < j->ntasks) {
+		struct task *t = &j->tasks[j->bulk_next];
+		if (t->state == TASK_PENDING && !task_due(m, j, t, NULL, now, out))
+			return false;
+		j->bulk_next++;
+	}
+	return true;
+}
+
+/* A node came due or reached the head of the ready FIFO (already taken off
+ * either). */
+static void node_due(struct model *m, struct sched_node *n, rs_time_t now, struct actions *out)
+{
+	if (n->pos == SCHED_BULK) {
+		if (!bulk_run(m, n->job, now, out))
+			ready_push(m, n);
 		return;
 	}
-	if (m->running_fetches >= m->settings.max_concurrent_resyncs) {
-		ready_push(m, t);
-		return;
-	}
-	task_start(m, t, d, now, out);
+	struct task *t = &n->job->tasks[n->pos];
+	if (t->state == TASK_PENDING)
+		task_due(m, n->job, t, n, now, out);
+	else
+		own_free(n); /* cancelled while it waited */
 }
 
 static void drain_ready(struct model *m, rs_time_t now, struct actions *out)
 {
-	while (m->running_fetches < m->settings.max_concurrent_resyncs && m->ready_head) {
-		struct task *t = ready_pop(m);
-		if (t->state == TASK_PENDING) /* lazily skips cancelled ones */
-			task_due(m, t, now, out);
+	while (slot_free(m) && m->ready_head) {
+		struct sched_node *n = m->ready_head;
+		if (n->pos == SCHED_BULK) {
+			/* It stays first until its last task is taken. */
+			if (!bulk_run(m, n->job, now, out))
+				return;
+			ready_pop(m);
+			continue;
+		}
+		ready_pop(m);
+		node_due(m, n, now, out);
 	}
 }
 
 void sched_tick(struct model *m, rs_time_t now, struct actions *out)
 {
 	drain_ready(m, now, out);
-	struct task *t;
-	while ((t = RB_MIN(task_tree, &m->timers)) && t->due <= now) {
-		timer_del(m, t);
-		if (t->state == TASK_PENDING)
-			task_due(m, t, now, out);
+	struct sched_node *n;
+	while ((n = RB_MIN(sched_tree, &m->timers)) && n->due <= now) {
+		timer_del(m, n);
+		node_due(m, n, now, out);
 	}
 }
 
 rs_time_t sched_next_due(const struct model *m)
 {
-	if (m->ready_head && m->running_fetches < m->settings.max_concurrent_resyncs)
+	if (m->ready_head && slot_free(m))
 		return 1; /* as soon as possible */
-	struct task *t = RB_MIN(task_tree, (struct task_tree *)&m->timers);
-	return t ? t->due : 0;
+	struct sched_node *n = RB_MIN(sched_tree, (struct sched_tree *)&m->timers);
+	return n ? n->due : 0;
 }
 
 /* Schedules an auto job for d due at `due` unless one is scheduled (R2). */
@@ -507,13 +588,15 @@ bool sched_config_older_than_commit(const struct device *d)
  * for it is delayed by R3 instead of fetching in between; a commit that
  * arrives meanwhile schedules its auto job as R2 says, which the refetch
  * then makes redundant (R7). The successful fetch start is not recorded. */
-static void refetch_later(struct model *m, struct device *d, struct task *t, enum conn_status conn,
-			  rs_time_t now, struct actions *out)
+static bool refetch_later(struct model *m, struct device *d, struct job *j, struct task *t,
+			  enum conn_status conn, rs_time_t now, struct actions *out)
 {
-	struct job *j = t->job;
 	uint32_t secs = m->settings.damper_interval_secs;
 	char why[RS_REASON_MAX];
+	struct sched_node *n = own_new(j, t); /* its due time is its own */
 
+	if (!n)
+		return false; /* out of memory: accepted as it is */
 	if (t->refetches++ == 0)
 		j->nrefetched++;
 	snprintf(why, sizeof(why), "%s: refetch %u of %u in %u s", SCHED_REFETCH_WHY, t->refetches,
@@ -522,9 +605,9 @@ static void refetch_later(struct model *m, struct device *d, struct task *t, enu
 	d->last_resync_time = now;
 	d->last_resync_result = RESULT_SUCCESS;
 	model_istr_set(&d->last_resync_reason, why, RS_REASON_MAX);
-	task_set(t, TASK_PENDING, why, now, out);
-	t->due = now + RS_SECS(secs);
-	timer_add(m, t);
+	task_set(j, t, TASK_PENDING, why, now, out);
+	n->due = now + RS_SECS(secs);
+	timer_add(m, n);
 	d->running_job = j->id;
 	set_status(m, d, fsm_on_fetch_end(m->settings.system_of_record, d->status_before, true, true), now, out);
 	d->commit_during_fetch = false;
@@ -532,6 +615,7 @@ static void refetch_later(struct model *m, struct device *d, struct task *t, enu
 		snprintf(j->summary, sizeof(j->summary), "%s: %s", d->name, why);
 	push(out, ACT_SAVE_JOB, j->id, 0);
 	push(out, ACT_SAVE_DEVICE, 0, d->index);
+	return true;
 }
 
 void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok, enum conn_status conn,
@@ -549,8 +633,8 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 
 	bool older = d && t && t->state == TASK_RUNNING && ok && resync_job(j) && !d->commit_during_fetch &&
 		     sched_config_older_than_commit(d);
-	if (older && t->refetches < SCHED_REFETCH_MAX) {
-		refetch_later(m, d, t, conn, now, out);
+	if (older && t->refetches < SCHED_REFETCH_MAX && refetch_later(m, d, j, t, conn, now, out)) {
+		/* fetched again after I */
 	} else if (d && t && t->state == TASK_RUNNING) {
 		const char *why = reason && *reason ? reason : (ok ? "configuration fetched" : "failed");
 		char with_note[RS_REASON_MAX];
@@ -568,7 +652,7 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 		model_istr_set(&d->last_resync_reason, why, RS_REASON_MAX);
 		if (ok)
 			d->last_fetch_ok_start = d->fetch_started;
-		task_set(t, ok ? TASK_OK : TASK_FAILED, d->last_resync_reason, now, out);
+		task_set(j, t, ok ? TASK_OK : TASK_FAILED, d->last_resync_reason, now, out);
 		if (j->type == JOB_CONFIGURE_SYSLOG && ok)
 			d->syslog_configured = now;
 		enum managed_status st =
@@ -614,22 +698,29 @@ struct job *sched_inventory_resync(struct model *m, const char *user, rs_time_t 
 
 /* Stops one task: pending ones leave the timer, running ones get their
  * session closed (J1); the device stays busy until the worker is back. */
-static void task_cancel(struct model *m, struct task *t, const char *reason, rs_time_t now,
+static void task_cancel(struct model *m, struct job *j, struct task *t, const char *reason, rs_time_t now,
 			struct actions *out)
 {
 	struct device *d = model_device_by_index(m, t->device);
-	clear_scheduled_auto(d, t->job);
+	clear_scheduled_auto(d, j);
 	if (t->state == TASK_PENDING) {
-		timer_del(m, t);
-		if (d && d->running_job == t->job->id)
+		/* One of the bulk is passed over by it; one with a node of its own
+		 * leaves the timer (one in the ready FIFO is freed when it is
+		 * reached: the job is not purged before). */
+		struct sched_node *n = task_pos(j, t) < j->bulk_next ? own_find(j, task_pos(j, t)) : NULL;
+		if (n && n->in_timer) {
+			timer_del(m, n);
+			own_free(n);
+		}
+		if (d && d->running_job == j->id)
 			d->running_job = 0; /* a refetch's hold (freshness) */
 	} else if (t->state == TASK_RUNNING) {
-		push(out, ACT_STOP_FETCH, t->job->id, t->device);
+		push(out, ACT_STOP_FETCH, j->id, t->device);
 		/* A data capture changes nothing on the device or in its status;
 		 * a cancelled deploy leaves it as it was (S4: the device rolls back
 		 * an unconfirmed commit by itself). */
-		if (d && t->job->type != JOB_DATA_CAPTURE && t->job->type != JOB_DEPLOY &&
-		    t->job->type != JOB_CONFIGURE_SYSLOG) {
+		if (d && j->type != JOB_DATA_CAPTURE && j->type != JOB_DEPLOY &&
+		    j->type != JOB_CONFIGURE_SYSLOG) {
 			set_status(m, d, MS_OUT_OF_SYNC, now, out);
 			d->last_resync_time = now;
 			d->last_resync_result = RESULT_FAILURE;
@@ -638,7 +729,7 @@ static void task_cancel(struct model *m, struct task *t, const char *reason, rs_
 	} else {
 		return;
 	}
-	task_set(t, TASK_CANCELLED, reason, now, out);
+	task_set(j, t, TASK_CANCELLED, reason, now, out);
 	if (d)
 		push(out, ACT_SAVE_DEVICE, 0, d->index);
 }
@@ -649,7 +740,7 @@ int sched_cancel_job(struct model *m, uint32_t job_id, rs_time_t now, struct act
 	if (!j || job_state_final(j->state))
 		return -1;
 	for (uint32_t i = 0; i < j->ntasks; i++)
-		task_cancel(m, &j->tasks[i], "job cancelled", now, out);
+		task_cancel(m, j, &j->tasks[i], "job cancelled", now, out);
 	j->state = JOB_CANCELLED;
 	m->jobc.cancelled++;
 	snprintf(j->summary, sizeof(j->summary), "cancelled");
@@ -740,6 +831,8 @@ static unsigned restart_streak(struct model *m, const struct job *j, uint32_t de
 
 		if (p->id >= j->id || !job_state_final(p->state) || !(t = model_job_task(p, device)))
 			continue;
+		if (t->state == TASK_FAILED && !t->start)
+			continue; /* it never started on the device (a job over many): no sign */
 		if (t->state != TASK_FAILED || strcmp(p->summary, SCHED_INTERRUPTED) != 0)
 			break;
 		n++;
@@ -764,6 +857,17 @@ static rs_time_t restart_backoff(unsigned streak)
 void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 {
 	m->running_fetches = 0;
+	/* Nothing is scheduled before this (after store_load: none of it was
+	 * saved; a test's simulated restart: dropped). */
+	struct job *j, *jn;
+	m->ready_head = m->ready_tail = NULL;
+	RB_INIT(&m->timers);
+	RB_FOREACH(j, job_tree, &m->jobs) {
+		j->bulk.in_timer = j->bulk.queued = false;
+		j->nqueued = j->bulk_next = 0;
+		while (j->own)
+			own_free(j->own);
+	}
 	struct device *d;
 	RB_FOREACH(d, device_tree, &m->devices) {
 		d->running_job = 0;
@@ -772,12 +876,13 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 		if (!sj || sj->state != JOB_SCHEDULED)
 			d->scheduled_auto_job = 0;
 	}
-	struct job *j, *jn;
 	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn) {
 		if (j->state == JOB_SCHEDULED) {
-			for (uint32_t i = 0; i < j->ntasks; i++)
-				if (j->tasks[i].state == TASK_PENDING)
-					timer_add(m, &j->tasks[i]); /* keeps its due time */
+			/* J5: it keeps its due time. Its pending tasks are its bulk
+			 * again: one an R3 delay had set later comes due with the
+			 * others, as no fetch runs on its device now. */
+			j->bulk.due = j->scheduled_start;
+			timer_add(m, &j->bulk);
 			continue;
 		}
 		if (j->state != JOB_IN_PROGRESS)
@@ -786,24 +891,42 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 			/* A capture is not a resync: it fails, the device is left alone. */
 			for (uint32_t i = 0; i < j->ntasks; i++)
 				if (!task_final(&j->tasks[i]))
-					j->tasks[i].state = TASK_FAILED;
+					model_task_set_state(j, &j->tasks[i], TASK_FAILED, NULL, now);
 			job_finish(m, j, now, out);
 			snprintf(j->summary, sizeof(j->summary), "interrupted by restart");
 			continue;
 		}
-		/* J5: interrupted. Its unfinished devices are resynced again: in
-		 * network mode by an auto job each; in manager mode by one job of
-		 * the kind it was (accept, deploy), never an automatic one (S5). */
+		/* J5: interrupted. Its unfinished devices are resynced again. In
+		 * network mode a device it was fetching gets an auto job (with the
+		 * back-off), and those it had not started yet one job of its kind
+		 * (an inventory's or new devices' resync: one job, not one per
+		 * device). In manager mode all get one job of its kind (accept,
+		 * deploy), never an automatic one (S5). */
 		bool manager = m->settings.system_of_record == SOR_MANAGER;
-		uint32_t *again_devs = manager ? calloc(j->ntasks, sizeof(*again_devs)) : NULL, nagain = 0;
+		bool together = manager || j->ntasks > 1;
+		uint32_t *again_devs = together ? calloc(j->ntasks, sizeof(*again_devs)) : NULL, nagain = 0;
+		uint32_t first_ran = 0; /* the back-off looks at devices it was fetching */
 		for (uint32_t i = 0; i < j->ntasks; i++) {
 			struct task *t = &j->tasks[i];
 			if (task_final(t))
 				continue;
-			task_set(t, TASK_FAILED, "interrupted by restart", now, out);
+			bool ran = t->state == TASK_RUNNING;
+			/* Rows of the pending ones are written with the job's below. */
+			if (together && !ran)
+				model_task_set_state(j, t, TASK_FAILED, "interrupted by restart", now);
+			else
+				task_set(j, t, TASK_FAILED, "interrupted by restart", now, out);
 			d = model_device_by_index(m, t->device);
 			if (!d)
 				continue;
+			if (together && !ran) {
+				/* Never started: its status and last resync stay. */
+				if (again_devs)
+					again_devs[nagain++] = d->index;
+				continue;
+			}
+			if (!first_ran)
+				first_ran = d->index;
 			d->last_resync_result = RESULT_FAILURE;
 			d->last_resync_time = now;
 			model_istr_set(&d->last_resync_reason, "interrupted by restart", RS_REASON_MAX);
@@ -828,8 +951,11 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 				snprintf(why, sizeof(why), "resync after job %u was interrupted by restart", j->id);
 			schedule_auto(m, d, now + wait, why, out);
 		}
-		if (nagain && j->type != JOB_AUTO_RESYNC) {
-			unsigned streak = restart_streak(m, j, again_devs[0]);
+		if (together)
+			push(out, ACT_SAVE_JOB_TASKS, j->id, 0);
+		if (nagain && !(manager && j->type == JOB_AUTO_RESYNC)) {
+			/* In network mode it has only devices it never started on. */
+			unsigned streak = manager && first_ran ? restart_streak(m, j, first_ran) : 0;
 			rs_time_t wait = restart_backoff(streak);
 			char again_why[RS_SUMMARY_MAX];
 			if (wait)
@@ -862,7 +988,7 @@ void sched_device_removed(struct model *m, uint32_t device, rs_time_t now, struc
 		struct task *t = model_job_task(j, device);
 		if (!t || task_final(t))
 			continue;
-		task_cancel(m, t, "device removed", now, out);
+		task_cancel(m, j, t, "device removed", now, out);
 		if (j->ntasks == 1)
 			snprintf(j->summary, sizeof(j->summary), "device %u removed", device);
 		job_progress(m, j, now, out);
@@ -895,13 +1021,18 @@ int sched_reschedule_job(struct model *m, uint32_t job_id, rs_time_t start, rs_t
 	if (!j || sched_check_reschedule(m, j, start, now, &why) < 0)
 		return -1;
 	j->scheduled_start = start;
-	for (uint32_t i = 0; i < j->ntasks; i++) {
-		struct task *t = &j->tasks[i];
-		if (t->state != TASK_PENDING || t->queued)
+	/* Every pending task moves, except those already waiting for a slot. */
+	if (!j->bulk.queued) {
+		timer_del(m, &j->bulk);
+		j->bulk.due = start;
+		timer_add(m, &j->bulk);
+	}
+	for (struct sched_node *n = j->own; n; n = n->next_own) {
+		if (!n->in_timer)
 			continue;
-		timer_del(m, t);
-		t->due = start;
-		timer_add(m, t);
+		timer_del(m, n);
+		n->due = start;
+		timer_add(m, n);
 	}
 	push(out, ACT_SAVE_JOB_TASKS, j->id, 0);
 	sched_tick(m, now, out); /* a start of "now" starts it */
@@ -963,24 +1094,37 @@ static void find_inventory_job(struct model *m)
 
 /* ---- discovery (J7) ------------------------------------------------------ */
 
-uint32_t sched_discovered(struct model *m, const uint32_t *devices, uint32_t n, rs_time_t now,
-			  struct actions *out)
+struct job *sched_discovered(struct model *m, const uint32_t *devices, uint32_t n, rs_time_t now,
+			     struct actions *out)
 {
-	uint32_t made = 0;
+	/* S1: with the manager as system of record nothing resyncs by itself;
+	 * the operator accepts (resyncdDeviceAction) or deploys. */
+	if (m->settings.system_of_record == SOR_MANAGER)
+		return NULL;
+	uint32_t *devs = malloc((n ? n : 1) * sizeof(*devs)), k = 0;
+	if (!devs)
+		return NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		struct device *d = model_device_by_index(m, devices[i]);
-		if (!d || d->scheduled_auto_job || d->running_job)
-			continue;
-		/* One auto job per device, as a commit makes: R2's "the scheduled
-		 * one covers every commit before it starts" holds for it as is. */
-		struct job *j = new_job(m, JOB_AUTO_RESYNC, "system", &d->index, 1, now,
-					"scheduled: initial resync of a new device", out);
-		if (!j)
-			continue;
-		snprintf(j->name, sizeof(j->name), "initial resync %s", d->name);
-		d->scheduled_auto_job = j->id;
-		made++;
+		if (d && d->managed_status == MS_UNKNOWN && !d->running_job)
+			devs[k++] = d->index;
 	}
+	/* One job for what one request (the file, a SIGHUP, one SET) added: at
+	 * 100,000 devices one job of 100,000 tasks, not 100,000 jobs. It is not
+	 * a device's scheduled auto job: a commit during it schedules its own
+	 * (R2), which R7 makes redundant if the initial fetch started later. */
+	struct job *j = k ? new_job(m, JOB_AUTO_RESYNC, "system", devs, k, now,
+				    k == 1 ? "scheduled: initial resync of a new device"
+					   : "scheduled: initial resync of new devices",
+				    out)
+			  : NULL;
+	free(devs);
+	if (!j)
+		return NULL;
+	if (k == 1)
+		snprintf(j->name, sizeof(j->name), "initial resync %s", device_name(m, j->tasks[0].device));
+	else
+		snprintf(j->name, sizeof(j->name), "initial resync (%u devices)", k);
 	sched_tick(m, now, out);
-	return made;
+	return j;
 }

@@ -104,12 +104,10 @@ int sched_set_recurrence(struct model *m, uint32_t job_id, uint32_t secs, struct
  * the setting changed (sched_restore calls it too). */
 void sched_inventory_interval(struct model *m, rs_time_t now, struct actions *out);
 
-/* J7: an initial resync of each device just added (discovered): one
- * autoResync job per device, due at once (they share the worker slots like
- * any other job). Devices with a resync scheduled or running are left out.
- * Returns how many jobs were made. */
-uint32_t sched_discovered(struct model *m, const uint32_t *devices, uint32_t n, rs_time_t now,
-			  struct actions *out);
+/* J7: an initial resync of devices just added (discovered): one autoResync
+ * job (user "system") over those still unknown, due at once. NULL if none. */
+struct job *sched_discovered(struct model *m, const uint32_t *devices, uint32_t n, rs_time_t now,
+			     struct actions *out);
 
 /* S3: the manager's copy of the configuration changed (staged). */
 void sched_manager_changed(struct model *m, struct device *d, rs_time_t now, struct actions *out);

@@ -302,12 +302,14 @@ static void encode_job(struct wbuf *w, const struct job *j)
 	w_u32(w, j->retry_of);
 }
 
-static void encode_task(struct wbuf *w, const struct task *t)
+/* A pending task is due with its job (J5 keeps the job's due time): the
+ * row's due field says so; a finished one's is 0. */
+static void encode_task(struct wbuf *w, const struct job *j, const struct task *t)
 {
 	w_u8(w, TASK_REC_FORMAT);
 	w_u32(w, t->device);
 	w_u8(w, (uint8_t)t->state);
-	w_u64(w, (uint64_t)t->due);
+	w_u64(w, t->state == TASK_PENDING ? (uint64_t)j->scheduled_start : 0);
 	w_u64(w, (uint64_t)t->start);
 	w_u64(w, (uint64_t)t->end);
 	w_str(w, t->reason ? t->reason : "");
@@ -319,7 +321,7 @@ static int decode_task(struct rbuf *r, struct task *t)
 		return -1;
 	t->device = r_u32(r);
 	t->state = (enum task_state)r_u8(r);
-	t->due = (rs_time_t)r_u64(r);
+	(void)r_u64(r); /* due: the job's */
 	t->start = (rs_time_t)r_u64(r);
 	t->end = (rs_time_t)r_u64(r);
 	char reason[RS_REASON_MAX];
@@ -367,7 +369,7 @@ static int decode_job(struct rbuf *r, struct job *j, int *format)
 	for (uint32_t i = 0; i < j->ntasks; i++) {
 		j->tasks[i].device = r_u32(r);
 		j->tasks[i].state = (enum task_state)r_u8(r);
-		j->tasks[i].due = (rs_time_t)r_u64(r);
+		(void)r_u64(r); /* due: the job's */
 		if (!valid_enum(j->tasks[i].state, TASK_CANCELLED))
 			r->err = 1;
 	}
@@ -802,6 +804,16 @@ int store_checkpoint(struct store *s)
 	return rc ? fail(s, "log removal", rc) : 0;
 }
 
+uint64_t store_log_since_checkpoint(struct store *s)
+{
+	DB_LOG_STAT *st = NULL;
+	if (s->env->log_stat(s->env, &st, 0) != 0 || !st)
+		return 0;
+	uint64_t n = (uint64_t)st->st_wc_mbytes * 1024 * 1024 + st->st_wc_bytes;
+	free(st);
+	return n;
+}
+
 int store_begin(struct store *s)
 {
 	if (s->txn)
@@ -953,7 +965,7 @@ int store_put_task(struct store *s, const struct job *j, uint32_t seq)
 	uint8_t key[8];
 	pair_key(key, j->id, seq);
 	struct wbuf w = { 0 };
-	encode_task(&w, &j->tasks[seq - 1]);
+	encode_task(&w, j, &j->tasks[seq - 1]);
 	int rc = w.err ? -1 : put(s, s->jobtasks, key, sizeof(key), w.p, w.n);
 	free(w.p);
 	return rc;

@@ -40,6 +40,8 @@ const char *store_error(const struct store *s); /* last error text */
 /* Writes the cached pages out and removes the log files that recovery no
  * longer needs: what recovery replays after a crash is what came since. */
 int store_checkpoint(struct store *s);
+/* Bytes of log written since the last checkpoint (0 if it cannot say). */
+uint64_t store_log_since_checkpoint(struct store *s);
 
 int store_begin(struct store *s);
 int store_commit(struct store *s);

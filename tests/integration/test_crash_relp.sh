@@ -32,7 +32,8 @@
 #   Berkeley DB recovery on it): the bounds above; a device with commits is
 #   outOfSync with its scheduledAutoJob a scheduled job, or synchronizing
 #   (each with an inProgress job), or inSync after a successful fetch; every
-#   scheduled job belongs to exactly one device;
+#   scheduled job over one device belongs to exactly one device (one over
+#   many is the re-run of the interrupted initial resync, J5/J7);
 #   after resyncd restarts (its own recovery, no error logged): the same
 #   commit counts; every job that was inProgress at the kill is now failure
 #   "interrupted by restart" (J5), and a job inProgress is a new one or was
@@ -142,7 +143,10 @@ for n, d in sorted(devs.items()):
     if not len(a) <= d["count"] <= len(s):
         no("c%03d: commitCount %d, but %d acked and %d sent" % (n, d["count"], len(a), len(s)))
     if d["count"] == 0:
-        if d["status"] != "unknown" or d["user"]:
+        # No commit: only its initial resync (J7) may have moved it.
+        initial = d["status"] in ("unknown", "synchronizing") or \
+            (d["status"] == "inSync" and d["result"] == "2") or (d["status"] == "outOfSync" and d["result"] == "3")
+        if not initial or d["user"]:
             no("c%03d: no commit but %s, user %r" % (n, d["status"], d["user"]))
         continue
     m = re.fullmatch(r"u([0-9]+)", d["user"])
@@ -167,15 +171,20 @@ owners = {}
 for n, d in devs.items():
     if d["job"]:
         owners.setdefault(d["job"], []).append(n)
+# A scheduled job over one device is that device's auto job; one over many
+# is the re-run of an interrupted job over many (J5: the start's initial
+# resync), no device's own.
 for i in state("scheduled") if mode != "restart" else []:
-    if len(owners.get(i, [])) != 1:
-        no("scheduled job %d belongs to devices %s" % (i, owners.get(i)))
+    if len(owners.get(i, [])) != (1 if jobs[i]["ntasks"] == 1 else 0):
+        no("scheduled job %d over %d devices belongs to devices %s" % (i, jobs[i]["ntasks"], owners.get(i)))
 syncing = sum(d["status"] == "synchronizing" for d in devs.values())
 running = state("inProgress")
 # A commit during a fetch makes the device outOfSync again (R1), so not every
-# running job has a synchronizing device; but each synchronizing one has a job.
-if mode == "crash" and syncing > len(running):
-    no("%d devices synchronizing, only %d jobs inProgress" % (syncing, len(running)))
+# running job has a synchronizing device; but each synchronizing one has a job
+# in progress for it (the start's initial resync is one job over many devices).
+if mode == "crash" and syncing > sum(jobs[i]["ntasks"] for i in running):
+    no("%d devices synchronizing, only %d devices in jobs inProgress" %
+       (syncing, sum(jobs[i]["ntasks"] for i in running)))
 if mode == "restart":
     cdevs, cjobs = read(crash_path)
     for n, d in devs.items():

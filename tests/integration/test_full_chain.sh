@@ -16,6 +16,9 @@
 #   d) R5: autoResyncEnabled off by snmpset: a commit gives outOfSync and no
 #      job; a manual resync by snmpset on the device's action column syncs it;
 #   e) the per-status scalars match the device table.
+# Before a): J7, the five configured devices are fetched at start without any
+# commit (one initial job over them, deviceAdded for each); a) to e) then look
+# only at the traps and jobs that come after it.
 . "$(dirname "$0")/lib.sh" fullchain
 for t in snmpd snmptrapd snmpget snmpset snmpwalk snmptable rsyslogd ss; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
@@ -59,15 +62,21 @@ index_devices r1 r2 r3 r4 r5
 
 # --- readers (get, dev, status_traps: lib.sh) -------------------------------------------
 status_is() { [ "$(dev "$1" ManagedStatus)" = "$2" ]; }
-# jobs_of NAME: ids of the jobs whose (only) device is NAME, in id order.
-jobs_of() { snmp_walk -Oq RESYNCD-MIB::resyncdJobFirstDevice | awk -v i="${ix[$1]}" '$2 == i { sub(/.*\./, "", $1); print $1 }'; }
+# jobs_of NAME: ids of the jobs after the initial one whose (only) device is NAME, in id order.
+initial_job=0
+jobs_of() {
+	snmp_walk -Oq RESYNCD-MIB::resyncdJobFirstDevice |
+		awk -v i="${ix[$1]}" -v b="$initial_job" '$2 == i { sub(/.*\./, "", $1); if ($1 + 0 > b + 0) print $1 }'
+}
+trap_base=0 # lines of traps.log before a): the start-up's traps (status_traps skips them)
 # job_traps JOB: the states of JOB's jobStateChange traps, in order.
 job_traps() {
 	grep -F 'jobStateChange' "$work/traps.log" | grep -o "resyncdJobState\.$1 = INTEGER: [a-zA-Z]*" |
 		awk '{ print $NF }' | paste -sd' '
 }
 # trap_line PATTERN N: line number in traps.log of the Nth trap matching PATTERN.
-trap_line() { grep -n -- "$1" "$work/traps.log" | sed -n "$2p" | cut -d: -f1; }
+# Only traps after the start-up's (trap_base) count.
+trap_line() { grep -n -- "$1" "$work/traps.log" | awk -F: -v b="$trap_base" '$1 > b' | sed -n "$2p" | cut -d: -f1; }
 traps_are() { [ "$(status_traps "$1")" = "$2" ]; }
 job_traps_are() { [ "$(job_traps "$1")" = "$2" ]; }
 # expect_job JOB TYPE STATE: a job's row, and its jobStateChange traps.
@@ -119,21 +128,40 @@ check_status_counts() {
 	echo "$1: status scalars match the table ($(awk -F'|' -v c="$col" '{ print $c }' <<<"$rows" | sort | uniq -c | awk '{ print $2 "=" $1 }' | paste -sd' '))"
 }
 
+# --- J7: every configured device fetched at start, without a commit -----------------------
+all_in_sync() { [ "$(get resyncdDevicesInSync.0)" = 5 ]; }
+wait_for "the five devices inSync after their initial resync" all_in_sync
+initial_job=$(snmp_walk -Oq RESYNCD-MIB::resyncdJobType | sed -n 's/^RESYNCD-MIB::resyncdJobType\.\([0-9]*\) .*/\1/p' | head -1)
+expect "initial job type" "$(get "resyncdJobType.$initial_job")" autoResync
+expect "initial job devices" "$(get "resyncdJobDeviceCount.$initial_job")" 5
+initial_done() { [ "$(get "resyncdJobState.$initial_job")" = success ]; }
+wait_for "the initial job ends" initial_done
+for n in r1 r2 r3 r4 r5; do
+	expect "$n commits at start" "$(dev $n CommitCount)" 0
+	expect "$n config version at start" "$(dev $n ConfigVersion)" 1
+	wait_for "$n's initial traps" traps_are $n "synchronizing inSync"
+done
+fetched_current r5
+added() { [ "$(grep -c 'RESYNCD-MIB::deviceAdded' "$work/traps.log" || true)" = 5 ]; }
+wait_for "deviceAdded for the five" added
+n_added=5
+trap_base=$(wc -l < "$work/traps.log")
+echo "ok J7: the five devices fetched at start without a commit (job $initial_job); $n_added deviceAdded traps"
 check_status_counts "at start"
-expect "r5 at start" "$(dev r5 ManagedStatus)" unknown
+expect "r5 at start" "$(dev r5 ManagedStatus)" inSync
 
 # --- a) one commit: outOfSync, synchronizing, inSync; one autoResync job -------------------
 commit r1 alice
 wait_for "r1 inSync" status_is r1 inSync
 wait_for "r1's three status traps" traps_are r1 "outOfSync synchronizing inSync"
-grep -F 'deviceManagedStatusChange' "$work/traps.log" | head -1 |
-	grep -q "resyncdDeviceName.${ix[r1]} = STRING: \"\?r1\"\?.*resyncdNotifPreviousStatus.${ix[r1]} = INTEGER: unknown(1).*resyncdDeviceLastCommitUser.${ix[r1]} = STRING: \"\?alice" ||
+tail -n +$((trap_base + 1)) "$work/traps.log" | grep -F 'deviceManagedStatusChange' | head -1 |
+	grep -q "resyncdDeviceName.${ix[r1]} = STRING: \"\?r1\"\?.*resyncdNotifPreviousStatus.${ix[r1]} = INTEGER: inSync(2).*resyncdDeviceLastCommitUser.${ix[r1]} = STRING: \"\?alice" ||
 	fail "r1's first trap lacks its name, previous status or user: $(head -3 "$work/traps.log")"
 mapfile -t J < <(jobs_of r1)
 expect "r1's jobs" "${#J[@]}" 1
 expect_job "${J[0]}" autoResync success
 expect "job ${J[0]} user" "$(get "resyncdJobUser.${J[0]}")" system
-expect "r1 config version" "$(dev r1 ConfigVersion)" 1
+expect "r1 config version" "$(dev r1 ConfigVersion)" 2 # 1: its initial resync
 fetched_current r1
 expect "r1 last resync" "$(dev r1 LastResyncResult)" success
 echo "ok a) r1: traps outOfSync synchronizing inSync, job ${J[0]} autoResync success"
@@ -162,7 +190,7 @@ wait_for "r2's three status traps" traps_are r2 "outOfSync synchronizing inSync"
 mapfile -t J < <(jobs_of r2)
 expect "r2's jobs" "${#J[@]}" 1
 expect_job "${J[0]}" autoResync success
-expect "r2 config version" "$(dev r2 ConfigVersion)" 1
+expect "r2 config version" "$(dev r2 ConfigVersion)" 2
 fetched_current r2
 echo "ok b) r2: five commits, one job ${J[0]}"
 
@@ -193,8 +221,9 @@ ended=$(trap_line "resyncdJobState.${J[0]} = INTEGER: success" 1)
 overlap=$(awk '$3 == "r3" { n += ($2 == "start") ? 1 : -1; if (n > max) max = n } END { print max + 0 }' "$work/sim/sessions.log")
 expect "r3's most NETCONF sessions at once" "$overlap" 1
 # The first fetch read the first or (if its RPC came after it) the second
-# commit's configuration: one or two versions, the newest the device's.
-case $(dev r3 ConfigVersion) in 1|2) ;; *) fail "r3 config version $(dev r3 ConfigVersion)";; esac
+# commit's configuration: one or two versions after the initial one, the
+# newest the device's.
+case $(dev r3 ConfigVersion) in 2|3) ;; *) fail "r3 config version $(dev r3 ConfigVersion)";; esac
 fetched_current r3
 "$DEVSIM" set "$work/sim" r3 fault=none >/dev/null
 echo "ok c) r3: commit during job ${J[0]} left it outOfSync, job ${J[1]} (delayed by I) synced it"
@@ -232,8 +261,8 @@ expect "r2's traps" "$(status_traps r2)" "outOfSync synchronizing inSync"
 expect "r3's traps" "$(status_traps r3)" "outOfSync synchronizing outOfSync synchronizing inSync"
 expect "r4's traps" "$(status_traps r4)" "outOfSync synchronizing inSync"
 expect "r5's traps" "$(status_traps r5)" ""
-expect "jobs" "$(get resyncdJobCount.0)" 5
-expect "jobs succeeded" "$(get resyncdJobsSucceeded.0)" 5
+expect "jobs" "$(get resyncdJobCount.0)" 6 # the initial job and a) to d)
+expect "jobs succeeded" "$(get resyncdJobsSucceeded.0)" 6
 echo "ok e) status scalars match the device table; no stray traps"
 
 kill "$pid"

@@ -41,19 +41,19 @@ wait_for "resyncd's listeners" log_has "relp: listening"
 
 send udp 127.0.0.2 "$(commit r1 1)"
 send udp 127.0.0.1 "$(commit r2 2)"
-wait_for "r2's commit over UDP from an allowed sender" is r2 5 outOfSync
-is r1 5 unknown || fail "r1 changed by a UDP commit from 127.0.0.2"
+wait_for "r2's commit over UDP from an allowed sender" committed r2 1
+is r1 7 0 || fail "r1 changed by a UDP commit from 127.0.0.2"
 send tcp 127.0.0.2 "$(commit r3 3)"
 send tcp 127.0.0.1 "$(commit r4 4)"
-wait_for "r4's commit over TCP from an allowed sender" is r4 5 outOfSync
-is r3 5 unknown || fail "r3 changed by a TCP commit from 127.0.0.2"
+wait_for "r4's commit over TCP from an allowed sender" committed r4 1
+is r3 7 0 || fail "r3 changed by a TCP commit from 127.0.0.2"
 
 FAIL_LOGS="resyncd.log rsyslogd.log"
 RSYSLOG_RELP_OPTS='localClientIp="127.0.0.2"' start_rsyslog_relp "$in_port" "$relp_port"
 udp_send "$in_port" "$(commit r5 5)"
 wait_for "the RELP relay at 127.0.0.2 refused" log_has "relp: 127.0.0.2 is not in listen.allowed_senders"
 stop_resyncd
-is r5 5 unknown || fail "r5 changed by a commit relayed from 127.0.0.2"
+is r5 7 0 || fail "r5 changed by a commit relayed from 127.0.0.2"
 grep -q "ingest: received .*, commits 2, .*refused senders [3-9]" "$work/resyncd.log" ||
 	fail "want 2 commits, 3 or more refused: $(grep 'ingest: received' "$work/resyncd.log")"
 echo "PASS test_ingest_allowed_senders"

@@ -3,6 +3,8 @@
 # snmpget, snmpwalk and snmptable against resyncd as embedded master agent,
 # real sshd (devsim) for the devices that answer and a dead port for two that
 # do not, and a real snmptrapd for the notifications:
+#   J7: the configured devices are fetched at start without a commit (one
+#       initial job), so is a row created over SNMP; deviceAdded for each;
 #   J6: one SET with resyncdDeviceAction = resync on three rows is one
 #       manualResync job over the three; resyncdJobDeviceTable shows each
 #       device's state, start, end and reason; its percent ends at 100;
@@ -30,7 +32,7 @@ mkdir -p "$SNMP_PERSISTENT_DIR" "$work/state"
 
 W=4
 DEAD_PORT=$(free_port) # nothing listens: those fetches fail at once
-sim_start 3
+sim_start 4 # r4 is added later, over SNMP
 udp_port=$(free_udp_port)
 snmp_port=$(free_udp_port)
 trap_port=$(free_udp_port)
@@ -72,6 +74,34 @@ idle() { # nothing scheduled or running
 }
 wait_for "start-up jobs settled" idle
 
+# --- J7: discovery ------------------------------------------------------------------------
+# The devices of the file were fetched at start, without any commit: one
+# initial job over the five; deviceAdded for each.
+[ "$(job 1 Type)" = autoResync ] && [ "$(job 1 DeviceCount)" = 5 ] && [ "$(job 1 User)" = system ] ||
+	fail "job 1 is not the initial resync of the five: $(job 1 Type) $(job 1 DeviceCount) $(job 1 User)"
+job 1 Name | grep_all 'initial resync (5 devices)' || fail "job 1 is named $(job 1 Name)"
+for n in r1 r2 r3; do
+	[ "$(get "resyncdDeviceManagedStatus.${ix[$n]}")" = inSync ] || fail "$n not inSync after its initial resync"
+	[ "$(get "resyncdDeviceConfigVersion.${ix[$n]}")" = 1 ] || fail "$n has no stored configuration"
+done
+[ "$(get "resyncdDeviceManagedStatus.${ix[d4]}")" = outOfSync ] || fail "d4 (dead) is not outOfSync"
+added() { [ "$(grep -c 'RESYNCD-MIB::deviceAdded' "$work/traps.log")" -ge "$1" ]; }
+wait_for "deviceAdded for the five" added 5
+grep 'RESYNCD-MIB::deviceAdded' "$work/traps.log" | grep_all "resyncdDeviceName.${ix[r2]} = STRING: \"\?r2" ||
+	fail "no deviceAdded with r2's index and name"
+# A row created over SNMP is fetched at once too.
+snmp_set RESYNCD-MIB::resyncdDeviceName.9 s r4 RESYNCD-MIB::resyncdDeviceAddress.9 s 127.0.0.5 \
+	RESYNCD-MIB::resyncdDeviceSshPort.9 u "$ssh_port" RESYNCD-MIB::resyncdDeviceCredential.9 s sim \
+	RESYNCD-MIB::resyncdDeviceRowStatus.9 i 4 | grep_all resyncdDeviceRowStatus || fail "createAndGo of r4 refused"
+ix[r4]=9
+r4_synced() { [ "$(get resyncdDeviceManagedStatus.9)" = inSync ]; }
+wait_for "r4 fetched without a commit" r4_synced
+[ "$(get resyncdDeviceCommitCount.9)" = 0 ] || fail "r4 has commits"
+wait_for "deviceAdded for r4" added 6
+grep 'RESYNCD-MIB::deviceAdded' "$work/traps.log" | grep_all 'resyncdDeviceName.9 = STRING: "\?r4' || fail "deviceAdded for r4"
+echo "ok - J7: the five configured devices and r4 (RowStatus) were fetched without a commit; deviceAdded sent"
+wait_for "r4's job settled" idle
+
 # --- J6: one SET over three rows, one job -------------------------------------------------
 before=$(last_job); before=${before:-0}
 out=$(snmp_set "RESYNCD-MIB::resyncdDeviceAction.${ix[r1]}" i 2 "RESYNCD-MIB::resyncdDeviceAction.${ix[r2]}" i 2 \
@@ -91,7 +121,7 @@ grep -q rwsecret <<<"$user" && fail "resyncdJobUser shows the community: $user"
 # index (job.seq) | device | state | start | end | reason
 table=$(snmp_table -Ci RESYNCD-MIB::resyncdJobDeviceTable | awk -F'|' -v m="$m" 'index($1, m ".") == 1')
 [ "$(wc -l <<<"$table")" = 3 ] || fail "resyncdJobDeviceTable for job $m: $table"
-grep -q "^$m\.[0-9]*|${ix[r1]}|ok|.*|.*|configuration version" <<<"$table" || fail "r1's row: $table"
+grep -q "^$m\.[0-9]*|${ix[r1]}|ok|.*|.*|configuration " <<<"$table" || fail "r1's row: $table"
 grep -q "^$m\.[0-9]*|${ix[d4]}|failed|.*|.*|.*[Cc]onnection refused" <<<"$table" || fail "d4's row: $table"
 start=$(get "resyncdJobDeviceStart.$m.3")
 end=$(get "resyncdJobDeviceEnd.$m.3")
@@ -119,13 +149,13 @@ snmp_set RESYNCD-MIB::resyncdInventoryAction.0 i 2 | grep_all resyncdInventoryAc
 [ "$(get resyncdInventoryAction.0)" = none ] || fail "resyncdInventoryAction reads $(get resyncdInventoryAction.0)"
 inv=$(last_job)
 [ "$(job "$inv" Type)" = inventoryResync ] || fail "job $inv is $(job "$inv" Type)"
-[ "$(job "$inv" DeviceCount)" = 5 ] || fail "inventory job $inv has $(job "$inv" DeviceCount) devices"
+[ "$(job "$inv" DeviceCount)" = 6 ] || fail "inventory job $inv has $(job "$inv" DeviceCount) devices"
 wait_for "inventory job $inv ends" job_final "$inv"
 wait_for "r2's auto job $a ends" job_final "$a"
 [ "$(job "$a" State)" = success ] || fail "auto job $a: $(job "$a" State)"
 job "$a" Summary | grep_all 'already synchronized by a later fetch' || fail "auto job $a: $(job "$a" Summary)"
 [ "$(get "resyncdJobDeviceState.$a.1")" = skipped ] || fail "auto job $a's device state $(get "resyncdJobDeviceState.$a.1")"
-echo "ok - R7: resyncAll is one inventoryResync job over 5 devices; r2's auto job $a was redundant"
+echo "ok - R7: resyncAll is one inventoryResync job over 6 devices; r2's auto job $a was redundant"
 
 # --- J3: reschedule and recurrence of a scheduled job --------------------------------------
 snmp_set RESYNCD-MIB::autoResyncWaitSecs.0 u 3600 | grep_all autoResyncWaitSecs || fail "W not set"
@@ -180,9 +210,14 @@ assert len(jobs) >= n, "%d jobs archived, %d purged" % (len(jobs), n)
 assert jobs[m]["type"] == "manualResync" and len(jobs[m]["devices"]) == 3, jobs[m]
 assert any(d["state"] == "failed" and "onnection refused" in d["reason"] for d in jobs[m]["devices"]), jobs[m]
 assert jobs[r]["retryOf"] == m, jobs[r]
-assert jobs[inv]["type"] == "inventoryResync" and len(jobs[inv]["devices"]) == 5, jobs[inv]
+assert jobs[inv]["type"] == "inventoryResync" and len(jobs[inv]["devices"]) == 6, jobs[inv]
 PY
 echo "ok - J4: $finished finished jobs archived to jobs-archive.jsonl and purged; resyncdStoreBytesWritten $bytes"
+
+snmp_set "RESYNCD-MIB::resyncdDeviceRowStatus.${ix[d5]}" i 6 | grep_all resyncdDeviceRowStatus || fail "destroy of d5 refused"
+removed() { grep 'RESYNCD-MIB::deviceRemoved' "$work/traps.log" | grep_all "resyncdDeviceName.${ix[d5]} = STRING: \"\?d5"; }
+wait_for "deviceRemoved for d5" removed
+echo "ok - deviceRemoved for d5"
 
 kill "$pid"
 wait "$pid" || fail "resyncd exited with $?"

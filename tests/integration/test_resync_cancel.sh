@@ -32,7 +32,8 @@ CONF
 pid=$!
 wait_for "resyncd running" grep -q 'running: 1 devices' "$work/resyncd.log"
 
-"$DEVSIM" commit "$work/sim" r1 --syslog "127.0.0.1:$udp_port" >/dev/null
+# The fetch to cancel is r1's initial resync (J7): it starts with resyncd,
+# without a commit, and the slow device keeps it in progress.
 wait_for "r1 synchronizing" is r1 5 synchronizing
 wait_for "the SSH session" session_open
 job=$(dump | awk -F'\t' '$1 == "job" && $4 == "inProgress" { print $2 }')

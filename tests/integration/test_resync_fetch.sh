@@ -9,10 +9,17 @@
 . "$(dirname "$0")/lib.sh" fetch
 # failed_now NAME: its newest resync failed and left it outOfSync.
 failed_now() { [ "$(field "$1" 9)" = 3 ] && [ "$(field "$1" 5)" = outOfSync ]; }
-commit() { "$DEVSIM" commit "$work/sim" "$1" --user "${2:-alice}" --syslog "127.0.0.1:$udp_port" >/dev/null; }
+# commit NAME [USER]: the device commits; its failed resyncs so far are noted.
+declare -A fails_before
+fails() { grep -c "device $1: resync failed" "$work/resyncd.log" || true; }
+commit() {
+	fails_before[$1]=$(fails "$1")
+	"$DEVSIM" commit "$work/sim" "$1" --user "${2:-alice}" --syslog "127.0.0.1:$udp_port" >/dev/null
+}
+failed_again() { [ "$(fails "$1")" -gt "${fails_before[$1]}" ] && failed_now "$1"; }
 # expect_failure NAME REASON CONN VERSION: the resync after a commit failed so.
 expect_failure() {
-	wait_for "$1 resync failure" failed_now "$1"
+	wait_for "$1 resync failure" failed_again "$1"
 	field "$1" 10 | grep_all -- "$2" || fail "$1 reason '$(field "$1" 10)' lacks '$2'"
 	[ "$(field "$1" 6)" = "$3" ] || fail "$1 connStatus $(field "$1" 6), want $3"
 	[ "$(field "$1" 11)" = "$4" ] || fail "$1 configVersion $(field "$1" 11), want $4"
@@ -58,21 +65,31 @@ CONF
 pid=$!
 # Only once resyncd owns the store may --dump-state join it (see store_open).
 wait_for "resyncd running" grep -q 'running: 7 devices' "$work/resyncd.log"
-wait_for "devices loaded" is r7 5 unknown
-
-# --- success, chunked framing (base:1.1): a version is stored, then a commit makes a second.
-commit r1
-wait_for "r1 inSync" is r1 5 inSync
-[ "$(field r1 11)" = 1 ] || fail "r1 configVersion $(field r1 11), want 1"
-[ "$(field r1 6)" = up ] || fail "r1 connStatus $(field r1 6)"
+# J7: every device was fetched at start, without a commit (its initial
+# resync): the good ones stored version 1, the faulty ones failed, each with
+# its reason; the commits below then make the next versions.
+settled() { local n; for n in r1 r2 r3 r4 r5 r6 r7; do [ "$(field "$n" 9)" != 1 ] || return 1; done; }
+wait_for "the initial resyncs" settled
+for n in r1 r2 r7; do
+	[ "$(field $n 5)" = inSync ] && [ "$(field $n 11)" = 1 ] || fail "$n after its initial resync: $(field $n 5) version $(field $n 11)"
+done
+for n in r3 r4 r5 r6; do failed_now $n || fail "$n's initial resync did not fail: $(field $n 5)"; done
+[ "$(field r5 10 | grep -c 'host key mismatch')" = 1 ] || fail "r5's initial reason: $(field r5 10)"
 "$RESYNCD" -c "$work/resyncd.conf" --diff r1 > "$work/diff1" || fail "--diff r1 failed"
 grep -q '^+    host-name r1;$' "$work/diff1" || fail "first version diff lacks the config"
-commit r1 bob
+echo "ok: the initial resyncs stored r1, r2, r7 and failed r3-r6"
+
+# --- success, chunked framing (base:1.1): a commit makes a new version.
+commit r1
 wait_for "r1 version 2" is r1 11 2
+wait_for "r1 inSync" is r1 5 inSync
+[ "$(field r1 6)" = up ] || fail "r1 connStatus $(field r1 6)"
+commit r1 bob
+wait_for "r1 version 3" is r1 11 3
 wait_for "r1 inSync again" is r1 5 inSync
 "$RESYNCD" -c "$work/resyncd.conf" --diff r1 > "$work/diff2" || fail "--diff r1 failed"
-grep -q '^--- r1 version 1' "$work/diff2" || fail "diff not from version 1: $(head -2 "$work/diff2")"
-grep -q '^+++ r1 version 2.*committed by bob' "$work/diff2" || fail "diff not to version 2 by bob"
+grep -q '^--- r1 version 2' "$work/diff2" || fail "diff not from version 2: $(head -2 "$work/diff2")"
+grep -q '^+++ r1 version 3.*committed by bob' "$work/diff2" || fail "diff not to version 3 by bob"
 grep -q '^-    location "lab rack 4, revision 2";$' "$work/diff2" || fail "diff lacks the removed line"
 grep -q '^+    location "lab rack 4, revision 3";$' "$work/diff2" || fail "diff lacks the added line"
 grep -q '^+        route 10.3.0.0/16 next-hop 192.0.2.1;$' "$work/diff2" || fail "diff lacks the new route"
@@ -81,21 +98,21 @@ echo "ok: r1 fetched twice (chunked framing), --diff shows the commit"
 
 # A commit that changes nothing (re-commit): fetched, no new version.
 "$DEVSIM" commit "$work/sim" r1 --no-change --syslog "127.0.0.1:$udp_port" >/dev/null
-wait_for "r1 unchanged resync" grep -q 'r1: resync succeeded: configuration unchanged (version 2)' "$work/resyncd.log"
-[ "$(field r1 11)" = 2 ] || fail "unchanged configuration made a version"
+wait_for "r1 unchanged resync" grep -q 'r1: resync succeeded: configuration unchanged (version 3)' "$work/resyncd.log"
+[ "$(field r1 11)" = 3 ] || fail "unchanged configuration made a version"
 echo "ok: r1 unchanged configuration stores no version"
 
 # --- success, end-of-message framing (base:1.0).
-commit r2
-wait_for "r2 inSync" is r2 5 inSync
-[ "$(field r2 11)" = 1 ] || fail "r2 configVersion $(field r2 11)"
 "$RESYNCD" -c "$work/resyncd.conf" --diff r2 | grep_all '^+    host-name r2;$' || fail "r2 diff"
+commit r2
+wait_for "r2 version 2" is r2 11 2
+wait_for "r2 inSync" is r2 5 inSync
 echo "ok: r2 fetched with ]]>]]> framing"
 
 # --- success with the RSA host key, the only one known_hosts has for r7.
 commit r7
+wait_for "r7 version 2" is r7 11 2
 wait_for "r7 inSync" is r7 5 inSync
-[ "$(field r7 11)" = 1 ] || fail "r7 configVersion $(field r7 11)"
 grep -c '^\[127.0.0.8\]' "$work/known_hosts" | grep_all -x 1 || fail "known_hosts changed for r7"
 echo "ok: r7 fetched, checked against its RSA host key"
 
@@ -113,12 +130,12 @@ expect_failure r6 "authentication failed" up 0
 # The device is replaced (new host key): refused, nothing stored.
 "$DEVSIM" rekey "$work/sim"
 commit r2
-expect_failure r2 "host key mismatch" up 1
+expect_failure r2 "host key mismatch" up 2
 
 # sshd stopped: connection refused, connection down.
 "$DEVSIM" stop "$work/sim"
 commit r1
-expect_failure r1 "connection refused" down 2
+expect_failure r1 "connection refused" down 3
 
 kill "$pid"
 wait "$pid" || fail "resyncd exited with $?"

@@ -47,10 +47,10 @@ echo "ok - subagent connects to a master started after it"
 W=$(snmp_walk RESYNCD-MIB::resyncdMIB)
 for want in 'RESYNCD-MIB::autoResyncEnabled.0 = INTEGER: true(1)' \
 	'RESYNCD-MIB::resyncdDeviceCount.0 = Gauge32: 2' \
-	'RESYNCD-MIB::resyncdDevicesUnknown.0 = Gauge32: 2' \
+	'RESYNCD-MIB::resyncdJobDeviceCount.1 = Gauge32: 2' \
 	'RESYNCD-MIB::resyncdDeviceName.1 = STRING: r1.lab' \
 	'RESYNCD-MIB::resyncdDeviceAddress.1 = Hex-STRING: C0 00 02 01' \
-	'RESYNCD-MIB::resyncdDeviceManagedStatus.2 = INTEGER: unknown(1)' \
+	'RESYNCD-MIB::resyncdDeviceCommitCount.2 = Counter64: 0' \
 	'RESYNCD-MIB::resyncdDeviceRowStatus.2 = INTEGER: active(1)'; do
 	grep -qF "$want" <<<"$W" || fail "walk lacks: $want"
 done
@@ -133,14 +133,20 @@ bad inconsistentValue "RESYNCD-MIB::resyncdJobAction.$JOB" i cancel
 echo "ok - scheduled job $JOB cancelled"
 
 # --- traps, decoded, with row indexes --------------------------------------------------------------
+# The two configured devices went unknown -> synchronizing (their initial
+# resync, J7) before snmpd was up, so those traps are gone; r3.lab, added now
+# over SNMP, gives deviceAdded and its own unknown -> synchronizing.
+snmp_set RESYNCD-MIB::resyncdDeviceName.3 s r3.lab RESYNCD-MIB::resyncdDeviceAddress.3 s 192.0.2.3 \
+	RESYNCD-MIB::resyncdDeviceRowStatus.3 i createAndGo >/dev/null
 # traps.log has one notification a line: the varbinds of one trap are checked together.
 traps_of() { grep -F "RESYNCD-MIB::$1" "$work/traps.log" || true; }
 trap_seen() { traps_of "$1" | grep_all -F "$2"; }
-wait_for "deviceManagedStatusChange trap" trap_seen deviceManagedStatusChange 'resyncdDeviceName.1 = STRING: r1.lab'
+wait_for "deviceAdded trap" trap_seen deviceAdded 'resyncdDeviceName.3 = STRING: r3.lab'
+wait_for "deviceManagedStatusChange trap" trap_seen deviceManagedStatusChange 'resyncdDeviceName.3 = STRING: r3.lab'
 wait_for "jobStateChange trap for the cancel" trap_seen jobStateChange "RESYNCD-MIB::resyncdJobState.$JOB = INTEGER: cancelled(5)"
-status_trap=$(traps_of deviceManagedStatusChange | grep -F 'RESYNCD-MIB::resyncdDeviceName.1 = STRING: r1.lab')
-grep -qF 'RESYNCD-MIB::resyncdNotifPreviousStatus.1 = INTEGER: unknown(1)' <<<"$status_trap" || fail "status trap lacks the old status"
-grep -qF 'RESYNCD-MIB::resyncdDeviceManagedStatus.1 = INTEGER: outOfSync(3)' <<<"$status_trap" || fail "status trap lacks the new status"
+status_trap=$(traps_of deviceManagedStatusChange | grep -F 'RESYNCD-MIB::resyncdDeviceName.3 = STRING: r3.lab' | head -1)
+grep -qF 'RESYNCD-MIB::resyncdNotifPreviousStatus.3 = INTEGER: unknown(1)' <<<"$status_trap" || fail "status trap lacks the old status"
+grep -qF 'RESYNCD-MIB::resyncdDeviceManagedStatus.3 = INTEGER: synchronizing(4)' <<<"$status_trap" || fail "status trap lacks the new status"
 echo "ok - traps decoded with row-indexed varbinds"
 
 # --- snmpd restarted under resyncd ---------------------------------------------------------------------

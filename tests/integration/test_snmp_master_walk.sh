@@ -2,7 +2,7 @@
 # test_snmp_master_walk.sh: resyncd as an embedded master agent answers every
 # GETNEXT/GETBULK walk to its end. Regression for the demo's hang (resyncd at
 # 100% CPU in net-snmp's handle_getnext_loop after the last row of a table or
-# the last scalar of a group): with 3 devices and 2 finished jobs, after a
+# the last scalar of a group): with 3 devices and 3 finished jobs, after a
 # device is removed, with no devices left, and on a fresh daemon with nothing
 # configured, snmpwalk and snmpbulkwalk of the whole RESYNCD-MIB (and of the
 # whole agent) end with the right number of objects in increasing OID order
@@ -59,7 +59,7 @@ walk_ok() {
 
 # Everything a manager walks, then proof that the agent is not spinning.
 
-check_walks() { # label, objects in RESYNCD-MIB, device rows, job rows
+check_walks() { # label, objects in RESYNCD-MIB, device rows, job rows, job-device rows
 	echo "== $1"
 	for tool in snmpwalk snmpbulkwalk; do
 		walk_ok $tool RESYNCD-MIB::resyncdMIB "$2"
@@ -69,7 +69,7 @@ check_walks() { # label, objects in RESYNCD-MIB, device rows, job rows
 		walk_ok $tool RESYNCD-MIB::resyncdControl $CONTROL
 	done
 	local table rows out rc
-	for table in resyncdDeviceTable:$3 resyncdJobTable:$4 resyncdJobDeviceTable:$4; do
+	for table in resyncdDeviceTable:$3 resyncdJobTable:$4 resyncdJobDeviceTable:${5:-$4}; do
 		rows=${table#*:}
 		table=${table%:*}
 		rc=0
@@ -84,7 +84,7 @@ check_walks() { # label, objects in RESYNCD-MIB, device rows, job rows
 	[ "$(get RESYNCD-MIB::resyncdDeviceCount.0)" = "$3" ] || fail "agent does not answer after the walks"
 }
 
-# 3 devices, a failed manual resync on two of them (2 finished jobs, 1 task each).
+# 3 devices, their initial resync (J7) and a failed manual resync on two of them (3 finished jobs).
 start_resyncd full "
   { name = \"r1\"; address = \"127.0.0.2\"; port = $DEAD_PORT; },
   { name = \"r2\"; address = \"127.0.0.3\"; port = $DEAD_PORT; },
@@ -92,8 +92,9 @@ start_resyncd full "
 for i in 1 2; do
 	snmp 10 snmpset "RESYNCD-MIB::resyncdDeviceAction.$i" i 2 >/dev/null || fail "resync of device $i refused"
 done
-finished() { [ "$(get RESYNCD-MIB::resyncdJobsFailed.0)" = 2 ]; }
-wait_for "2 failed jobs" finished
+# 3 failed jobs: the initial resync of the three (J7) and the two resyncs.
+finished() { [ "$(get RESYNCD-MIB::resyncdJobsFailed.0)" = 3 ]; }
+wait_for "3 failed jobs" finished
 # Device columns 2-24: 23 a row.
 DEV_COLS=23
 # Job columns 2-15; job-device columns 2-6 per task.
@@ -104,15 +105,15 @@ JOB_COLS=14 TASK_COLS=5
 SETTINGS=14 STATUS=34 CONTROL=2
 SCALARS=$((SETTINGS + STATUS + CONTROL))
 # scalars + device columns + job columns + job-device columns of each task
-check_walks "3 devices, 2 jobs" $((SCALARS + 3 * DEV_COLS + 2 * JOB_COLS + 2 * TASK_COLS)) 3 2
+check_walks "3 devices, 3 jobs" $((SCALARS + 3 * DEV_COLS + 3 * JOB_COLS + 5 * TASK_COLS)) 3 3 5
 
 snmp 10 snmpset RESYNCD-MIB::resyncdDeviceRowStatus.2 i 6 >/dev/null || fail "destroy of device 2 refused"
-check_walks "device 2 removed" $((SCALARS + 2 * DEV_COLS + 2 * JOB_COLS + 2 * TASK_COLS)) 2 2
+check_walks "device 2 removed" $((SCALARS + 2 * DEV_COLS + 3 * JOB_COLS + 5 * TASK_COLS)) 2 3 5
 
 for i in 1 3; do
 	snmp 10 snmpset "RESYNCD-MIB::resyncdDeviceRowStatus.$i" i 6 >/dev/null || fail "destroy of device $i refused"
 done
-check_walks "no devices left, jobs kept" $((SCALARS + 2 * JOB_COLS + 2 * TASK_COLS)) 0 2
+check_walks "no devices left, jobs kept" $((SCALARS + 3 * JOB_COLS + 5 * TASK_COLS)) 0 3 5
 stop_resyncd
 
 start_resyncd empty ""

@@ -495,13 +495,7 @@ static struct job *only_job_of(struct fx *f, enum job_type type)
 /* A restart as after store_load: fresh timers and counters. */
 static void restart(struct fx *f, rs_time_t t)
 {
-	f->m.running_fetches = 0;
-	RB_INIT(&f->m.timers);
-	struct job *j;
-	RB_FOREACH(j, job_tree, &f->m.jobs)
-		for (uint32_t i = 0; i < j->ntasks; i++)
-			j->tasks[i].in_timer = false;
-	actions_clear(&f->out);
+	actions_clear(&f->out); /* sched_restore starts from fresh timers and counters */
 	sched_restore(&f->m, t, &f->out);
 }
 
@@ -812,13 +806,7 @@ static void test_J5_restore_fails_interrupted_and_keeps_due_times(void **state)
 	uint32_t running = dev(f, 1)->running_job;
 	uint32_t sched = commit_auto(f, 2, T0 + RS_SECS(W)); /* scheduled, due 2W */
 	/* Simulate a restart: fresh timers and counters, as after store_load. */
-	f->m.running_fetches = 0;
-	RB_INIT(&f->m.timers);
-	struct job *j;
-	RB_FOREACH(j, job_tree, &f->m.jobs)
-		for (uint32_t i = 0; i < j->ntasks; i++)
-			j->tasks[i].in_timer = false;
-	actions_clear(&f->out);
+	actions_clear(&f->out); /* sched_restore starts from fresh timers and counters */
 	sched_restore(&f->m, T0 + RS_SECS(W + 5), &f->out);
 	struct job *r = model_job_by_id(&f->m, running);
 	assert_int_equal(r->state, JOB_FAILURE);
@@ -966,32 +954,37 @@ static void test_J3_inventory_interval_runs_a_recurring_inventory_resync(void **
 	assert_int_equal(f->m.inventory_job, 0);
 }
 
-/* J7: each added device gets an initial resync at once, unknown ->
- * synchronizing -> inSync; a commit before it starts makes no second job. */
-static void test_J7_added_devices_get_an_initial_resync(void **state)
+/* J7: devices added together get one initial resync at once, unknown ->
+ * synchronizing -> inSync. A commit during it schedules its own auto job,
+ * which is redundant if the initial fetch started after the commit (R7). */
+static void test_J7_added_devices_get_one_initial_resync(void **state)
 {
 	struct fx *f = *state;
 	f->m.settings.max_concurrent_resyncs = 2;
 	uint32_t devs[] = { 1, 2, 3 };
-	assert_int_equal(sched_discovered(&f->m, devs, 3, T0, &f->out), 3);
-	assert_int_equal(f->m.njobs, 3);
-	struct job *j1 = model_job_by_id(&f->m, 1), *j3 = model_job_by_id(&f->m, 3);
-	assert_int_equal(j1->type, JOB_AUTO_RESYNC);
-	assert_string_equal(j1->user, "system");
-	assert_string_equal(j1->name, "initial resync r1");
+	struct job *j = sched_discovered(&f->m, devs, 3, T0, &f->out);
+	assert_non_null(j);
+	assert_int_equal(f->m.njobs, 1);
+	assert_int_equal(j->type, JOB_AUTO_RESYNC);
+	assert_string_equal(j->user, "system");
+	assert_string_equal(j->name, "initial resync (3 devices)");
 	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
 	assert_int_equal(dev(f, 3)->managed_status, MS_UNKNOWN); /* waits for a slot */
 	commit(f, 3, T0 + 1);
-	assert_int_equal(f->m.njobs, 3); /* R2: the initial job covers it */
-	done(f, 1, 1, true, T0 + 2);
+	uint32_t a = dev(f, 3)->scheduled_auto_job;
+	assert_int_not_equal(a, 0);
+	done(f, j->id, 1, true, T0 + 2); /* r3's fetch starts now, after its commit */
 	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
-	done(f, 2, 2, true, T0 + 3);
-	done(f, 3, 3, true, T0 + 4);
-	assert_int_equal(j3->state, JOB_SUCCESS);
+	done(f, j->id, 2, true, T0 + 3);
+	done(f, j->id, 3, true, T0 + 4);
+	assert_int_equal(j->state, JOB_SUCCESS);
 	assert_int_equal(dev(f, 3)->managed_status, MS_IN_SYNC);
-	/* Devices with a job already are left alone. */
-	commit(f, 2, T0 + 5);
-	assert_int_equal(sched_discovered(&f->m, devs, 3, T0 + 5, &f->out), 2);
+	actions_clear(&f->out);
+	tick(f, T0 + 1 + RS_SECS(W));
+	assert_int_equal(starts_for(f, 3), 0); /* R7: already fetched after the commit */
+	assert_int_equal(model_job_by_id(&f->m, a)->state, JOB_SUCCESS);
+	/* Devices that are no longer unknown get none. */
+	assert_null(sched_discovered(&f->m, devs, 3, T0 + RS_SECS(100), &f->out));
 }
 
 /* R7 at scale: one inventory job over 100,000 devices runs to its end in
@@ -1026,6 +1019,167 @@ static void test_R7_inventory_job_over_100000_devices(void **state)
 	assert_int_equal(j->nstate[TASK_FAILED], 100000);
 	assert_int_equal(j->percent, 100);
 	teardown((void **)&f);
+}
+
+/* What the scheduler holds: nodes in the timer tree and in the ready FIFO. */
+static size_t sched_nodes(struct fx *f)
+{
+	size_t n = 0;
+	struct sched_node *x;
+	RB_FOREACH(x, sched_tree, &f->m.timers)
+		n++;
+	for (x = f->m.ready_head; x; x = x->next_ready)
+		n++;
+	return n;
+}
+
+/* J7 at 100,000 devices: the initial job's tasks are due together, so the
+ * scheduler holds one node for them (its bulk), not one per task, and a
+ * task is 32 bytes: the 100,000-device start stays within the scale test's
+ * RSS. The fetches still go maxConcurrentResyncs at a time, in order. */
+static void test_J7_initial_job_of_100000_devices_is_one_scheduler_node(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(100000);
+	f->m.settings.max_concurrent_resyncs = 8;
+	uint32_t *devs = malloc(100000 * sizeof(*devs));
+	for (uint32_t i = 0; i < 100000; i++)
+		devs[i] = i + 1;
+	struct job *j = sched_discovered(&f->m, devs, 100000, T0, &f->out);
+	free(devs);
+	assert_non_null(j);
+	assert_int_equal(j->ntasks, 100000);
+	assert_true(sizeof(struct task) <= 32);
+	assert_int_equal(sched_nodes(f), 1);
+	assert_int_equal(actions_count(&f->out, ACT_START_FETCH), 8);
+	for (uint32_t d = 1; d <= 8; d++)
+		assert_int_equal(starts_for(f, d), 1);
+	actions_clear(&f->out);
+	done(f, j->id, 3, true, T0 + 1);
+	assert_int_equal(actions_count(&f->out, ACT_START_FETCH), 1);
+	assert_int_equal(starts_for(f, 9), 1); /* the next in order */
+	assert_int_equal(f->m.running_fetches, 8);
+	assert_int_equal(sched_nodes(f), 1);
+	teardown((void **)&f);
+}
+
+/* R3 (J1) inside one job's bulk: a device another resync is busy with is
+ * delayed by I on its own, the others go on; it starts once the other one
+ * ended, never two fetches on one device. */
+static void test_R3_busy_device_in_a_bulk_is_delayed_alone(void **state)
+{
+	struct fx *f = *state;
+	uint32_t two = 2;
+	struct job *man = sched_manual_resync(&f->m, &two, 1, "bob", T0, &f->out);
+	assert_int_equal(starts_for(f, 2), 1);
+	actions_clear(&f->out);
+	struct job *inv = sched_inventory_resync(&f->m, "bob", T0 + 1, &f->out);
+	assert_int_equal(starts_for(f, 1), 1);
+	assert_int_equal(starts_for(f, 2), 0);
+	assert_int_equal(starts_for(f, 3), 1);
+	assert_int_equal(f->m.jobc.delayed, 1);
+	assert_int_equal(model_job_task(inv, 2)->state, TASK_PENDING);
+	actions_clear(&f->out);
+	tick(f, T0 + 1 + RS_SECS(I)); /* still busy: delayed again */
+	assert_int_equal(starts_for(f, 2), 0);
+	assert_int_equal(f->m.jobc.delayed, 2);
+	done(f, man->id, 2, true, T0 + RS_SECS(30));
+	assert_int_equal(starts_for(f, 2), 0); /* not before its re-check */
+	tick(f, T0 + 1 + RS_SECS(2 * I));
+	assert_int_equal(starts_for(f, 2), 1);
+	assert_int_equal(model_job_task(inv, 2)->state, TASK_RUNNING);
+}
+
+/* maxConcurrentResyncs with a bulk: a job made later waits behind the rest
+ * of an earlier job that came due first (the ready FIFO keeps its order). */
+static void test_R3_bulk_keeps_its_place_in_the_ready_fifo(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.max_concurrent_resyncs = 1;
+	struct job *inv = sched_inventory_resync(&f->m, "bob", T0, &f->out);
+	uint32_t three = 3;
+	struct job *man = sched_manual_resync(&f->m, &three, 1, "bob", T0 + 1, &f->out);
+	assert_int_equal(starts_for(f, 1), 1);
+	actions_clear(&f->out);
+	done(f, inv->id, 1, true, T0 + 2);
+	assert_int_equal(starts_for(f, 2), 1);
+	assert_int_equal(starts_for(f, 3), 0);
+	actions_clear(&f->out);
+	done(f, inv->id, 2, true, T0 + 3);
+	assert_int_equal(starts_for(f, 3), 1);
+	assert_int_equal(model_job_task(inv, 3)->state, TASK_RUNNING);
+	assert_int_equal(man->state, JOB_SCHEDULED);
+	actions_clear(&f->out);
+	done(f, inv->id, 3, true, T0 + 4);
+	assert_int_equal(inv->state, JOB_SUCCESS);
+	assert_int_equal(starts_for(f, 3), 1);
+	assert_int_equal(man->state, JOB_IN_PROGRESS);
+}
+
+/* J5 for a job over many devices (an inventory or new devices' resync):
+ * it ends failure "interrupted by restart"; the devices it never started on
+ * get one job of its kind again, not one auto job each, and keep their
+ * status; one whose fetch it interrupted is outOfSync with an auto job of
+ * its own (which the restart back-off watches). */
+static void test_J5_interrupted_job_over_many_devices_is_run_again_as_one(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.max_concurrent_resyncs = 1;
+	uint32_t devs[] = { 1, 2, 3 };
+	struct job *j = sched_discovered(&f->m, devs, 3, T0, &f->out);
+	done(f, j->id, 1, true, T0 + 1); /* r2 runs now, r3 waits */
+	assert_int_equal(dev(f, 2)->managed_status, MS_SYNCHRONIZING);
+	uint32_t before = f->m.njobs;
+	restart(f, T0 + 2);
+	assert_int_equal(j->state, JOB_FAILURE);
+	assert_string_equal(j->summary, "interrupted by restart");
+	assert_int_equal(f->m.njobs, before + 2);
+	uint32_t own = dev(f, 2)->scheduled_auto_job;
+	assert_int_not_equal(own, 0);
+	assert_int_equal(model_job_by_id(&f->m, own)->ntasks, 1);
+	struct job *again = model_job_by_id(&f->m, own + 1);
+	assert_non_null(again);
+	assert_int_equal(again->type, JOB_AUTO_RESYNC);
+	assert_int_equal(again->ntasks, 1);
+	assert_int_equal(again->tasks[0].device, 3);
+	assert_int_equal(dev(f, 2)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(dev(f, 3)->managed_status, MS_UNKNOWN);
+	assert_int_equal(actions_count(&f->out, ACT_SAVE_TASK), 1); /* r2's; the rest with the job */
+	tick(f, T0 + 2);
+	done(f, own, 2, true, T0 + 3);
+	done(f, again->id, 3, true, T0 + 4);
+	assert_int_equal(again->state, JOB_SUCCESS);
+	assert_int_equal(dev(f, 2)->managed_status, MS_IN_SYNC);
+	assert_int_equal(dev(f, 3)->managed_status, MS_IN_SYNC);
+}
+
+/* The J5 back-off counts restarts that interrupted a fetch of the device:
+ * a task of a job over many devices that never started on it is no sign
+ * that the device kills the daemon. */
+static void test_J5_backoff_ignores_tasks_that_never_started(void **state)
+{
+	struct fx *f = *state;
+	f->m.settings.max_concurrent_resyncs = 1;
+	uint32_t devs[] = { 1, 2, 3 };
+	struct job *j = sched_discovered(&f->m, devs, 3, T0, &f->out); /* r1 runs */
+	commit(f, 3, T0 + 1);
+	uint32_t a = dev(f, 3)->scheduled_auto_job;
+	restart(f, T0 + 2); /* j: r1 interrupted, r3's task never started */
+	struct job *again = model_job_by_id(&f->m, dev(f, 1)->scheduled_auto_job + 1);
+	assert_non_null(again);
+	assert_int_equal(again->ntasks, 2); /* r2, r3; r1 has an auto job */
+	assert_int_equal(sched_reschedule_job(&f->m, again->id, T0 + RS_SECS(1000), T0 + 2, &f->out), 0);
+	uint32_t r1 = dev(f, 1)->scheduled_auto_job;
+	tick(f, T0 + 2);
+	done(f, r1, 1, true, T0 + 3);
+	tick(f, T0 + 1 + RS_SECS(W)); /* r3's own auto job runs; the daemon dies */
+	assert_int_equal(model_job_by_id(&f->m, a)->state, JOB_IN_PROGRESS);
+	assert_int_equal(j->state, JOB_FAILURE);
+	restart(f, T0 + RS_SECS(W + 5));
+	uint32_t next = dev(f, 3)->scheduled_auto_job;
+	assert_int_not_equal(next, 0);
+	/* One restart interrupted a fetch of r3: again at once, no back-off. */
+	assert_true(model_job_by_id(&f->m, next)->scheduled_start == T0 + RS_SECS(W + 5));
 }
 
 /* The summary notified (and so logged) for a job change. */
@@ -1301,10 +1455,7 @@ static void test_J5_restart_while_a_refetch_waits_resyncs_the_device(void **stat
 	uint32_t j = dev(f, 1)->scheduled_auto_job;
 	tick(f, T0 + RS_SECS(W));
 	done_config(f, j, 1, OLD, T0 + RS_SECS(W + 1));
-	f->m.running_fetches = 0;
-	RB_INIT(&f->m.timers);
-	model_job_by_id(&f->m, j)->tasks[0].in_timer = false;
-	sched_restore(&f->m, T0 + RS_SECS(W + 5), &f->out);
+	sched_restore(&f->m, T0 + RS_SECS(W + 5), &f->out); /* from fresh timers and counters */
 	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_FAILURE);
 	assert_int_equal(dev(f, 1)->running_job, 0);
 	assert_int_not_equal(dev(f, 1)->scheduled_auto_job, 0);
@@ -1367,7 +1518,7 @@ int main(int argc, char **argv)
 		T(test_J3_reschedule_moves_every_device_and_refuses_the_past),
 		T(test_J3_recurrence_written_while_scheduled_applies_at_its_end),
 		T(test_J3_inventory_interval_runs_a_recurring_inventory_resync),
-		T(test_J7_added_devices_get_an_initial_resync),
+		T(test_J7_added_devices_get_one_initial_resync),
 		T(test_R7_inventory_job_over_100000_devices),
 		T(test_R4_config_older_than_notification_is_fetched_again_after_I),
 		T(test_R4_refetches_are_bounded_then_the_configuration_is_accepted),
@@ -1378,6 +1529,11 @@ int main(int argc, char **argv)
 		T(test_J1_cancel_while_a_refetch_waits_frees_the_device),
 		T(test_J6_inventory_job_counts_its_refetched_devices),
 		T(test_J5_restart_while_a_refetch_waits_resyncs_the_device),
+		T(test_J7_initial_job_of_100000_devices_is_one_scheduler_node),
+		T(test_R3_busy_device_in_a_bulk_is_delayed_alone),
+		T(test_R3_bulk_keeps_its_place_in_the_ready_fifo),
+		T(test_J5_interrupted_job_over_many_devices_is_run_again_as_one),
+		T(test_J5_backoff_ignores_tasks_that_never_started),
 #undef T
 	};
 	return testutil_run_tests(argc, argv, tests);

@@ -149,7 +149,8 @@ static void test_store_round_trip_devices_jobs_settings(void **state)
 	assert_string_equal(j->user, "bob");
 	assert_int_equal(j->ntasks, 1);
 	assert_int_equal(j->tasks[0].device, 7);
-	assert_true(j->tasks[0].due == 12345);
+	assert_true(j->scheduled_start == 12345);
+	assert_int_equal(j->tasks[0].state, TASK_PENDING);
 	assert_int_equal(m.next_job_id, 2);
 	close_and_remove(dir, s, &m);
 }
