@@ -354,8 +354,11 @@ int ingest_apply(struct loop *l, const struct ingest_msg *im)
 		.by_manager = mgr && *mgr && strcmp(user, mgr) == 0,
 		.rollback = strcmp(im->tag, "UI_COMMIT_NOT_CONFIRMED") == 0,
 	};
-	log_info("device %s: %s%s%s", d->name, im->tag, user[0] ? " by " : "", user);
-	return loop_commit(l, d, &ci);
+	int rc = loop_commit(l, d, &ci);
+	/* Logged once stored (loop_commit's transaction): the line says the
+	 * commit is in, which commit_latency.py times. */
+	log_info("device %s: %s%s%s", d->name, im->tag, *d->last_commit_user ? " by " : "", d->last_commit_user);
+	return rc;
 }
 
 void ingest_format_addr(const struct sockaddr *sa, char *out, size_t outlen)

@@ -4,9 +4,10 @@ measures for each how long resyncd took (used by test_snmp_master_frozen.sh).
 
 - RELP: from writing the "syslog" frame to reading its "200 OK" answer, which
   resyncd sends only after the loop has stored the commit (loop_call_sync).
-- UDP: from sendto() to the loop's log line saying the device changed status
-  ("managed status unknown -> outOfSync"), which the loop writes after the
-  store transaction. The log is polled every 2 ms; --dump-state, which the
+- UDP: from sendto() to the loop's log line for the commit ("device u1:
+  UI_COMMIT_COMPLETED by ..."), which the loop writes after the store
+  transaction (a status line would not do: the device's initial resync, J7,
+  may have made it outOfSync already). The log is polled every 2 ms; --dump-state, which the
   test reads afterwards, would add a process start and a store open of its
   own to every measurement.
 
@@ -96,7 +97,7 @@ def main():
             msg = commit(name, k, False)
             t0 = time.monotonic()
             udp.sendto(msg, ("127.0.0.1", a.udp_port))
-            ok = log.wait_for(("device %s: managed status unknown -> outOfSync" % name).encode(),
+            ok = log.wait_for(("device %s: UI_COMMIT_COMPLETED" % name).encode(),
                               t0 + a.timeout)
             took = time.monotonic() - t0
             if not ok:

@@ -62,7 +62,8 @@ for n in r1 r6; do # --dump-state: configCommitTime, configCommitUser
 	[ "$(field "$n" 13)" -gt 1600000000 ] || fail "$n configCommitTime '$(field "$n" 13)'"
 done
 echo "ok: commit time and user from the reply (r1) and from <get-commit-information/> (r6)"
-stored r2 | grep_all 'junos:commit-user="bob"' || fail "r2: the commit's attributes not in version 2"
+"$RESYNCD" -c "$work/resyncd.conf" --diff r2 | grep_all '^+++ r2 version 2.*committed by bob' ||
+	fail "r2: version 2 is not bob's commit: $("$RESYNCD" -c "$work/resyncd.conf" --diff r2 | sed -n 2p)"
 
 r7_failed_again() { [ "$(r7_fails)" -gt "$fails" ] && is r7 9 3; }
 wait_for "r7 resync failure after its commit" r7_failed_again
