@@ -68,7 +68,8 @@ enum status_subid {
 	 * that GET and GETNEXT skip (mib_status.c). */
 	ST_STORE_BYTES_WRITTEN = 34,
 	ST_JOBS_PURGED = 35,
-	ST_LAST = ST_JOBS_PURGED,
+	ST_INVENTORY_CURRENT = 36,
+	ST_LAST = ST_INVENTORY_CURRENT,
 };
 
 /* resyncdDeviceEntry columns. */

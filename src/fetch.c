@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "netconf.h"
@@ -252,28 +253,72 @@ int fetch_parse_commit_information(xmlDoc *reply, int64_t *commit_secs, char *co
 	return 0;
 }
 
-/* A reply without junos:commit-* (a real 18.1 text reply carries none): ask
- * <get-commit-information/>. Best effort: the configuration is in hand. */
-static void fetch_commit_info(struct netconf *nc, struct fetch_result *res)
+bool fetch_commit_is_current(rs_time_t stored, int64_t commit_secs)
+{
+	return stored > 0 && commit_secs > 0 && RS_SECS(commit_secs) == stored;
+}
+
+/* <get-commit-information/>: the newest commit's time and user. 0, or -1
+ * (logged) if the device does not say. */
+static int fetch_ask_commit(struct netconf *nc, int64_t *secs, char *user, size_t userlen)
 {
 	char err[RS_REASON_MAX];
 	xmlDoc *reply = NULL;
-	int64_t secs = 0;
-	char user[RS_USER_MAX] = "";
+	int rc = -1;
 
 	if (netconf_rpc(nc, "<get-commit-information/>", &reply, err, sizeof(err)) == NETCONF_OK &&
-	    fetch_parse_commit_information(reply, &secs, user, sizeof(user)) == 0) {
-		res->commit_time = RS_SECS(secs);
-		if (!res->commit_user[0])
-			snprintf(res->commit_user, sizeof(res->commit_user), "%s", user);
-	} else {
+	    fetch_parse_commit_information(reply, secs, user, userlen) == 0)
+		rc = 0;
+	else
 		log_debug("device %s: no commit time from <get-commit-information/>: %s",
 			  ssh_session_request(netconf_ssh(nc))->name, reply ? err : "no reply");
-	}
 	xmlFreeDoc(reply);
+	return rc;
 }
 
-int fetch_running(struct netconf *nc, struct session_status *st, struct fetch_result *res)
+/* A reply without junos:commit-* (a real 18.1 text reply carries none): ask
+ * <get-commit-information/>, unless that was asked already. Best effort: the
+ * configuration is in hand. */
+static void fetch_commit_info(struct netconf *nc, int64_t asked, const char *asked_user,
+			      struct fetch_result *res)
+{
+	int64_t secs = asked;
+	char user[RS_USER_MAX];
+
+	snprintf(user, sizeof(user), "%s", asked_user);
+	if (!secs && fetch_ask_commit(nc, &secs, user, sizeof(user)) < 0)
+		return;
+	res->commit_time = RS_SECS(secs);
+	if (!res->commit_user[0])
+		snprintf(res->commit_user, sizeof(res->commit_user), "%s", user);
+}
+
+/* A recurring inventory resync asks first when the device last committed:
+ * 1 if that is the stored version's commit (not fetched), else 0 with what
+ * the device said in *secs/user for the fetch's own commit time. */
+static int fetch_check_current(struct netconf *nc, const struct fetch_request *req, int64_t *secs,
+			       char *user, size_t userlen, struct fetch_result *res)
+{
+	char when[32];
+	time_t t;
+	struct tm tm;
+
+	if (!req->current_commit || !netconf_is_junos(nc) || fetch_ask_commit(nc, secs, user, userlen) < 0)
+		return 0;
+	if (!fetch_commit_is_current(req->current_commit, *secs))
+		return 0;
+	t = (time_t)*secs;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	snprintf(res->reason, sizeof(res->reason), "configuration current: last commit %s by %s, not fetched",
+		 when, *user ? user : "unknown user");
+	return 1;
+}
+
+/* fetch_running, with the commit time the device said already (asked, or
+ * 0) for a reply that carries none. */
+static int fetch_running_asked(struct netconf *nc, struct session_status *st, int64_t asked,
+			       const char *asked_user, struct fetch_result *res)
 {
 	int rc = fetch_rpc(nc, st, "<get-configuration format=\"text\"/>", res);
 	if (rc > 0) {
@@ -286,8 +331,13 @@ int fetch_running(struct netconf *nc, struct session_status *st, struct fetch_re
 					    "neither <get-configuration> nor <get-config>");
 	}
 	if (rc == 0 && !res->commit_time && netconf_is_junos(nc))
-		fetch_commit_info(nc, res);
+		fetch_commit_info(nc, asked, asked_user, res);
 	return rc ? -1 : 0;
+}
+
+int fetch_running(struct netconf *nc, struct session_status *st, struct fetch_result *res)
+{
+	return fetch_running_asked(nc, st, 0, "", res);
 }
 
 void fetch_config(struct fetch_request *req, struct fetch_result *res)
@@ -306,10 +356,20 @@ void fetch_config(struct fetch_request *req, struct fetch_result *res)
 	res->commit_time = 0;
 	res->commit_user[0] = '\0';
 	res->cancelled = 0;
+	res->current = 0;
 
+	int64_t asked = 0;
+	char asked_user[RS_USER_MAX] = "";
 	nc = netconf_open(req, &st);
+	if (nc && fetch_check_current(nc, req, &asked, asked_user, sizeof(asked_user), res)) {
+		netconf_close(nc);
+		res->ok = 1;
+		res->current = 1;
+		res->conn = CONN_UP;
+		return;
+	}
 	if (nc) {
-		rc = fetch_running(nc, &st, res);
+		rc = fetch_running_asked(nc, &st, asked, asked_user, res);
 		if (rc != 0 && !st.reason[0])
 			session_status_fail(&st, CONN_UP, "failed during %s",
 					    ssh_session_get_stage(netconf_ssh(nc)));

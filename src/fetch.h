@@ -5,6 +5,7 @@
 #ifndef RESYNCD_FETCH_H
 #define RESYNCD_FETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,5 +49,10 @@ enum fetch_reply fetch_parse_config_reply(const char *xml, size_t len, char **te
  * (<commit-history><user>, <date-time junos:seconds=…>): 0, or -1 if absent. */
 int fetch_parse_commit_information(xmlDoc *reply, int64_t *commit_secs, char *commit_user,
 				   size_t userlen);
+
+/* Whether a device whose newest commit is at commit_secs (what
+ * <get-commit-information/> says) still has the stored version, committed
+ * at stored (0: unknown, so it is fetched). */
+bool fetch_commit_is_current(rs_time_t stored, int64_t commit_secs);
 
 #endif

@@ -162,6 +162,7 @@ static struct fetch_request *fetch_request_for(struct loop *l, uint32_t job, con
 	r->timeout_secs = l->model.settings.resync_timeout_secs;
 	atomic_init(&r->cancel, 0);
 	const struct job *j = model_job_by_id(&l->model, job);
+	r->current_commit = j ? sched_current_commit(j, d) : 0;
 	if (j && j->type == JOB_CONFIGURE_SYSLOG && l->config) {
 		/* S6: a system syslog host entry for resyncd, merged: the commit
 		 * messages (interactive-commands, INGESTION.md), structured data. */
@@ -478,6 +479,14 @@ static void on_results(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		struct device *d = model_device_by_index(&l->model, r->device);
+		if (r->ok && r->current && !r->cancelled) {
+			/* Not fetched: the stored version is the device's newest. */
+			if (d)
+				log_info("device %s: resync skipped: %s", d->name, r->reason);
+			sched_fetch_current(&l->model, r->job, r->device, r->reason, now, &l->actions);
+			fetch_result_free(r);
+			continue;
+		}
 		if (r->ok && !r->cancelled && d && l->on_config_fetched &&
 		    l->on_config_fetched(l, d, r) < 0) {
 			r->ok = 0;
@@ -1020,6 +1029,9 @@ int loop_cancel_job(struct loop *l, uint32_t job, const char *who)
 struct job *loop_discovered(struct loop *l, const uint32_t *devices, uint32_t n)
 {
 	struct job *j = sched_discovered(&l->model, devices, n, loop_now(l), &l->actions);
+	/* A first start's inventoryResyncIntervalSecs had no devices to
+	 * schedule its run over when the store was restored. */
+	sched_inventory_interval(&l->model, loop_now(l), &l->actions);
 	loop_apply(l);
 	checkpoint_if_log_grew(l); /* a row per device */
 	return j;

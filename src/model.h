@@ -246,6 +246,7 @@ struct job {
 	/* Tasks fetched again (freshness), and those of them whose configuration
 	 * stayed older than the notification to the end; for the summary. */
 	uint32_t nrefetched, nstale;
+	uint32_t ncurrent;               /* tasks skipped as current (a recurring inventory resync) */
 	/* The scheduler's share: tasks from bulk_next on that are pending come
 	 * due together (bulk); the ones before it that are pending have a node
 	 * of their own (in the own list). nqueued: nodes in the ready FIFO. */
@@ -271,6 +272,7 @@ struct ingest_counters {
 struct job_counters {
 	uint64_t created, succeeded, failed, cancelled, delayed, redundant;
 	uint64_t purged;                 /* finished jobs removed (J4 or the purge action) */
+	uint64_t current;                /* devices a recurring inventory resync found current, not fetched */
 };
 
 struct model {

@@ -210,6 +210,14 @@ static void refetch_note(char *buf, size_t len, unsigned refetches, bool stale)
 		 stale ? SCHED_STALE_WHY : SCHED_REFETCH_WHY);
 }
 
+/* A recurring inventory resync says how many devices it found current. */
+static void job_summary_current(struct job *j)
+{
+	size_t len = strlen(j->summary);
+	if (j->ncurrent && len < sizeof(j->summary))
+		snprintf(j->summary + len, sizeof(j->summary) - len, "; %u current, not fetched", j->ncurrent);
+}
+
 /* Ends a job whose tasks are all final, and schedules its next run (J3). */
 static void job_finish(struct model *m, struct job *j, rs_time_t now, struct actions *out)
 {
@@ -234,6 +242,7 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 		else
 			snprintf(j->summary, sizeof(j->summary), "%u of %u devices failed; first %s: %s", failed,
 				 j->ntasks, d ? d->name : "(removed)", d ? d->last_resync_reason : "failed");
+		job_summary_current(j);
 	} else if (cancelled == j->ntasks) {
 		j->state = JOB_CANCELLED;
 		m->jobc.cancelled++;
@@ -254,9 +263,14 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 			refetch_note(note, sizeof(note), j->tasks[0].refetches, j->nstale != 0);
 		if (j->ntasks > 1)
 			snprintf(j->summary, sizeof(j->summary), "%u of %u devices %s%s", ok, j->ntasks, what, note);
+		else if (j->ncurrent)
+			snprintf(j->summary, sizeof(j->summary), "%s: configuration current, not fetched",
+				 device_name(m, j->tasks[0].device));
 		else if (!skipped)
 			snprintf(j->summary, sizeof(j->summary), "%s: configuration %s%s",
 				 device_name(m, j->tasks[0].device), what, note);
+		if (j->ntasks > 1)
+			job_summary_current(j);
 	}
 	job_changed(j, out);
 
@@ -618,9 +632,21 @@ static bool refetch_later(struct model *m, struct device *d, struct job *j, stru
 	return true;
 }
 
-void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok, enum conn_status conn,
-		      const char *reason, rs_time_t now, struct actions *out)
+enum fetch_outcome { FETCH_FAILED, FETCH_FETCHED, FETCH_CURRENT };
+
+rs_time_t sched_current_commit(const struct job *j, const struct device *d)
 {
+	if (j->type != JOB_INVENTORY_RESYNC || !j->recurrence_secs)
+		return 0;
+	if (d->status_before != MS_IN_SYNC || !d->config_version)
+		return 0;
+	return d->config_commit_time;
+}
+
+static void fetch_end(struct model *m, uint32_t job_id, uint32_t device, enum fetch_outcome how,
+		      enum conn_status conn, const char *reason, rs_time_t now, struct actions *out)
+{
+	bool ok = how != FETCH_FAILED;
 	struct device *d = model_device_by_index(m, device);
 	struct job *j = model_job_by_id(m, job_id);
 	struct task *t = j ? model_job_task(j, device) : NULL;
@@ -631,7 +657,7 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 	if (d && d->running_job == job_id)
 		d->running_job = 0;
 
-	bool older = d && t && t->state == TASK_RUNNING && ok && resync_job(j) && !d->commit_during_fetch &&
+	bool older = d && t && t->state == TASK_RUNNING && how == FETCH_FETCHED && resync_job(j) && !d->commit_during_fetch &&
 		     sched_config_older_than_commit(d);
 	if (older && t->refetches < SCHED_REFETCH_MAX && refetch_later(m, d, j, t, conn, now, out)) {
 		/* fetched again after I */
@@ -652,7 +678,12 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 		model_istr_set(&d->last_resync_reason, why, RS_REASON_MAX);
 		if (ok)
 			d->last_fetch_ok_start = d->fetch_started;
-		task_set(j, t, ok ? TASK_OK : TASK_FAILED, d->last_resync_reason, now, out);
+		if (how == FETCH_CURRENT) {
+			j->ncurrent++;
+			m->jobc.current++;
+		}
+		task_set(j, t, how == FETCH_CURRENT ? TASK_SKIPPED : ok ? TASK_OK : TASK_FAILED,
+			 d->last_resync_reason, now, out);
 		if (j->type == JOB_CONFIGURE_SYSLOG && ok)
 			d->syslog_configured = now;
 		enum managed_status st =
@@ -669,6 +700,18 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
 		push(out, ACT_SAVE_DEVICE, 0, d->index);
 	}
 	drain_ready(m, now, out);
+}
+
+void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok, enum conn_status conn,
+		      const char *reason, rs_time_t now, struct actions *out)
+{
+	fetch_end(m, job_id, device, ok ? FETCH_FETCHED : FETCH_FAILED, conn, reason, now, out);
+}
+
+void sched_fetch_current(struct model *m, uint32_t job_id, uint32_t device, const char *reason,
+			 rs_time_t now, struct actions *out)
+{
+	fetch_end(m, job_id, device, FETCH_CURRENT, CONN_UP, reason, now, out);
 }
 
 struct job *sched_manual_resync(struct model *m, const uint32_t *devices, uint32_t n, const char *user,

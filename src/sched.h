@@ -58,6 +58,19 @@ void sched_fetch_done(struct model *m, uint32_t job_id, uint32_t device, bool ok
  * successful fetch started and before this one did (a later one is R4's). */
 bool sched_config_older_than_commit(const struct device *d);
 
+/* A recurring inventory resync's fetch found the device's newest commit to
+ * be the stored version's: not fetched, the task ends skipped (counted),
+ * the device is inSync as after a fetch (reason says so). */
+void sched_fetch_current(struct model *m, uint32_t job_id, uint32_t device, const char *reason,
+			 rs_time_t now, struct actions *out);
+
+/* For the fetch of d in job j (started): the stored version's commit time
+ * to ask the device about, or 0 to fetch without asking. Only a recurring
+ * inventory resync asks (the safety net for lost commit messages), and
+ * only for a device that was inSync with a stored version whose commit
+ * time the device reported; an operator's resync fetches regardless. */
+rs_time_t sched_current_commit(const struct job *j, const struct device *d);
+
 /* R5: manual resync of devices (one job); runs regardless of autoResyncEnabled. */
 struct job *sched_manual_resync(struct model *m, const uint32_t *devices, uint32_t n,
 				const char *user, rs_time_t now, struct actions *out);

@@ -49,6 +49,9 @@ struct fetch_request {
 	/* Not empty: the fetch is not tried and fails with this reason (the
 	 * device names no credential set that exists: it gets no other's). */
 	char refuse[RS_REASON_MAX];
+	/* Not 0: the stored version's commit time (a recurring inventory
+	 * resync): a device whose newest commit is that one is not fetched. */
+	rs_time_t current_commit;
 };
 
 struct fetch_result {
@@ -64,6 +67,7 @@ struct fetch_result {
 	char commit_user[RS_USER_MAX];
 	int cancelled;
 	int rollback_pending;            /* deploy: committed unconfirmed; the device rolls back by itself */
+	int current;                     /* ok, not fetched: its newest commit is the stored version's */
 };
 
 typedef void (*fetch_fn)(struct fetch_request *req, struct fetch_result *res);

@@ -167,9 +167,11 @@ tcp_listening() { [ -n "$(ss -Hnlt "src 127.0.0.1:$1")" ]; }
 MIB_PATH="$SRC/mibs/stubs:$SRC/mibs:$(net-snmp-config --default-mibdirs 2>/dev/null || echo /usr/share/snmp/mibs)"
 SNMP_MIBOPT=(-M "$MIB_PATH" -m RESYNCD-MIB)
 snmp_quiet() { "$@" 2>&1 | grep -v -e '^Cannot find module' -e '^Did not find' -e '^Cannot adopt' -e '^MIB search path' || true; }
-snmp_get() { snmp_quiet snmpget -Oqv -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
-snmp_walk() { snmp_quiet snmpwalk -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
-snmp_table() { snmp_quiet snmptable -Cf '|' -Cb -t 2 -r 2 -v2c -c public "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
+# Reads use $SNMP_READ_COMMUNITY (public; resyncd's embedded master has one
+# community, which a test then sets it to).
+snmp_get() { snmp_quiet snmpget -Oqv -t 2 -r 2 -v2c -c "${SNMP_READ_COMMUNITY:-public}" "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
+snmp_walk() { snmp_quiet snmpwalk -t 2 -r 2 -v2c -c "${SNMP_READ_COMMUNITY:-public}" "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
+snmp_table() { snmp_quiet snmptable -Cf '|' -Cb -t 2 -r 2 -v2c -c "${SNMP_READ_COMMUNITY:-public}" "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
 snmp_set() { snmp_quiet snmpset -t 2 -r 2 -v2c -c rwsecret "${SNMP_MIBOPT[@]}" "$SNMP_AGENT" "$@"; }
 
 # The device and job tables by name over SNMP ($SNMP_AGENT, through snmp_get

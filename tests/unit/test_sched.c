@@ -954,6 +954,48 @@ static void test_J3_inventory_interval_runs_a_recurring_inventory_resync(void **
 	assert_int_equal(f->m.inventory_job, 0);
 }
 
+/* inventoryResyncIntervalSecs (issue 14 item 4): the recurring inventory
+ * resync asks a device for its newest commit only where the stored version
+ * can be current: the device was inSync, a version is stored and the device
+ * reported its commit time. A resync the operator starts fetches anyway. */
+static void test_J3_recurring_inventory_asks_only_where_the_version_can_be_current(void **state)
+{
+	struct fx *f = *state;
+	for (uint32_t i = 1; i <= 3; i++) {
+		model_device_set_status(&f->m, dev(f, i), MS_IN_SYNC, T0);
+		dev(f, i)->config_version = 1;
+		dev(f, i)->config_commit_time = RS_SECS(1700000000 + i);
+	}
+	model_device_set_status(&f->m, dev(f, 2), MS_OUT_OF_SYNC, T0); /* a commit was notified */
+	dev(f, 3)->config_commit_time = 0;                             /* the device did not say */
+	f->m.settings.inventory_resync_interval_secs = 3600;
+	sched_inventory_interval(&f->m, T0, &f->out);
+	struct job *j = model_job_by_id(&f->m, f->m.inventory_job);
+	tick(f, T0 + RS_SECS(3600));
+	assert_true(sched_current_commit(j, dev(f, 1)) == RS_SECS(1700000001));
+	assert_true(sched_current_commit(j, dev(f, 2)) == 0);
+	assert_true(sched_current_commit(j, dev(f, 3)) == 0);
+	struct job *all = sched_inventory_resync(&f->m, "bob", T0 + RS_SECS(3600), &f->out);
+	assert_true(sched_current_commit(all, dev(f, 1)) == 0); /* an operator's: no recurrence */
+	dev(f, 1)->config_version = 0;
+	assert_true(sched_current_commit(j, dev(f, 1)) == 0);
+	dev(f, 1)->config_version = 1;
+
+	/* r1 is current: its task ends skipped and counted, r1 is inSync. */
+	sched_fetch_current(&f->m, j->id, 1, "configuration current: last commit ..., not fetched",
+			    T0 + RS_SECS(3601), &f->out);
+	assert_int_equal(model_job_task(j, 1)->state, TASK_SKIPPED);
+	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
+	assert_int_equal(dev(f, 1)->last_resync_result, RESULT_SUCCESS);
+	assert_true(dev(f, 1)->last_fetch_ok_start == dev(f, 1)->fetch_started);
+	assert_int_equal(f->m.jobc.current, 1);
+	done(f, j->id, 2, true, T0 + RS_SECS(3602));
+	done(f, j->id, 3, true, T0 + RS_SECS(3603));
+	assert_int_equal(j->state, JOB_SUCCESS);
+	assert_string_equal(j->summary, "2 of 3 devices fetched; 1 current, not fetched");
+	assert_int_equal(f->m.jobc.current, 1);
+}
+
 /* J7: devices added together get one initial resync at once, unknown ->
  * synchronizing -> inSync. A commit during it schedules its own auto job,
  * which is redundant if the initial fetch started after the commit (R7). */
@@ -1518,6 +1560,7 @@ int main(int argc, char **argv)
 		T(test_J3_reschedule_moves_every_device_and_refuses_the_past),
 		T(test_J3_recurrence_written_while_scheduled_applies_at_its_end),
 		T(test_J3_inventory_interval_runs_a_recurring_inventory_resync),
+		T(test_J3_recurring_inventory_asks_only_where_the_version_can_be_current),
 		T(test_J7_added_devices_get_one_initial_resync),
 		T(test_R7_inventory_job_over_100000_devices),
 		T(test_R4_config_older_than_notification_is_fetched_again_after_I),

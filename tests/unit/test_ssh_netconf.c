@@ -706,6 +706,48 @@ static void *parse_in_thread(void *arg)
 /* A reply that breaks the encoding it declares fails with a reason and
  * prints nothing: libxml2's generic handler would write it to stderr (the
  * daemon's log) from the worker thread that parsed it. */
+/* J3, inventoryResyncIntervalSecs: a fetch that carries the stored
+ * version's commit time asks <get-commit-information/> first; the same
+ * newest commit: not fetched (ok, current, no configuration); another one:
+ * fetched as usual, its commit time taken from what the device said. A
+ * device that is not Junos is fetched without asking. */
+static void test_J3_current_device_is_not_fetched(void **state)
+{
+	struct fetch_request req;
+	struct fetch_result res;
+
+	(void)state;
+	assert_false(fetch_commit_is_current(0, 1700000000));
+	assert_false(fetch_commit_is_current(RS_SECS(1700000000), 0));
+	assert_false(fetch_commit_is_current(RS_SECS(1700000000), 1700000001));
+	assert_true(fetch_commit_is_current(RS_SECS(1700000000), 1700000000));
+
+	knob("r1", "commit_seconds=1700000000");
+	req_for(&req, 1);
+	req.current_commit = RS_SECS(1700000000);
+	fetch(&req, &res);
+	assert_int_equal(res.ok, 1);
+	assert_int_equal(res.current, 1);
+	assert_int_equal(res.conn, CONN_UP);
+	assert_null(res.config);
+	assert_non_null(strstr(res.reason, "configuration current: last commit 2023-11-14 22:13:20 UTC by"));
+
+	knob("r1", "commit_seconds=1700000100");
+	fetch(&req, &res);
+	expect_config_of(&res, 1);
+	assert_int_equal(res.current, 0);
+	assert_true(res.commit_time == RS_SECS(1700000100));
+	free(res.config);
+
+	knob("r6", "junos=0");
+	req_for(&req, 6);
+	req.current_commit = RS_SECS(1700000100);
+	fetch(&req, &res);
+	expect_config_of(&res, 6);
+	assert_int_equal(res.current, 0);
+	free(res.config);
+}
+
 static void test_R4_bad_encoding_fails_quietly(void **state)
 {
 	(void)state;
@@ -759,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_R4_timeout_bounds_the_job),
 		cmocka_unit_test(test_J1_cancel_closes_session),
 		cmocka_unit_test(test_concurrent_fetches),
+		cmocka_unit_test(test_J3_current_device_is_not_fetched),
 	};
 	int rc = cmocka_run_group_tests_name("ssh_netconf parsers", parsers, NULL, NULL);
 
