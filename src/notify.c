@@ -33,8 +33,13 @@ void notify_status_changed(const struct device *d, enum managed_status old_st, e
 void notify_job_changed(const struct job *j, enum job_state state, const char *summary,
 			const struct device *first_device)
 {
-	log_info("job %u (%s) %s: %s: %s", j->id, job_type_name(j->type),
-		 first_device ? first_device->name : "-", job_state_name(state), summary);
+	/* A summary that starts with the state's name ("scheduled: initial
+	 * resync ...") is not preceded by it again. */
+	const char *st = job_state_name(state);
+	size_t n = strlen(st);
+	bool named = strncmp(summary, st, n) == 0 && (summary[n] == '\0' || summary[n] == ':');
+	log_info("job %u (%s) %s: %s%s%s", j->id, job_type_name(j->type), first_device ? first_device->name : "-",
+		 named ? "" : st, named ? "" : ": ", summary);
 	for (int i = 0; i < nsinks; i++)
 		if (sinks[i].job_changed)
 			sinks[i].job_changed(sinks[i].ctx, j, state, summary, first_device);
