@@ -523,32 +523,35 @@ void sched_manager_changed(struct model *m, struct device *d, rs_time_t now, str
 	push(out, ACT_SAVE_DEVICE, 0, d->index);
 }
 
-struct job *sched_deploy(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
-			 rs_time_t now, struct actions *out)
+/* An operator's job of type over the listed devices (deploy, configure
+ * syslog, manual resync), started at once as far as slots allow. NULL, and
+ * nothing made, for an empty list or one naming a device that does not
+ * exist, or for a deploy one without an intended configuration. */
+static struct job *operator_job(struct model *m, enum job_type type, const uint32_t *devices, uint32_t n,
+				const char *user, rs_time_t now, struct actions *out)
 {
 	if (n == 0)
 		return NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct device *d = model_device_by_index(m, devices[i]);
-		if (!d || !d->intended_version)
+		if (!d || (type == JOB_DEPLOY && !d->intended_version))
 			return NULL;
 	}
-	struct job *j = new_job(m, JOB_DEPLOY, user, devices, n, now, NULL, out);
+	struct job *j = new_job(m, type, user, devices, n, now, NULL, out);
 	sched_tick(m, now, out);
 	return j;
+}
+
+struct job *sched_deploy(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
+			 rs_time_t now, struct actions *out)
+{
+	return operator_job(m, JOB_DEPLOY, devices, n, user, now, out);
 }
 
 struct job *sched_configure_syslog(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
 				   rs_time_t now, struct actions *out)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (!model_device_by_index(m, devices[i]))
-			return NULL;
-	if (n == 0)
-		return NULL;
-	struct job *j = new_job(m, JOB_CONFIGURE_SYSLOG, user, devices, n, now, NULL, out);
-	sched_tick(m, now, out);
-	return j;
+	return operator_job(m, JOB_CONFIGURE_SYSLOG, devices, n, user, now, out);
 }
 
 void sched_expect_rollback(struct model *m, struct device *d, rs_time_t until, struct actions *out)
@@ -717,14 +720,7 @@ void sched_fetch_current(struct model *m, uint32_t job_id, uint32_t device, cons
 struct job *sched_manual_resync(struct model *m, const uint32_t *devices, uint32_t n, const char *user,
 				rs_time_t now, struct actions *out)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (!model_device_by_index(m, devices[i]))
-			return NULL;
-	if (n == 0)
-		return NULL;
-	struct job *j = new_job(m, JOB_MANUAL_RESYNC, user, devices, n, now, NULL, out);
-	sched_tick(m, now, out);
-	return j;
+	return operator_job(m, JOB_MANUAL_RESYNC, devices, n, user, now, out);
 }
 
 struct job *sched_inventory_resync(struct model *m, const char *user, rs_time_t now, struct actions *out)
