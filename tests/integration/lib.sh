@@ -114,6 +114,26 @@ sim_devices() {
 			"$i" $((i + 1)) "${2:-$ssh_port}" "$sep"
 	done
 }
+# deploy_conf CONFIRM LISTEN SETTINGS REST: $work/resyncd.conf (and
+# $work/state, $work/intended) for a test that deploys to devsim's devices:
+# manager_user this user, intended_dir $work/intended, deploy's
+# confirm_timeout_secs CONFIRM, listen = { LISTEN }, resyncd the AgentX
+# subagent of start_snmpd's master, settings = { SETTINGS }, then REST
+# (credentials and devices, e.g. from sim_credential and sim_devices).
+deploy_conf() {
+	mkdir -p "$work/state" "$work/intended"
+	cat > "$work/resyncd.conf" <<CONF
+state_dir = "$work/state";
+known_hosts = "$work/sim/known_hosts";
+manager_user = "$(id -un)";
+intended_dir = "$work/intended";
+deploy = { confirm_timeout_secs = $1; };
+listen = { $2 };
+snmp = { mode = "agentx"; agentx_socket = "$work/agentx.sock"; };
+settings = { $3 };
+$4
+CONF
+}
 # sim_conf N SETTINGS: $work/resyncd.conf for devsim's devices r1..rN on
 # $port (UDP syslog on $udp_port, SNMP off), with SETTINGS inside settings = {}.
 sim_conf() {
@@ -182,9 +202,9 @@ get() { snmp_get "RESYNCD-MIB::$1"; }
 snmp_registered() { [ "$(get resyncdDeviceCount.0)" = "$1" ]; }
 # index_devices [NAME...]: ix[NAME] is each device's row index (from
 # resyncdDeviceName); fails for a NAME that has no row.
-declare -A ix
 index_devices() {
 	local oid name
+	declare -gA ix
 	while read -r oid name; do ix[$name]=${oid##*.}; done < <(snmp_walk -Oq RESYNCD-MIB::resyncdDeviceName)
 	for name in "$@"; do [ -n "${ix[$name]:-}" ] || fail "no device row for $name"; done
 }
@@ -210,6 +230,14 @@ start_snmptrapd() {
 		"${SNMP_MIBOPT[@]}" -p "$work/snmptrapd.pid" "udp:127.0.0.1:$1" 2>>"$work/snmptrapd.log" &
 	track_daemon $!
 	wait_for "snmptrapd listening" udp_listening "$1"
+}
+# start_snmp_master: snmptrapd and an AgentX master snmpd (start_snmptrapd,
+# start_snmpd) on free ports ($trap_port, $snmp_port; sets SNMP_AGENT).
+start_snmp_master() {
+	snmp_port=$(free_udp_port)
+	trap_port=$(free_udp_port)
+	start_snmptrapd "$trap_port"
+	start_snmpd "$snmp_port" "$trap_port"
 }
 # start_snmpd PORT TRAP_PORT: an AgentX master on its own socket
 # ($work/agentx.sock), community public read-only and rwsecret read-write, its

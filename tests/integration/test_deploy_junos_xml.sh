@@ -17,19 +17,9 @@ udp_port=$(free_udp_port)
 "$DEVSIM" set "$work/sim" all "syslog=127.0.0.1:$udp_port"
 start_snmpd "$(free_udp_port)" "$(free_udp_port)"
 
-mkdir -p "$work/state" "$work/intended"
-cat > "$work/resyncd.conf" <<CONF
-state_dir = "$work/state";
-known_hosts = "$work/sim/known_hosts";
-manager_user = "$(id -un)";
-intended_dir = "$work/intended";
-deploy = { confirm_timeout_secs = 30; };
-listen = { relp = ""; udp = "127.0.0.1:$udp_port"; tcp = ""; };
-snmp = { mode = "agentx"; agentx_socket = "$work/agentx.sock"; };
-settings = { systemOfRecord = "manager"; autoResyncWaitSecs = 0; resyncTimeoutSecs = 30; };
-$(sim_credential)
-devices = ( $(sim_devices 1) );
-CONF
+deploy_conf 30 "relp = \"\"; udp = \"127.0.0.1:$udp_port\"; tcp = \"\";" \
+	'systemOfRecord = "manager"; autoResyncWaitSecs = 0; resyncTimeoutSecs = 30;' "$(sim_credential)
+devices = ( $(sim_devices 1) );"
 run_resyncd
 wait_for "resyncd registered with snmpd" snmp_registered 1
 index_devices r1

@@ -36,11 +36,7 @@ W=2 I=2 SLOW=6
 sim_start 5
 relp_port=$(free_port)
 in_port=$(free_udp_port)
-snmp_port=$(free_udp_port)
-trap_port=$(free_udp_port)
-
-start_snmptrapd "$trap_port"
-start_snmpd "$snmp_port" "$trap_port"
+start_snmp_master
 
 mkdir -p "$work/state"
 cat > "$work/resyncd.conf" <<CONF

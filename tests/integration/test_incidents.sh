@@ -25,10 +25,7 @@ FAIL_LOGS="resyncd.log rsyslogd.log snmpd.log traps.log hook.log"
 
 relp_port=$(free_port)
 in_port=$(free_udp_port)
-snmp_port=$(free_udp_port)
-trap_port=$(free_udp_port)
-start_snmptrapd "$trap_port"
-start_snmpd "$snmp_port" "$trap_port"
+start_snmp_master
 
 cat > "$work/hook" <<'HOOK'
 #!/bin/sh

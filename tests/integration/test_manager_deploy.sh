@@ -27,27 +27,14 @@ CONFIRM=6
 
 sim_start 4
 udp_port=$(free_udp_port)
-snmp_port=$(free_udp_port)
-trap_port=$(free_udp_port)
 "$DEVSIM" set "$work/sim" all "syslog=127.0.0.1:$udp_port"
-start_snmptrapd "$trap_port"
-start_snmpd "$snmp_port" "$trap_port"
+start_snmp_master
 
-mkdir -p "$work/state" "$work/intended"
-cat > "$work/resyncd.conf" <<CONF
-state_dir = "$work/state";
-known_hosts = "$work/sim/known_hosts";
-manager_user = "$(id -un)";
-intended_dir = "$work/intended";
-deploy = { confirm_timeout_secs = $CONFIRM; };
-listen = { relp = ""; udp = "127.0.0.1:$udp_port"; tcp = ""; };
-snmp = { mode = "agentx"; agentx_socket = "$work/agentx.sock"; };
-settings = { systemOfRecord = "manager"; autoResyncWaitSecs = 0; resyncTimeoutSecs = 30; };
-$(sim_credential)
+deploy_conf $CONFIRM "relp = \"\"; udp = \"127.0.0.1:$udp_port\"; tcp = \"\";" \
+	'systemOfRecord = "manager"; autoResyncWaitSecs = 0; resyncTimeoutSecs = 30;' "$(sim_credential)
 devices = (
 $(sim_devices 4)
-);
-CONF
+);"
 run_resyncd
 wait_for "resyncd registered with snmpd" snmp_registered 4
 wait_for "resyncd's UDP listener" udp_listening "$udp_port"

@@ -37,19 +37,8 @@ running_has() { nc_client "<get-config><source><running/></source></get-config>"
 snmp_port=$(free_udp_port)
 trap_port=$(free_udp_port)
 start_snmpd "$snmp_port" "$trap_port"
-mkdir -p "$work/state" "$work/intended"
-cat > "$work/resyncd.conf" <<CONF
-state_dir = "$work/state";
-known_hosts = "$work/sim/known_hosts";
-manager_user = "$(id -un)";
-intended_dir = "$work/intended";
-deploy = { confirm_timeout_secs = 30; };
-listen = { relp = ""; udp = ""; tcp = ""; };
-snmp = { mode = "agentx"; agentx_socket = "$work/agentx.sock"; };
-settings = { resyncTimeoutSecs = 30; };
-$(sim_credential nd)
-devices = ( { name = "nd1"; address = "127.0.0.2"; port = $ssh_port; credential = "nd"; } );
-CONF
+deploy_conf 30 'relp = ""; udp = ""; tcp = "";' 'resyncTimeoutSecs = 30;' "$(sim_credential nd)
+devices = ( { name = \"nd1\"; address = \"127.0.0.2\"; port = $ssh_port; credential = \"nd\"; } );"
 run_resyncd
 wait_for "resyncd registered with snmpd" snmp_registered 1
 i=$(snmp_walk -Oq RESYNCD-MIB::resyncdDeviceName | awk '$2 == "nd1" { sub(/.*\./, "", $1); print $1 }')
