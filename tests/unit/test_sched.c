@@ -1012,8 +1012,7 @@ static void test_J7_added_devices_get_one_initial_resync(void **state)
 	assert_string_equal(j->name, "initial resync (3 devices)");
 	assert_int_equal(dev(f, 1)->managed_status, MS_SYNCHRONIZING);
 	assert_int_equal(dev(f, 3)->managed_status, MS_UNKNOWN); /* waits for a slot */
-	commit(f, 3, T0 + 1);
-	uint32_t a = dev(f, 3)->scheduled_auto_job;
+	uint32_t a = commit_auto(f, 3, T0 + 1);
 	assert_int_not_equal(a, 0);
 	done(f, j->id, 1, true, T0 + 2); /* r3's fetch starts now, after its commit */
 	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
@@ -1204,8 +1203,7 @@ static void test_J5_backoff_ignores_tasks_that_never_started(void **state)
 	f->m.settings.max_concurrent_resyncs = 1;
 	uint32_t devs[] = { 1, 2, 3 };
 	struct job *j = sched_discovered(&f->m, devs, 3, T0, &f->out); /* r1 runs */
-	commit(f, 3, T0 + 1);
-	uint32_t a = dev(f, 3)->scheduled_auto_job;
+	uint32_t a = commit_auto(f, 3, T0 + 1);
 	restart(f, T0 + 2); /* j: r1 interrupted, r3's task never started */
 	struct job *again = model_job_by_id(&f->m, dev(f, 1)->scheduled_auto_job + 1);
 	assert_non_null(again);
@@ -1310,8 +1308,7 @@ static void done_config(struct fx *f, uint32_t job, uint32_t d, int64_t commit_s
 static void test_R4_config_older_than_notification_is_fetched_again_after_I(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	uint32_t j = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
 	actions_clear(&f->out);
 	done_config(f, j, 1, OLD, T0 + RS_SECS(W + 1));
@@ -1342,8 +1339,7 @@ static void test_R4_config_older_than_notification_is_fetched_again_after_I(void
 static void test_R4_refetches_are_bounded_then_the_configuration_is_accepted(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	uint32_t j = commit_auto(f, 1, T0);
 	rs_time_t t = T0 + RS_SECS(W);
 	tick(f, t);
 	actions_clear(&f->out);
@@ -1374,8 +1370,7 @@ static void test_R4_refetches_are_bounded_then_the_configuration_is_accepted(voi
 static void test_R4_device_without_commit_time_is_not_refetched(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	uint32_t j = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
 	done_config(f, j, 1, NO_COMMIT_TIME, T0 + RS_SECS(W + 1));
 	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
@@ -1406,11 +1401,9 @@ static void test_R4_clock_skew_within_the_tolerance_is_not_older(void **state)
 static void test_R4_commit_during_fetch_with_an_older_configuration_is_not_refetched(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t a = dev(f, 1)->scheduled_auto_job;
+	uint32_t a = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
-	commit(f, 1, T0 + RS_SECS(W + 1));
-	uint32_t b = dev(f, 1)->scheduled_auto_job;
+	uint32_t b = commit_auto(f, 1, T0 + RS_SECS(W + 1));
 	done_config(f, a, 1, OLD, T0 + RS_SECS(W + 2));
 	assert_int_equal(model_job_by_id(&f->m, a)->state, JOB_SUCCESS);
 	assert_string_equal(model_job_by_id(&f->m, a)->summary, "r1: configuration fetched");
@@ -1424,8 +1417,7 @@ static void test_R4_commit_during_fetch_with_an_older_configuration_is_not_refet
 static void test_R3_refetch_keeps_the_device_and_other_jobs_wait(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t a = dev(f, 1)->scheduled_auto_job;
+	uint32_t a = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
 	done_config(f, a, 1, OLD, T0 + RS_SECS(W + 1)); /* refetch due W+1+I */
 	actions_clear(&f->out);
@@ -1455,8 +1447,7 @@ static void test_R3_refetch_keeps_the_device_and_other_jobs_wait(void **state)
 static void test_J1_cancel_while_a_refetch_waits_frees_the_device(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	uint32_t j = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
 	done_config(f, j, 1, OLD, T0 + RS_SECS(W + 1));
 	actions_clear(&f->out);
@@ -1493,8 +1484,7 @@ static void test_J6_inventory_job_counts_its_refetched_devices(void **state)
 static void test_J5_restart_while_a_refetch_waits_resyncs_the_device(void **state)
 {
 	struct fx *f = *state;
-	commit(f, 1, T0);
-	uint32_t j = dev(f, 1)->scheduled_auto_job;
+	uint32_t j = commit_auto(f, 1, T0);
 	tick(f, T0 + RS_SECS(W));
 	done_config(f, j, 1, OLD, T0 + RS_SECS(W + 1));
 	sched_restore(&f->m, T0 + RS_SECS(W + 5), &f->out); /* from fresh timers and counters */
