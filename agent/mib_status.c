@@ -51,6 +51,7 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 	case ST_STORE_BYTES_WRITTEN: mib_set_u64(vb, store_bytes_written(mib_loop->store)); return;
 	case ST_JOBS_PURGED: mib_set_u64(vb, jc->purged); return;
 	case ST_INVENTORY_CURRENT: mib_set_u64(vb, jc->current); return;
+	case ST_RESYNC_REFETCHES: mib_set_u64(vb, jc->refetches); return;
 	default:
 		/* resyncdDevicesUnknown .. resyncdDevicesManagerAndDeviceChanged */
 		mib_set_uint(vb, ASN_GAUGE, m->status_count[sub - ST_BY_MS_BASE]);

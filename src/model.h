@@ -273,6 +273,7 @@ struct job_counters {
 	uint64_t created, succeeded, failed, cancelled, delayed, redundant;
 	uint64_t purged;                 /* finished jobs removed (J4 or the purge action) */
 	uint64_t current;                /* devices a recurring inventory resync found current, not fetched */
+	uint64_t refetches;              /* refetches scheduled by the freshness check (sched.h) */
 };
 
 struct model {

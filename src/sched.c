@@ -616,6 +616,7 @@ static bool refetch_later(struct model *m, struct device *d, struct job *j, stru
 		return false; /* out of memory: accepted as it is */
 	if (t->refetches++ == 0)
 		j->nrefetched++;
+	m->jobc.refetches++;
 	snprintf(why, sizeof(why), "%s: refetch %u of %u in %u s", SCHED_REFETCH_WHY, t->refetches,
 		 SCHED_REFETCH_MAX, secs);
 	d->conn_status = conn;

@@ -212,6 +212,15 @@ static void test_scalar_groups_getnext(void **state)
 	assert_int_equal(q.vb->type, ASN_GAUGE);
 	assert_int_equal(*q.vb->val.integer, 3);
 	req_free(&q);
+	/* resyncdResyncRefetches serves the model's count of refetches. */
+	L.model.jobc.refetches = ((uint64_t)1 << 32) + 4;
+	oid refetches[] = { RESYNCD_STATUS_OID, ST_RESYNC_REFETCHES, 0 };
+	req_init(&q, MODE_GET, refetches, OID_LENGTH(refetches));
+	mib_status_handler(NULL, NULL, &q.info, &q.r);
+	assert_int_equal(q.vb->type, ASN_COUNTER64);
+	assert_int_equal(q.vb->val.counter64->high, 1);
+	assert_int_equal(q.vb->val.counter64->low, 4);
+	req_free(&q);
 }
 
 /* Runs a one-varbind SET through the phases the agent uses; returns the

@@ -1319,6 +1319,7 @@ static void test_R4_config_older_than_notification_is_fetched_again_after_I(void
 	assert_int_equal(dev(f, 1)->running_job, j);
 	assert_true(sched_next_due(&f->m) == T0 + RS_SECS(W + 1 + I));
 	assert_string_equal(job->summary, "r1: " SCHED_REFETCH_WHY ": refetch 1 of 3 in 20 s");
+	assert_int_equal(f->m.jobc.refetches, 1); /* resyncdResyncRefetches: counted when scheduled */
 	assert_int_equal(actions_count(&f->out, ACT_JOB_CHANGED), 0); /* still inProgress: no trap */
 	tick(f, T0 + RS_SECS(W + I));
 	assert_int_equal(starts_for(f, 1), 0);
@@ -1332,6 +1333,7 @@ static void test_R4_config_older_than_notification_is_fetched_again_after_I(void
 	assert_string_equal(job->summary, "r1: configuration fetched; refetched 1 time: " SCHED_REFETCH_WHY);
 	assert_string_equal(dev(f, 1)->last_resync_reason,
 			    "configuration fetched; refetched 1 time: " SCHED_REFETCH_WHY);
+	assert_int_equal(f->m.jobc.refetches, 1); /* the fresh fetch is not a refetch */
 	assert_int_equal(dev(f, 1)->running_job, 0);
 	assert_int_equal(f->m.running_fetches, 0);
 }
@@ -1346,6 +1348,7 @@ static void test_R4_refetches_are_bounded_then_the_configuration_is_accepted(voi
 	for (int k = 0; k < SCHED_REFETCH_MAX; k++) {
 		done_config(f, j, 1, OLD, t + 1);
 		assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+		assert_int_equal(f->m.jobc.refetches, k + 1); /* each refetch counts */
 		t += 1 + RS_SECS(I);
 		tick(f, t);
 	}
@@ -1355,6 +1358,7 @@ static void test_R4_refetches_are_bounded_then_the_configuration_is_accepted(voi
 	assert_int_equal(job->state, JOB_SUCCESS);
 	assert_int_equal(dev(f, 1)->managed_status, MS_IN_SYNC);
 	assert_string_equal(job->summary, "r1: configuration fetched; refetched 3 times: " SCHED_STALE_WHY);
+	assert_int_equal(f->m.jobc.refetches, SCHED_REFETCH_MAX); /* accepted, not refetched: not counted */
 	tick(f, t + RS_SECS(10 * I));
 	assert_int_equal(starts_for(f, 1), SCHED_REFETCH_MAX); /* no fourth refetch */
 	assert_int_equal(sched_next_due(&f->m), 0);
@@ -1365,6 +1369,7 @@ static void test_R4_refetches_are_bounded_then_the_configuration_is_accepted(voi
 	done_config(f, m->id, 1, OLD, t + RS_SECS(101));
 	assert_int_equal(m->state, JOB_SUCCESS);
 	assert_string_equal(m->summary, "r1: configuration fetched");
+	assert_int_equal(f->m.jobc.refetches, SCHED_REFETCH_MAX);
 }
 
 static void test_R4_device_without_commit_time_is_not_refetched(void **state)
@@ -1377,6 +1382,7 @@ static void test_R4_device_without_commit_time_is_not_refetched(void **state)
 	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_SUCCESS);
 	assert_string_equal(model_job_by_id(&f->m, j)->summary, "r1: configuration fetched");
 	assert_int_equal(sched_next_due(&f->m), 0);
+	assert_int_equal(f->m.jobc.refetches, 0);
 }
 
 /* The device's clock and ours differ a little, and the message takes a
@@ -1407,6 +1413,7 @@ static void test_R4_commit_during_fetch_with_an_older_configuration_is_not_refet
 	done_config(f, a, 1, OLD, T0 + RS_SECS(W + 2));
 	assert_int_equal(model_job_by_id(&f->m, a)->state, JOB_SUCCESS);
 	assert_string_equal(model_job_by_id(&f->m, a)->summary, "r1: configuration fetched");
+	assert_int_equal(f->m.jobc.refetches, 0);
 	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
 	assert_true(sched_next_due(&f->m) == model_job_by_id(&f->m, b)->scheduled_start);
 }
@@ -1456,6 +1463,7 @@ static void test_J1_cancel_while_a_refetch_waits_frees_the_device(void **state)
 	assert_int_equal(model_job_by_id(&f->m, j)->state, JOB_CANCELLED);
 	assert_int_equal(dev(f, 1)->running_job, 0);
 	assert_int_equal(dev(f, 1)->managed_status, MS_OUT_OF_SYNC);
+	assert_int_equal(f->m.jobc.refetches, 1); /* counted when scheduled, though it never ran */
 	uint32_t d1 = 1;
 	sched_manual_resync(&f->m, &d1, 1, "bob", T0 + RS_SECS(W + 3), &f->out);
 	assert_int_equal(starts_for(f, 1), 1);
@@ -1478,6 +1486,7 @@ static void test_J6_inventory_job_counts_its_refetched_devices(void **state)
 	done_config(f, inv->id, 1, 1, T0 + RS_SECS(3 + I));
 	assert_int_equal(inv->state, JOB_SUCCESS);
 	assert_string_equal(inv->summary, "3 of 3 devices fetched; 1 refetched: " SCHED_REFETCH_WHY);
+	assert_int_equal(f->m.jobc.refetches, 1); /* r1's; r2 was fresh, r3 not notified */
 }
 
 /* J5: a refetch waiting at a restart ends with its job; the device is resynced. */
