@@ -134,15 +134,17 @@ settings = { $3 };
 $4
 CONF
 }
-# sim_conf N SETTINGS: $work/resyncd.conf for devsim's devices r1..rN on
-# $port (UDP syslog on $udp_port, SNMP off), with SETTINGS inside settings = {}.
+# sim_conf N SETTINGS [SNMP]: $work/resyncd.conf for devsim's devices r1..rN
+# on $port (UDP syslog on $udp_port), with SETTINGS inside settings = {};
+# snmp off unless SNMP gives its group's body.
 sim_conf() {
+	local snmp=${3:-'mode = "off";'}
 	mkdir -p "$work/state"
 	cat > "$work/resyncd.conf" <<CONF
 state_dir = "$work/state";
 known_hosts = "$work/sim/known_hosts";
 listen = { relp = ""; udp = "127.0.0.1:$udp_port"; };
-snmp = { mode = "off"; };
+snmp = { $snmp };
 settings = { $2 };
 $(sim_credential)
 devices = (

@@ -10,6 +10,9 @@
 #   r3 slow_commit=1, junos=0: <get-config>, no commit time: no refetch
 # A fetch is one NETCONF session: devsim's sessions.log counts them (the
 # first is each device's initial resync at start, J7, before any commit).
+# resyncd is its own SNMP master: resyncdResyncRefetches counts the 1 + 3
+# refetches, none for r3 or a fetch that was fresh (without snmpget, which
+# only this check needs, the rest still runs).
 . "$(dirname "$0")/lib.sh" fresh
 
 "$DEVSIM" start "$work/sim" --devices 3 >/dev/null
@@ -20,14 +23,26 @@ udp_port=$(free_port)
 "$DEVSIM" set "$work/sim" r2 slow_commit=9
 "$DEVSIM" set "$work/sim" r3 slow_commit=1 junos=0
 
-sim_conf 3 "autoResyncWaitSecs = 1; damperIntervalSecs = 1; resyncTimeoutSecs = 30;"
+snmp_port=$(free_udp_port)
+export SNMP_PERSISTENT_DIR=$work/persist
+mkdir -p "$SNMP_PERSISTENT_DIR"
+sim_conf 3 "autoResyncWaitSecs = 1; damperIntervalSecs = 1; resyncTimeoutSecs = 30;" \
+	"mode = \"master\"; listen = \"udp:127.0.0.1:$snmp_port\"; community = \"rwsecret\";"
+SNMP_AGENT=127.0.0.1:$snmp_port
+SNMP_READ_COMMUNITY=rwsecret
+# refetches N: resyncdResyncRefetches.0 over snmpget is N (true without snmpget).
+have_snmpget=$(command -v snmpget || true)
+[ -n "$have_snmpget" ] || echo "note: snmpget not installed: resyncdResyncRefetches not checked"
+refetches() { [ -z "$have_snmpget" ] || [ "$(get resyncdResyncRefetches.0)" = "$1" ]; }
 "$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
 pid=$!
 wait_for "resyncd running" grep -q 'running: 3 devices' "$work/resyncd.log"
+[ -z "$have_snmpget" ] || wait_for "resyncd's SNMP agent" snmp_registered 3
 # sessions NAME: NETCONF sessions of NAME so far.
 sessions() { awk -v n="$1" '$2 == "start" && $3 == n' "$work/sim/sessions.log" 2>/dev/null | wc -l; }
 for i in 1 2 3; do wait_for "r$i's initial resync" is "r$i" 11 1; done
 for i in 1 2 3; do [ "$(sessions "r$i")" = 1 ] || fail "r$i: $(sessions "r$i") sessions at start, want 1"; done
+refetches 0 || fail "resyncdResyncRefetches '$(get resyncdResyncRefetches.0)' after the initial resyncs, want 0"
 # job_of NAME: "state<TAB>summary" of NAME's (only) job.
 job_of() { dump | awk -F'\t' -v p="$1: " '$1 == "job" && index($9, p) == 1 { print $4 "\t" $9 }'; }
 job_done() { case "$(job_of "$1")" in success*|failure*) return 0 ;; esac; return 1; }
@@ -62,6 +77,8 @@ wait_for "r3 job done" job_done r3
 [ "$(sessions r3)" = 2 ] || fail "r3: $(sessions r3) sessions, want 2 (initial, fetch)"
 [ "$(field r3 13)" = 0 ] || fail "r3 configCommitTime '$(field r3 13)', want 0 (not reported)"
 echo "ok: r3 reports no commit time: not refetched"
+refetches 4 || fail "resyncdResyncRefetches '$(get resyncdResyncRefetches.0)', want 4 (r1 1, r2 3, r3 none)"
+[ -z "$have_snmpget" ] || echo "ok: resyncdResyncRefetches counts the 4 refetches"
 
 # Without the slow commit, one commit is one fetch.
 "$DEVSIM" set "$work/sim" r1 slow_commit=0
@@ -69,6 +86,7 @@ echo "ok: r3 reports no commit time: not refetched"
 wait_for "r1 second version" is r1 11 3
 wait_for "r1 inSync" is r1 5 inSync
 [ "$(sessions r1)" = 4 ] || fail "r1: $(sessions r1) sessions after a plain commit, want 4"
+refetches 4 || fail "resyncdResyncRefetches '$(get resyncdResyncRefetches.0)' after a fresh fetch, want 4"
 echo "ok: without a slow commit, one fetch"
 
 stop_resyncd
