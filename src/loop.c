@@ -28,6 +28,13 @@
  * restart after a crash reads at most half a minute of writes. */
 #define CHECKPOINT_INTERVAL_SECS 30
 #define INCIDENT_TICK_SECS 1
+/* How long a stop waits for running fetches to end by themselves. Not
+ * resyncTimeoutSecs (up to an hour): a device that accepts the connection
+ * and never answers held every stop that long, past systemd's
+ * TimeoutStopSec, which then SIGKILLed us. After the grace the workers are
+ * cancelled (loop_free), which they notice within 0.1 s; their jobs end at
+ * the next start as "interrupted by restart" (SPEC J5), as after a kill. */
+#define STOP_GRACE_SECS 10
 
 struct call {
 	loop_fn fn;
@@ -657,8 +664,9 @@ void loop_stop(struct loop *l)
 		incident_flush(&l->incidents, &l->actions);
 		loop_apply(l);
 		arm_timer(l);
-		/* Running fetches end by themselves, bounded by resyncTimeoutSecs. */
-		struct timeval tv = { (time_t)l->model.settings.resync_timeout_secs + 5, 0 };
+		/* Running fetches may end by themselves for a while; see STOP_GRACE_SECS. */
+		unsigned grace = l->model.settings.resync_timeout_secs;
+		struct timeval tv = { (time_t)(grace < STOP_GRACE_SECS ? grace : STOP_GRACE_SECS), 0 };
 		event_base_loopexit(l->base, &tv);
 	}
 	maybe_exit(l);
