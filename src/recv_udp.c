@@ -42,6 +42,19 @@
 
 #define RU_BATCH 64
 #define RU_ROUNDS 16          /* recvmmsg batches per wake-up before the hand-off */
+/* Under a steady stream the thread woke for every few datagrams (35 on
+ * average in the benchmark's blast, 8,500 wake-ups per 300,000 messages):
+ * the wake-ups, not the parsing, were the largest cost (perf: 21% in the
+ * scheduler). After a wake-up that found at least RU_PACE_MIN datagrams the
+ * thread pauses RU_PACE_NS before it looks again, so the next read finds a
+ * fuller queue — interrupt coalescing, as NICs do. What a pause delays is only
+ * the rest of a burst, by at most the pause: a lone commit is read as soon
+ * as it arrives, and a wake-up that read the RU_ROUNDS * RU_BATCH maximum
+ * does not pause (the queue is filling faster than it is read). At the
+ * benchmark's 800,000/s a pause queues about 250 datagrams, well inside the
+ * receive buffer. */
+#define RU_PACE_MIN 16
+#define RU_PACE_NS 300000L
 
 /* What the thread counted; the loop folds the difference into the model. */
 struct ru_counts {
@@ -152,12 +165,14 @@ static void ru_message(const char *buf, size_t len, bool truncated, const struct
 }
 
 /* Reads what is waiting, RU_ROUNDS batches at most; what goes to the loop
- * is added to *out. */
-static void ru_drain(struct ru_counts *n, struct ru_batch **out)
+ * is added to *out. Returns how many datagrams it read. */
+static size_t ru_drain(struct ru_counts *n, struct ru_batch **out)
 {
 	struct mmsghdr msgs[RU_BATCH];
 	struct iovec iov[RU_BATCH];
 	struct sockaddr_storage peers[RU_BATCH];
+	size_t total = 0;
+
 	for (int round = 0; round < RU_ROUNDS; round++) {
 		int got;
 
@@ -177,12 +192,14 @@ static void ru_drain(struct ru_counts *n, struct ru_batch **out)
 				log_warn("syslog: udp receive: %s", strerror(errno));
 			break;
 		}
+		total += (size_t)got;
 		for (int i = 0; i < got; i++)
 			ru_message(iov[i].iov_base, msgs[i].msg_len, (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0,
 				   (const struct sockaddr *)&peers[i], n, out);
 		if (got < RU_BATCH)
 			break;
 	}
+	return total;
 }
 
 static void ru_publish(const struct ru_counts *n)
@@ -205,6 +222,7 @@ static void *ru_thread(void *arg)
 	for (;;) {
 		struct ru_counts n = { 0 };
 		struct ru_batch *b = NULL;
+		size_t got;
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR) {
 			log_err("syslog: udp: poll: %s", strerror(errno));
@@ -212,10 +230,15 @@ static void *ru_thread(void *arg)
 		}
 		if (p[1].revents)
 			break;
-		ru_drain(&n, &b);
+		got = ru_drain(&n, &b);
 		ru_publish(&n);
 		if (b != NULL)
 			loop_call(ru.loop, ru_apply, b);
+		if (got >= RU_PACE_MIN && got < (size_t)RU_ROUNDS * RU_BATCH) {
+			struct timespec pace = { 0, RU_PACE_NS };
+
+			nanosleep(&pace, NULL); /* a stop waits for it: 0.3 ms */
+		}
 	}
 	ingest_forget_rates();
 	return NULL;
