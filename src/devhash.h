@@ -4,7 +4,8 @@
  * A slot is one pointer (8 to 16 bytes a device at its fill of at most 1/2),
  * where a uthash handle costs 56 bytes in every device, for every hash: at
  * 100,000 devices the difference is most of the memory budget. The key is
- * not stored: the table's key function reads it from the device. */
+ * not stored: the table's key function reads it from the device; 16 bits of
+ * its hash ride in the pointer's unused top bits (devhash.c). */
 #ifndef RESYNCD_DEVHASH_H
 #define RESYNCD_DEVHASH_H
 
@@ -17,7 +18,7 @@ struct device;
 typedef void (*devhash_key_fn)(const struct device *d, const char **key, size_t *len);
 
 struct devhash {
-	struct device **slot;
+	uintptr_t *slot;                 /* a device pointer with its hash tag, or 0 */
 	uint32_t cap;                    /* a power of two, or 0 before the first add */
 	uint32_t n;
 	devhash_key_fn key;
