@@ -52,6 +52,7 @@ static void status_get_one(netsnmp_variable_list *vb, unsigned sub)
 	case ST_JOBS_PURGED: mib_set_u64(vb, jc->purged); return;
 	case ST_INVENTORY_CURRENT: mib_set_u64(vb, jc->current); return;
 	case ST_RESYNC_REFETCHES: mib_set_u64(vb, jc->refetches); return;
+	case ST_UDP_BUFFER_DROPS: mib_set_u64(vb, in->udp_buffer_drops); return;
 	default:
 		/* resyncdDevicesUnknown .. resyncdDevicesManagerAndDeviceChanged */
 		mib_set_uint(vb, ASN_GAUGE, m->status_count[sub - ST_BY_MS_BASE]);

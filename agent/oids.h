@@ -70,7 +70,8 @@ enum status_subid {
 	ST_JOBS_PURGED = 35,
 	ST_INVENTORY_CURRENT = 36,
 	ST_RESYNC_REFETCHES = 37,
-	ST_LAST = ST_RESYNC_REFETCHES,
+	ST_UDP_BUFFER_DROPS = 38,
+	ST_LAST = ST_UDP_BUFFER_DROPS,
 };
 
 /* resyncdDeviceEntry columns. */

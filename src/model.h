@@ -267,6 +267,7 @@ struct ingest_counters {
 	uint64_t not_from_device;   /* commits ignored by listen.strict_senders */
 	uint64_t conns_closed;      /* stream connections closed at the cap or when idle */
 	uint64_t accept_pauses;     /* accepting paused: out of file descriptors */
+	uint64_t udp_buffer_drops;  /* datagrams the kernel dropped: the UDP socket's buffer was full */
 };
 
 struct job_counters {

@@ -390,13 +390,14 @@ void recv_syslog_stop(void)
 		/* The totals of every receiver (RELP's are folded in by now). */
 		log_info("ingest: received %llu, malformed %llu, commits %llu, other events %llu, "
 			 "unknown host %llu, dropped %llu, duplicates %llu, refused senders %llu, "
-			 "not from the device %llu, connections closed %llu, accept pauses %llu",
+			 "not from the device %llu, connections closed %llu, accept pauses %llu, "
+			 "udp buffer drops %llu",
 			 (unsigned long long)c->received, (unsigned long long)c->malformed,
 			 (unsigned long long)c->commits, (unsigned long long)c->other_events,
 			 (unsigned long long)c->unknown_host, (unsigned long long)c->dropped,
 			 (unsigned long long)c->duplicates, (unsigned long long)c->refused,
 			 (unsigned long long)c->not_from_device, (unsigned long long)c->conns_closed,
-			 (unsigned long long)c->accept_pauses);
+			 (unsigned long long)c->accept_pauses, (unsigned long long)c->udp_buffer_drops);
 	}
 	rs_stream_stop(&rs.tcp);
 	rs_stream_stop(&rs.tls);

@@ -95,6 +95,7 @@ static struct {
 	/* Written by the thread once per wake-up, read by the fold. */
 	_Atomic uint64_t received, malformed, dropped, events, refused, limited;
 	struct ru_counts folded;
+	uint32_t kernel_drops;         /* the socket's drop count at the last fold (it wraps) */
 	struct log_limit refused_log;  /* the thread's only */
 } ru = { .fd = -1, .stop_fd = -1 };
 
@@ -309,6 +310,14 @@ static void ru_fold(void)
 	v = atomic_load_explicit(&ru.limited, memory_order_relaxed);
 	ru.loop->incidents.c.rate_limited += v - ru.folded.limited;
 	ru.folded.limited = v;
+	/* What the kernel dropped before the thread could read it: UDP's only
+	 * trace of a full buffer (sk_drops, 32 bits: the difference wraps). */
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+	if (ru.fd >= 0 && getsockopt(ru.fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0 && len >= sizeof(mi)) {
+		c->udp_buffer_drops += (uint32_t)(mi[SK_MEMINFO_DROPS] - ru.kernel_drops);
+		ru.kernel_drops = mi[SK_MEMINFO_DROPS];
+	}
 }
 
 static void ru_fold_cb(evutil_socket_t fd, short what, void *arg)
@@ -334,6 +343,7 @@ int recv_udp_start(struct loop *l, const struct config *cfg)
 		return -1;
 	}
 	memset(&ru.folded, 0, sizeof(ru.folded));
+	ru.kernel_drops = 0;
 	ru.loop = l;
 	ru.cfg = cfg;
 	ru.max = cfg->max_message_size ? cfg->max_message_size : SYSLOG_DEFAULT_MAX_SIZE;

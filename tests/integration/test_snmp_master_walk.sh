@@ -100,9 +100,9 @@ DEV_COLS=23
 # Job columns 2-15; job-device columns 2-6 per task.
 JOB_COLS=14 TASK_COLS=5
 # Settings 1-14; status
-# 1-32 and 34-37 (33 belongs to another counter, not there yet);
+# 1-32 and 34-38 (33 belongs to another counter, not there yet);
 # resyncdControl's two actions.
-SETTINGS=14 STATUS=36 CONTROL=2
+SETTINGS=14 STATUS=37 CONTROL=2
 SCALARS=$((SETTINGS + STATUS + CONTROL))
 # scalars + device columns + job columns + job-device columns of each task
 check_walks "3 devices, 3 jobs" $((SCALARS + 3 * DEV_COLS + 3 * JOB_COLS + 5 * TASK_COLS)) 3 3 5
