@@ -236,12 +236,19 @@ int agent_register_mib(struct loop *l)
 /* net-snmp keeps its persistent state (engine boots, ...) under our state
  * directory, not in the system-wide /var/lib/snmp (which resyncd, running
  * as its own user, cannot write: "read_config_store open failure" at every
- * exit). Without a usable state directory it keeps none at all. */
+ * exit). Without a usable state directory it keeps none at all.
+ *
+ * Its configuration directory is a subdirectory nothing writes, so no
+ * /etc/snmp/resyncd.conf applies: resyncd.conf configures the agent. Not the
+ * persistent directory itself: net-snmp reads resyncd.conf from both, so it
+ * read its own state file twice and logged "buffer too small to read octet
+ * string (17 < 17)" for oldEngineID at every start. */
 static void agent_persistent_dir(const struct config *cfg)
 {
-	static char dir[300];
+	static char dir[300], conf[310];
 	char certs[320];
 	snprintf(dir, sizeof(dir), "%s/snmp", cfg->state_dir);
+	snprintf(conf, sizeof(conf), "%s/conf", dir);
 	snprintf(certs, sizeof(certs), "%s/cert_indexes", dir);
 	if (!cfg->state_dir[0] || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
 		if (cfg->state_dir[0])
@@ -255,7 +262,7 @@ static void agent_persistent_dir(const struct config *cfg)
 	 * or net-snmp logs "Created directory" at every first start. */
 	mkdir(certs, 0700);
 	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, dir);
-	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, dir);
+	netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, conf);
 }
 
 /* net-snmp builds the SNMPv1 form of every notification it sends and fills
