@@ -241,11 +241,11 @@ int model_istr_set(const char **field, const char *value, size_t max)
 	return 0;
 }
 
-/* Every string field of struct device, by kind: initialised to "" with the
- * device and freed with it. */
+/* Every string field of struct device that is not in its block, by kind:
+ * initialised to "" with the device and freed with it. */
 #define DEVICE_STR(f) offsetof(struct device, f)
 static const size_t device_str_fields[] = {
-	DEVICE_STR(name), DEVICE_STR(address), DEVICE_STR(last_commit_comment), DEVICE_STR(pending_comment),
+	DEVICE_STR(last_commit_comment), DEVICE_STR(pending_comment),
 };
 static const size_t device_istr_fields[] = {
 	DEVICE_STR(credential), DEVICE_STR(last_commit_user), DEVICE_STR(last_resync_reason),
@@ -258,32 +258,6 @@ static const char **device_field(struct device *d, size_t offset)
 	return (const char **)(void *)((char *)d + offset);
 }
 
-static struct device *device_new(void)
-{
-	struct device *d = calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	for (size_t i = 0; i < NFIELDS(device_str_fields); i++)
-		*device_field(d, device_str_fields[i]) = empty_str;
-	for (size_t i = 0; i < NFIELDS(device_istr_fields); i++)
-		*device_field(d, device_istr_fields[i]) = empty_str;
-	d->name_key = empty_str;
-	return d;
-}
-
-static void device_free(struct device *d)
-{
-	if (d->name_key != d->name)
-		own_release(d->name_key);
-	for (size_t i = 0; i < NFIELDS(device_str_fields); i++)
-		own_release(*device_field(d, device_str_fields[i]));
-	for (size_t i = 0; i < NFIELDS(device_istr_fields); i++)
-		istr_release(*device_field(d, device_istr_fields[i]));
-	free(d);
-}
-
-/* ---- devices ----------------------------------------------------------- */
-
 static void name_key(char *dst, const char *name)
 {
 	size_t i = 0;
@@ -292,17 +266,68 @@ static void name_key(char *dst, const char *name)
 	dst[i] = '\0';
 }
 
-/* The lower-case key of d's name, sharing the name when it has no capitals. */
-static int device_set_key(struct device *d)
+/* A device and its fixed strings in one allocation: the record, then room
+ * for the address it is added with (model_device_set_address puts it
+ * there; a later, longer one gets its own copy), then the name and, when
+ * the name has capitals, its lower-case key (the by-name hashes' key). A
+ * malloc'd string costs at least 32 bytes of heap; three of them a device
+ * were a fifth of its memory. name is shorter than RS_NAME_MAX. */
+static struct device *device_new(const char *name, const char *address)
 {
+	size_t nlen = strlen(name), alen = address ? strlen(address) : 0;
+	size_t room = alen && alen < RS_ADDR_MAX ? alen + 1 : 0;
 	char key[RS_NAME_MAX];
-	name_key(key, d->name);
-	if (!strcmp(key, d->name)) {
-		d->name_key = d->name;
-		return 0;
-	}
-	return model_str_set(&d->name_key, key, sizeof(key));
+	name_key(key, name);
+	bool apart = strcmp(key, name) != 0;
+	struct device *d = calloc(1, sizeof(*d) + room + (nlen + 1) * (apart ? 2 : 1));
+	if (!d)
+		return NULL;
+	char *tail = (char *)(d + 1);
+	d->addr_room = (uint8_t)room;
+	memcpy(tail + room, name, nlen + 1);
+	if (apart)
+		memcpy(tail + room + nlen + 1, key, nlen + 1);
+	d->name = tail + room;
+	d->name_len = (uint8_t)nlen & 0x7f;
+	d->key_apart = apart;
+	d->address = empty_str;
+	for (size_t i = 0; i < NFIELDS(device_str_fields); i++)
+		*device_field(d, device_str_fields[i]) = empty_str;
+	for (size_t i = 0; i < NFIELDS(device_istr_fields); i++)
+		*device_field(d, device_istr_fields[i]) = empty_str;
+	return d;
 }
+
+/* The room for the address in d's block (addr_room bytes). */
+static char *address_room(struct device *d)
+{
+	return (char *)(d + 1);
+}
+
+/* Frees d's address if it is an own copy, not in its block. */
+static void address_release(struct device *d)
+{
+	if (d->address != address_room(d))
+		own_release(d->address);
+}
+
+/* The lower-case key of d's name: the name itself when it has no capitals. */
+static const char *device_key(const struct device *d)
+{
+	return d->key_apart ? d->name + d->name_len + 1 : d->name;
+}
+
+static void device_free(struct device *d)
+{
+	address_release(d);
+	for (size_t i = 0; i < NFIELDS(device_str_fields); i++)
+		own_release(*device_field(d, device_str_fields[i]));
+	for (size_t i = 0; i < NFIELDS(device_istr_fields); i++)
+		istr_release(*device_field(d, device_istr_fields[i]));
+	free(d);
+}
+
+/* ---- devices ----------------------------------------------------------- */
 
 /* The short name of an FQDN, unless the host is an IPv4 literal. */
 size_t model_short_name_len(const char *host)
@@ -319,14 +344,14 @@ size_t model_short_name_len(const char *host)
 /* The keys of the model's three hashes. */
 static void key_name(const struct device *d, const char **key, size_t *len)
 {
-	*key = d->name_key;
-	*len = strlen(d->name_key);
+	*key = device_key(d);
+	*len = d->name_len;
 }
 
 static void key_short(const struct device *d, const char **key, size_t *len)
 {
-	*key = d->name_key;
-	*len = model_short_name_len(d->name_key);
+	*key = device_key(d);
+	*len = model_short_name_len(*key);
 }
 
 static void key_addr(const struct device *d, const char **key, size_t *len)
@@ -346,12 +371,11 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 		return NULL;
 	if (model_index_held(m, index))
 		return NULL;
-	struct device *d = device_new();
+	struct device *d = device_new(name, address);
 	if (!d)
 		return NULL;
 	d->index = index;
-	if (model_str_set(&d->name, name, RS_NAME_MAX) < 0 || device_set_key(d) < 0 ||
-	    devhash_add(&m->by_name, d) < 0) {
+	if (devhash_add(&m->by_name, d) < 0) {
 		device_free(d);
 		return NULL;
 	}
@@ -360,9 +384,10 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 	d->conn_status = CONN_UNKNOWN;
 	d->last_resync_result = RESULT_NONE;
 	RB_INSERT(device_tree, &m->devices, d);
-	size_t slen = model_short_name_len(d->name_key);
+	const char *key = device_key(d);
+	size_t slen = model_short_name_len(key);
 	/* Out of memory here only costs the short-name match of this device. */
-	if (slen < strlen(d->name_key) && !devhash_find(&m->by_short, d->name_key, slen))
+	if (slen < d->name_len && !devhash_find(&m->by_short, key, slen))
 		devhash_add(&m->by_short, d);
 	if (address && *address)
 		model_device_set_address(m, d, address);
@@ -376,16 +401,22 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 
 int model_device_set_address(struct model *m, struct device *d, const char *address)
 {
-	if (strlen(address) >= RS_ADDR_MAX)
+	size_t len = strlen(address);
+	if (len >= RS_ADDR_MAX)
 		return -1;
 	if (strcmp(address, d->address) == 0)
 		return 0;
+	/* In the device's block when it fits (the address it was added with
+	 * does), else an own copy. */
+	bool in_block = len && len < d->addr_room;
 	const char *copy = empty_str;
-	if (model_str_set(&copy, address, RS_ADDR_MAX) < 0)
+	if (!in_block && model_str_set(&copy, address, RS_ADDR_MAX) < 0)
 		return -1;
-	/* Out of the hash first: its key is the string about to be freed. */
+	/* Out of the hash first: its key is the string about to be replaced. */
 	devhash_del(&m->by_addr, d);
-	own_release(d->address);
+	address_release(d);
+	if (in_block)
+		copy = memcpy(address_room(d), address, len + 1);
 	d->address = copy;
 	/* Two devices may share an address (behind NAT): the first one keeps it. */
 	if (*address && !model_device_by_addr(m, address) && devhash_add(&m->by_addr, d) < 0)

@@ -110,71 +110,77 @@ enum setting_error { SETERR_OK = 0, SETERR_UNKNOWN, SETERR_RANGE };
 /* Strings of a device are sized to their content (a device record is about a
  * third of what fixed buffers cost; 100,000 devices fit in well under 64 MB).
  * Each field always points at a NUL-terminated string, never NULL: readers use
- * it as a plain C string. Writers go through model_str_set() (the device's own
- * copy: name, address, comments) or model_istr_set() (interned and shared:
- * credential names, users, resync reasons, which repeat across devices). A
- * new string field is added to device_str_fields[] or device_istr_fields[]
- * in model.c so it is initialised and freed with the device. The RS_*_MAX
- * limits still bound their lengths. */
+ * it as a plain C string. The name (and its lower-case key when it has
+ * capitals) and the address the device was added with live in the device's
+ * own allocation, after the record (model.c, device_new): one block a device
+ * instead of three. Other writers go through model_str_set() (the device's
+ * own copy: comments) or model_istr_set() (interned and shared: credential
+ * names, users, resync reasons, which repeat across devices). A new string
+ * field is added to device_str_fields[] or device_istr_fields[] in model.c so
+ * it is initialised and freed with the device. The RS_*_MAX limits still
+ * bound their lengths.
+ *
+ * The fields are grouped by size, small ones first, and the enums are 8-bit
+ * fields, so the record has no padding (240 bytes, 272 with a 4-byte enum
+ * each and the fields in topic order): at 100,000 devices each byte is
+ * 100 kB. */
 struct device {
 	uint32_t index;                  /* stable, > 0; the MIB row index */
 	uint16_t ssh_port;
 	bool trust_on_first_use;
 	bool from_config;                /* defined in resyncd.conf (else added over SNMP) */
-	const char *name;                /* own (model_device_add) */
-	const char *address;             /* own (model_device_set_address): management address, textual */
-	const char *credential;          /* interned: name of a credential set in the config */
-
-	enum managed_status managed_status;
-	enum conn_status conn_status;
-
-	rs_time_t last_commit_time;
-	const char *last_commit_user;    /* interned, < RS_USER_MAX */
-	const char *last_commit_comment; /* own, < RS_COMMENT_MAX */
-	uint64_t commit_count;
-
-	rs_time_t last_resync_time;
-	enum resync_result last_resync_result;
+	enum managed_status managed_status : 8;
+	enum conn_status conn_status : 8;
+	enum resync_result last_resync_result : 8;
+	/* The status a device had when its accept or deploy started: a failed
+	 * one puts it back (S4). */
+	enum managed_status status_before : 8;
+	bool commit_during_fetch;        /* R4: a commit arrived after the running fetch started */
+	bool configure_syslog;           /* S6: resyncd should configure its syslog host entry */
+	uint8_t name_len : 7;            /* strlen(name), < RS_NAME_MAX (model.c) */
+	uint8_t key_apart : 1;           /* the lower-case key follows the name (model.c) */
+	uint8_t addr_room;               /* bytes for the address in the device's block (model.c) */
 	uint32_t config_version;         /* newest stored configuration version */
-	const char *last_resync_reason;  /* interned, < RS_REASON_MAX */
-
 	/* Scheduling state (persisted so J5 can restore it). */
 	uint32_t scheduled_auto_job;     /* the not-yet-started auto job, or 0 */
 	uint32_t running_job;            /* job whose fetch runs on this device, or 0 */
+	/* The manager's copy (SPEC S3): the newest intended version, when it
+	 * was staged (intended_time), and the SHA-256 of the intended file it
+	 * was last read from (an accept replaces the copy without the file
+	 * changing). */
+	uint32_t intended_version;       /* 0 = none */
+
+	const char *name;                /* in the device's block (model_device_add) */
+	const char *address;             /* management address, textual (model_device_set_address) */
+	const char *credential;          /* interned: name of a credential set in the config */
+	const char *last_commit_user;    /* interned, < RS_USER_MAX */
+	const char *last_commit_comment; /* own, < RS_COMMENT_MAX */
+	const char *last_resync_reason;  /* interned, < RS_REASON_MAX */
+	/* The fetched configuration's own commit, as the device reports it
+	 * (junos:commit-seconds/-user or <get-commit-information/>); 0/NULL if
+	 * it does not say: config_commit_time and this. */
+	const char *config_commit_user;  /* interned, < RS_USER_MAX */
+	/* Pending UI_COMMIT user/comment, attached to the next commit notification. */
+	const char *pending_user;        /* interned */
+	const char *pending_comment;     /* own */
+
+	rs_time_t last_commit_time;
+	uint64_t commit_count;
+	rs_time_t last_resync_time;
 	rs_time_t fetch_started;         /* when the running fetch started */
 	rs_time_t last_fetch_ok_start;   /* start of the newest successful fetch */
-	bool commit_during_fetch;        /* R4: a commit arrived after it started */
-
-	/* The manager's copy (SPEC S3): the newest intended version, when it
-	 * was staged, and the SHA-256 of the intended file it was last read
-	 * from (an accept replaces the copy without the file changing). */
-	uint32_t intended_version;       /* 0 = none */
 	rs_time_t intended_time;
-	unsigned char intended_file_sha[32];
-	/* The status a device had when its accept or deploy started: a failed
-	 * one puts it back (S4). */
-	enum managed_status status_before;
 	/* A deploy that failed after its commit confirmed leaves the device to
 	 * roll back by itself; that rollback's notification, until this time,
 	 * is the manager's own doing, not a device change (S4). */
 	rs_time_t rollback_expected_until;
 	/* S6: when resyncd last configured the device's syslog host entry for
-	 * itself (0 = never), and whether it should (configure_device_syslog). */
+	 * itself (0 = never). */
 	rs_time_t syslog_configured;
-	bool configure_syslog;
-
-	/* The fetched configuration's own commit, as the device reports it
-	 * (junos:commit-seconds/-user or <get-commit-information/>); 0/NULL if
-	 * it does not say. */
 	rs_time_t config_commit_time;
-	const char *config_commit_user;  /* interned, < RS_USER_MAX */
-
-	/* Pending UI_COMMIT user/comment, attached to the next commit notification. */
-	const char *pending_user;        /* interned */
-	const char *pending_comment;     /* own */
+	unsigned char intended_file_sha[32];
 
 	RB_ENTRY(device) by_index;
-	const char *name_key;            /* lower-case name: name itself when it has no capitals */
 };
 
 /* Sets a device string field to its own copy of value (NULL = empty),

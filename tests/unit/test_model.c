@@ -184,6 +184,43 @@ static void test_device_strings_sized_and_shared(void **state)
 	model_free(&m);
 }
 
+/* The name, its lower-case key and the address a device is added with are
+ * in the device's own block: a shorter address later goes there too, a
+ * longer one gets its own copy, and the lookups follow every change. */
+static void test_device_block_strings_follow_changes(void **state)
+{
+	(void)state;
+	struct model m;
+	model_init(&m);
+	struct device *d = model_device_add(&m, 0, "Core1.Example.NET", "192.0.2.10", 1);
+	struct device *bare = model_device_add(&m, 0, "bare", NULL, 1);
+	assert_non_null(d);
+	assert_non_null(bare);
+	assert_string_equal(d->name, "Core1.Example.NET");
+	assert_ptr_equal(model_device_by_name(&m, "core1.example.net"), d);
+	assert_ptr_equal(model_device_match(&m, "CORE1", NULL), d);
+	const char *in_block = d->address;
+	const char *moves[] = { "192.0.2.1", "2001:db8::10:1", "192.0.2.3", "", "192.0.2.10" };
+	const char *was = "192.0.2.10";
+	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		assert_int_equal(model_device_set_address(&m, d, moves[i]), 0);
+		assert_string_equal(d->address, moves[i]);
+		assert_null(model_device_by_addr(&m, was));
+		if (*moves[i])
+			assert_ptr_equal(model_device_by_addr(&m, moves[i]), d);
+		if (*moves[i] && strlen(moves[i]) <= strlen("192.0.2.10"))
+			assert_ptr_equal(d->address, in_block);
+		was = moves[i];
+	}
+	assert_string_equal(bare->address, "");
+	assert_int_equal(model_device_set_address(&m, bare, "198.51.100.7"), 0);
+	assert_ptr_equal(model_device_by_addr(&m, "198.51.100.7"), bare);
+	assert_int_equal(model_device_remove(&m, d->index), 0);
+	assert_null(model_device_by_name(&m, "core1.example.net"));
+	assert_null(model_device_by_addr(&m, "192.0.2.10"));
+	model_free(&m);
+}
+
 /* J5: a stored job whose record counts tasks it does not carry (a damaged
  * record, found by fuzz_store) is refused, not restored from a NULL array. */
 static void test_job_restore_refuses_counted_but_missing_tasks(void **state)
@@ -220,6 +257,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_device_next_walks_in_index_order),
 		cmocka_unit_test(test_device_lookups_survive_add_remove_churn),
 		cmocka_unit_test(test_device_strings_sized_and_shared),
+		cmocka_unit_test(test_device_block_strings_follow_changes),
 		cmocka_unit_test(test_job_restore_refuses_counted_but_missing_tasks),
 	};
 	return testutil_run_tests(argc, argv, tests);
