@@ -1,7 +1,8 @@
 /* devhash.h: an open-addressing hash of device pointers, for the model's
  * lookups by name, short name and address.
  *
- * A slot is one pointer (8 to 16 bytes a device at its fill of at most 1/2),
+ * A slot is one pointer (9 to 18 bytes a device at its fill of 7/16 to 7/8;
+ * 16 to 32 at 1/4 to 1/2 where pointers leave no bits for tags, devhash.c),
  * where a uthash handle costs 56 bytes in every device, for every hash: at
  * 100,000 devices the difference is most of the memory budget. The key is
  * not stored: the table's key function reads it from the device; 16 bits of
