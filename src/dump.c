@@ -23,7 +23,7 @@ int dump_state(const char *state_dir, FILE *out)
 		     "\tlastResyncResult\tlastResyncReason\tconfigVersion\tscheduledAutoJob"
 		     "\tconfigCommitTime\tconfigCommitUser\tintendedVersion\tintendedTime\tsyslogConfigured\n");
 	struct device *d;
-	RB_FOREACH(d, device_tree, &m.devices)
+	MODEL_FOREACH_DEVICE(&m, it, d)
 		fprintf(out, "device\t%u\t%s\t%s\t%s\t%s\t%llu\t%s\t%d\t%s\t%u\t%u\t%lld\t%s\t%u\t%lld\t%lld\n",
 			d->index,
 			d->name, d->address, managed_status_name(d->managed_status),

@@ -13,11 +13,6 @@ static void key_name(const struct device *d, const char **key, size_t *len);
 static void key_short(const struct device *d, const char **key, size_t *len);
 static void key_addr(const struct device *d, const char **key, size_t *len);
 
-int device_cmp(const struct device *a, const struct device *b)
-{
-	return a->index < b->index ? -1 : a->index > b->index;
-}
-
 int job_cmp(const struct job *a, const struct job *b)
 {
 	return a->id < b->id ? -1 : a->id > b->id;
@@ -34,7 +29,6 @@ int sched_node_cmp(const struct sched_node *a, const struct sched_node *b)
 	return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-RB_GENERATE(device_tree, device, by_index, device_cmp)
 RB_GENERATE(job_tree, job, by_id, job_cmp)
 RB_GENERATE(sched_tree, sched_node, by_due, sched_node_cmp)
 
@@ -42,7 +36,7 @@ void model_init(struct model *m)
 {
 	memset(m, 0, sizeof(*m));
 	settings_defaults(&m->settings);
-	RB_INIT(&m->devices);
+	devindex_init(&m->devices);
 	devhash_init(&m->by_name, key_name);
 	devhash_init(&m->by_addr, key_addr);
 	devhash_init(&m->by_short, key_short);
@@ -59,14 +53,13 @@ void model_free(struct model *m)
 	m->ready_head = m->ready_tail = NULL; /* its nodes go with their jobs */
 	RB_FOREACH_SAFE(j, job_tree, &m->jobs, jn)
 		model_job_free(m, j);
-	struct device *d, *dn;
+	struct device *d;
 	devhash_free(&m->by_name);
 	devhash_free(&m->by_addr);
 	devhash_free(&m->by_short);
-	RB_FOREACH_SAFE(d, device_tree, &m->devices, dn) {
-		RB_REMOVE(device_tree, &m->devices, d);
+	MODEL_FOREACH_DEVICE(m, it, d) /* the walk reads the index's pages, not the devices */
 		device_free(d);
-	}
+	devindex_free(&m->devices);
 	m->ndevices = 0;
 	retained_free(&m->retained);
 }
@@ -375,7 +368,12 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 	if (!d)
 		return NULL;
 	d->index = index;
+	if (devindex_add(&m->devices, d) < 0) {
+		device_free(d);
+		return NULL;
+	}
 	if (devhash_add(&m->by_name, d) < 0) {
+		devindex_del(&m->devices, index);
 		device_free(d);
 		return NULL;
 	}
@@ -383,7 +381,6 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 	d->managed_status = MS_UNKNOWN;
 	d->conn_status = CONN_UNKNOWN;
 	d->last_resync_result = RESULT_NONE;
-	RB_INSERT(device_tree, &m->devices, d);
 	const char *key = device_key(d);
 	size_t slen = model_short_name_len(key);
 	/* Out of memory here only costs the short-name match of this device. */
@@ -432,7 +429,7 @@ int model_device_remove(struct model *m, uint32_t index)
 	model_device_set_address(m, d, "");
 	devhash_del(&m->by_name, d);
 	devhash_del(&m->by_short, d);
-	RB_REMOVE(device_tree, &m->devices, d);
+	devindex_del(&m->devices, index);
 	m->status_count[d->managed_status]--;
 	m->ndevices--;
 	device_free(d);
@@ -467,16 +464,14 @@ struct retained *model_retain(struct model *m, uint32_t index, const char *name,
 
 struct device *model_device_by_index(struct model *m, uint32_t index)
 {
-	struct device key = { .index = index };
-	return RB_FIND(device_tree, &m->devices, &key);
+	return devindex_find(&m->devices, index);
 }
 
 struct device *model_device_next(struct model *m, uint32_t index)
 {
 	if (index == UINT32_MAX)
 		return NULL;
-	struct device key = { .index = index + 1 };
-	return RB_NFIND(device_tree, &m->devices, &key);
+	return devindex_ceil(&m->devices, index + 1);
 }
 
 struct device *model_device_by_name(struct model *m, const char *name)

@@ -15,6 +15,7 @@
 #include "retained.h"
 
 #include "devhash.h"
+#include "devindex.h"
 
 typedef int64_t rs_time_t; /* microseconds since the epoch; 0 = never */
 #define RS_USEC_PER_SEC 1000000LL
@@ -121,8 +122,9 @@ enum setting_error { SETERR_OK = 0, SETERR_UNKNOWN, SETERR_RANGE };
  * bound their lengths.
  *
  * The fields are grouped by size, small ones first, and the enums are 8-bit
- * fields, so the record has no padding (240 bytes, 272 with a 4-byte enum
- * each and the fields in topic order): at 100,000 devices each byte is
+ * fields, so the record has no padding (208 bytes, 272 with a 4-byte enum
+ * each, the fields in topic order and red-black tree links; the model finds
+ * devices by index in a devindex instead): at 100,000 devices each byte is
  * 100 kB. */
 struct device {
 	uint32_t index;                  /* stable, > 0; the MIB row index */
@@ -179,8 +181,6 @@ struct device {
 	rs_time_t syslog_configured;
 	rs_time_t config_commit_time;
 	unsigned char intended_file_sha[32];
-
-	RB_ENTRY(device) by_index;
 };
 
 /* Sets a device string field to its own copy of value (NULL = empty),
@@ -263,7 +263,6 @@ struct job {
 	RB_ENTRY(job) by_id;
 };
 
-RB_HEAD(device_tree, device);
 RB_HEAD(job_tree, job);
 RB_HEAD(sched_tree, sched_node);
 
@@ -285,7 +284,7 @@ struct job_counters {
 
 struct model {
 	struct settings settings;
-	struct device_tree devices;
+	struct devindex devices;         /* by index */
 	struct devhash by_name;          /* on name_key */
 	struct devhash by_addr;          /* on address: the first device of an address */
 	struct devhash by_short;         /* on the short name of FQDN names: the first device of it */
@@ -308,10 +307,8 @@ struct model {
 	struct job_counters jobc;
 };
 
-int device_cmp(const struct device *a, const struct device *b);
 int job_cmp(const struct job *a, const struct job *b);
 int sched_node_cmp(const struct sched_node *a, const struct sched_node *b);
-RB_PROTOTYPE(device_tree, device, by_index, device_cmp)
 RB_PROTOTYPE(job_tree, job, by_id, job_cmp)
 RB_PROTOTYPE(sched_tree, sched_node, by_due, sched_node_cmp)
 
@@ -342,6 +339,10 @@ struct device *model_device_add(struct model *m, uint32_t index, const char *nam
 int model_device_remove(struct model *m, uint32_t index);
 struct device *model_device_by_index(struct model *m, uint32_t index);
 struct device *model_device_next(struct model *m, uint32_t index); /* first with index > given */
+/* Every device of m in index order, each step O(1); the body must not add
+ * or remove devices. it names the walk's position. */
+#define MODEL_FOREACH_DEVICE(m, it, d) \
+	for (struct devindex_iter it = { 0, 0 }; ((d) = devindex_step(&(m)->devices, &it)) != NULL;)
 struct device *model_device_by_name(struct model *m, const char *name);
 struct device *model_device_by_addr(struct model *m, const char *address);
 int model_device_set_address(struct model *m, struct device *d, const char *address);

@@ -175,7 +175,7 @@ static uint32_t *inventory_devices(struct model *m, uint32_t *n)
 	if (!devs)
 		return NULL;
 	struct device *d;
-	RB_FOREACH(d, device_tree, &m->devices)
+	MODEL_FOREACH_DEVICE(m, it, d)
 		devs[(*n)++] = d->index;
 	return devs;
 }
@@ -567,7 +567,7 @@ void sched_sor_changed(struct model *m, enum system_of_record from, rs_time_t no
 	if (from == to)
 		return;
 	struct device *d;
-	RB_FOREACH(d, device_tree, &m->devices) {
+	MODEL_FOREACH_DEVICE(m, it, d) {
 		enum managed_status st = fsm_on_sor_change(to, d->managed_status);
 		/* A running fetch ends from the status it started at, seen in the new mode. */
 		d->status_before = fsm_on_sor_change(to, d->status_before);
@@ -909,7 +909,7 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 			own_free(j->own);
 	}
 	struct device *d;
-	RB_FOREACH(d, device_tree, &m->devices) {
+	MODEL_FOREACH_DEVICE(m, it, d) {
 		d->running_job = 0;
 		d->commit_during_fetch = false;
 		struct job *sj = d->scheduled_auto_job ? model_job_by_id(m, d->scheduled_auto_job) : NULL;
@@ -1013,7 +1013,7 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 	find_inventory_job(m);
 	sched_inventory_interval(m, now, out);
 	/* A device left synchronizing without a job (should not happen) is stale. */
-	RB_FOREACH(d, device_tree, &m->devices)
+	MODEL_FOREACH_DEVICE(m, it, d)
 		if (d->managed_status == MS_SYNCHRONIZING)
 			set_status(m, d, fsm_on_fetch_end(m->settings.system_of_record, d->status_before, false, false),
 				   now, out);

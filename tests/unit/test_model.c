@@ -106,6 +106,63 @@ static void test_device_next_walks_in_index_order(void **state)
 	model_free(&m);
 }
 
+/* The index's pages: devices in index order fill whole pages; adds in
+ * scattered order split them and removals empty and free them, and every
+ * lookup, GETNEXT and walk still sees exactly the live devices in order. */
+static void test_device_index_pages_split_and_empty(void **state)
+{
+	(void)state;
+	enum { N = 3000 };
+	struct model m;
+	model_init(&m);
+	char name[24];
+	for (uint32_t i = 1; i <= 1000; i++) {
+		snprintf(name, sizeof(name), "seq%u", i);
+		assert_non_null(model_device_add(&m, i, name, "", 1));
+	}
+	assert_int_equal(m.devices.npages, (1000 + DEVINDEX_PAGE - 1) / DEVINDEX_PAGE);
+	/* Scattered indexes between and above them: 7919 is prime, so i * 7919
+	 * mod 100003 visits the range out of order. */
+	static bool live[100003];
+	memset(live, 0, sizeof(live));
+	for (uint32_t i = 1; i <= 1000; i++)
+		live[i] = true;
+	for (uint32_t i = 1; i <= N; i++) {
+		uint32_t idx = (uint32_t)((i * 7919ull) % 100003);
+		if (live[idx] || idx == 0)
+			continue;
+		snprintf(name, sizeof(name), "scat%u", idx);
+		assert_non_null(model_device_add(&m, idx, name, "", 1));
+		live[idx] = true;
+	}
+	for (uint32_t idx = 1; idx < 100003; idx += 2)
+		if (live[idx]) {
+			assert_int_equal(model_device_remove(&m, idx), 0);
+			live[idx] = false;
+		}
+	for (uint32_t idx = 1; idx <= 600; idx++)
+		if (live[idx]) {
+			assert_int_equal(model_device_remove(&m, idx), 0);
+			live[idx] = false;
+		}
+	uint32_t n = 0, prev = 0;
+	struct device *d;
+	MODEL_FOREACH_DEVICE(&m, it, d) {
+		assert_true(d->index > prev);
+		assert_true(live[d->index]);
+		assert_ptr_equal(model_device_next(&m, prev), d);
+		prev = d->index;
+		n++;
+	}
+	assert_int_equal(n, m.ndevices);
+	assert_null(model_device_next(&m, prev));
+	for (uint32_t idx = 1; idx < 100003; idx++)
+		assert_true((model_device_by_index(&m, idx) != NULL) == live[idx]);
+	for (uint32_t p = 0; p < m.devices.npages; p++)
+		assert_true(m.devices.page[p]->n > 0);
+	model_free(&m);
+}
+
 /* The hashes under churn: 20,000 devices added, two in three removed, the
  * rest re-addressed; every lookup still finds exactly the live device (the
  * open-addressing table's deletion must keep later entries reachable). */
@@ -256,6 +313,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_device_lookup_by_name_fqdn_and_address),
 		cmocka_unit_test(test_device_next_walks_in_index_order),
 		cmocka_unit_test(test_device_lookups_survive_add_remove_churn),
+		cmocka_unit_test(test_device_index_pages_split_and_empty),
 		cmocka_unit_test(test_device_strings_sized_and_shared),
 		cmocka_unit_test(test_device_block_strings_follow_changes),
 		cmocka_unit_test(test_job_restore_refuses_counted_but_missing_tasks),

@@ -372,7 +372,7 @@ static void test_device_index_never_wraps_or_moves(void **state)
 	assert_int_equal(b->index, 4);
 	assert_int_equal(store_begin(s), 0);
 	struct device *d;
-	RB_FOREACH(d, device_tree, &m.devices)
+	MODEL_FOREACH_DEVICE(&m, it, d)
 		assert_int_equal(store_put_device(s, d), 0);
 	assert_int_equal(store_commit(s), 0);
 	int have;
