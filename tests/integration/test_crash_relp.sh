@@ -173,11 +173,15 @@ owners = {}
 for n, d in devs.items():
     if d["job"]:
         owners.setdefault(d["job"], []).append(n)
-# A scheduled job over one device is that device's auto job; one over many
-# is the re-run of an interrupted job over many (J5: the start's initial
-# resync), no device's own.
+# A scheduled job that is the re-run of an interrupted job over many (J5:
+# the start's initial resync) is no device's own, even when only one of its
+# devices was left to run (seen: "job 405 over 1 devices"); any other
+# scheduled job is one device's auto job.
 for i in state("scheduled") if mode != "restart" else []:
-    if len(owners.get(i, [])) != (1 if jobs[i]["ntasks"] == 1 else 0):
+    rerun = jobs[i]["summary"].startswith("re-run of job")
+    if rerun and jobs[i]["type"] != "autoResync":
+        no("scheduled job %d is a re-run of type %s" % (i, jobs[i]["type"]))
+    if len(owners.get(i, [])) != (0 if rerun else 1) or (not rerun and jobs[i]["ntasks"] != 1):
         no("scheduled job %d over %d devices belongs to devices %s" % (i, jobs[i]["ntasks"], owners.get(i)))
 syncing = sum(d["status"] == "synchronizing" for d in devs.values())
 running = state("inProgress")
