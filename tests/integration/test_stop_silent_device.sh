@@ -10,22 +10,12 @@ job_state() { dump | awk -F'\t' -v j="$1" '$1 == "job" && $2 == j { print $4 }';
 sessions() { ss -Htn state established "( dst 127.0.0.2 and dport = :$port )" | wc -l; }
 session_open() { [ "$(sessions)" -ge 1 ]; }
 
-"$DEVSIM" start "$work/sim" --devices 1 >/dev/null
-port=$(python3 -c "import json;print(json.load(open('$work/sim/devsim.json'))['port'])")
+sim_start 1
+port=$ssh_port
 "$DEVSIM" set "$work/sim" r1 fault=slow slow_secs=3000
 udp_port=$(free_port)
-mkdir -p "$work/state"
-cat > "$work/resyncd.conf" <<CONF
-state_dir = "$work/state";
-known_hosts = "$work/sim/known_hosts";
-listen = { relp = ""; udp = "127.0.0.1:$udp_port"; };
-snmp = { mode = "off"; };
-settings = { resyncTimeoutSecs = 3600; };
-credentials = ( { name = "sim"; user = "$(id -un)"; key = "$work/sim/client_key"; } );
-devices = ( { name = "r1"; address = "127.0.0.2"; port = $port; credential = "sim"; } );
-CONF
-"$RESYNCD" -f -c "$work/resyncd.conf" 2> "$work/resyncd.log" &
-pid=$!
+sim_conf 1 "resyncTimeoutSecs = 3600;"
+run_resyncd
 wait_for "resyncd running" grep -q 'running: 1 devices' "$work/resyncd.log"
 # r1's initial resync (J7) is the fetch the silent device holds.
 wait_for "r1 synchronizing" is r1 5 synchronizing
@@ -53,8 +43,7 @@ log_has "stopping: 1 fetches still running" || fail "the stop did not log the ru
 
 # The next start: J5. The device answers now.
 "$DEVSIM" set "$work/sim" r1 fault=none
-"$RESYNCD" -f -c "$work/resyncd.conf" 2>> "$work/resyncd.log" &
-pid=$!
+run_resyncd
 wait_for "job $job ended as failure" eval '[ "$(job_state "$job")" = failure ]'
 dump | awk -F'\t' -v j="$job" '$1 == "job" && $2 == j' | grep_all "interrupted by restart" ||
 	fail "job $job does not say 'interrupted by restart': $(dump | awk -F'\t' -v j="$job" '$1 == "job" && $2 == j')"
