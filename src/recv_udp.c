@@ -270,6 +270,7 @@ static void *ru_thread(void *arg)
 	struct ru_pace pace = { .ns = RU_PACE_MAX_NS };
 
 	(void)arg;
+	pthread_setname_np(pthread_self(), "udp-recv");
 	for (;;) {
 		struct ru_counts n = { 0 };
 		struct ru_batch *b = NULL;
