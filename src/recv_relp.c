@@ -20,9 +20,10 @@
  * configured address; resyncd then makes one SO_REUSEPORT socket per engine
  * and family on the configured port and puts it in the place of the engine's
  * ephemeral listener (dup3 on its descriptor) before the engines run. The
- * kernel's own choice in the group is a hash of addresses and ports, and
- * with 8 engines two of 4 sessions shared an engine in 59% of the runs
- * (measured: 5.3k durable commits/s then, 9.1k/s when all 4 were apart). So
+ * kernel's own choice in the group is a hash of addresses and ports: with
+ * 8 engines, 4 sessions are all apart in 41% of cases only (8*7*6*5/8^4),
+ * and two on one engine halve their commits (measured: 5.3k durable
+ * commits/s then, 9.1k/s when all 4 were apart). So
  * resyncd steers (rr_steer): a classic BPF program on the group sends a new
  * connection to an engine chosen at random among those idle for the last
  * RR_IDLE_MS, and the program is replaced whenever one of those engines gets
@@ -87,10 +88,7 @@ struct rr_engine {
 	bool running;             /* the thread was started and not joined */
 	atomic_bool exited;       /* set by the thread when relpEngineRun returned */
 	struct rr_lstn group;     /* its members of the SO_REUSEPORT groups, one per family */
-	/* Steering: when its thread last got a message (CLOCK_MONOTONIC_COARSE
-	 * ms), and whether new connections may come here now. */
-	_Atomic int64_t last_ms;
-	atomic_bool steered;
+	_Atomic int64_t last_ms;  /* steering: its last message (CLOCK_MONOTONIC_COARSE ms) */
 };
 
 static struct {
@@ -108,7 +106,9 @@ static struct {
 	pthread_mutex_t refused_mu; /* the engines share refused_log */
 	struct log_limit refused_log;
 	pthread_mutex_t steer_mu;   /* one engine thread re-steers at a time */
-	uint64_t steer_set;         /* the engines rr_steer chose last (bit i: engine i) */
+	/* The engines new connections go to (bit i: engine i), as rr_steer
+	 * chose them last; 0 when steering is off (one engine, or it failed). */
+	atomic_uint_fast64_t steer_set;
 	atomic_uint_fast64_t steers; /* programs attached, for the stop's log line */
 } rr = { .refused_mu = PTHREAD_MUTEX_INITIALIZER, .steer_mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -160,17 +160,13 @@ static void rr_steer(int64_t now)
 			set |= UINT64_C(1) << i;
 	if (set == 0)
 		set = (UINT64_C(1) << rr.n) - 1;
-	if (set != rr.steer_set) {
-		if (rr_steer_attach(set) == 0) {
-			rr.steer_set = set;
-			for (size_t i = 0; i < rr.n; i++)
-				atomic_store_explicit(&rr.e[i].steered, (set >> i) & 1, memory_order_relaxed);
-		} else {
+	if (set != atomic_load(&rr.steer_set)) {
+		if (rr_steer_attach(set) < 0) {
 			log_warn("relp: cannot steer connections to idle engines (%s): the kernel's hash "
 				 "spreads them", strerror(errno));
-			for (size_t i = 0; i < rr.n; i++) /* no more tries */
-				atomic_store_explicit(&rr.e[i].steered, false, memory_order_relaxed);
+			set = 0; /* no engine is in the set: no more tries */
 		}
+		atomic_store(&rr.steer_set, set);
 	}
 	pthread_mutex_unlock(&rr.steer_mu);
 }
@@ -186,7 +182,7 @@ static void rr_engine_busy(struct rr_engine *e)
 	now = rr_now_ms();
 	if (atomic_load_explicit(&e->last_ms, memory_order_relaxed) != now)
 		atomic_store_explicit(&e->last_ms, now, memory_order_relaxed);
-	if (atomic_load_explicit(&e->steered, memory_order_relaxed))
+	if ((atomic_load_explicit(&rr.steer_set, memory_order_relaxed) >> (e - rr.e)) & 1)
 		rr_steer(now);
 }
 
@@ -621,7 +617,7 @@ int recv_relp_start(struct loop *l, const struct config *cfg)
 		rr.e[i].group = mine;
 		atomic_store(&rr.e[i].last_ms, INT64_MIN / 2); /* idle */
 	}
-	rr.steer_set = 0;
+	atomic_store(&rr.steer_set, 0);
 	atomic_store(&rr.steers, 0);
 	if (rr.n > 1)
 		rr_steer(rr_now_ms()); /* every engine, at random: none is busy yet */

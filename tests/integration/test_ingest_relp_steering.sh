@@ -26,19 +26,28 @@ def recv_frame(s, txnr):
         if not chunk:
             sys.exit("session %d closed" % txnr)
         data += chunk
-    if not data.startswith(b"%d rsp 6 200 OK" % txnr) and not data.startswith(b"%d rsp " % txnr):
+    if not data.startswith(b"%d rsp " % txnr):
         sys.exit("unexpected reply %r" % data)
     return data
+txnrs = {}
+def send(s, text):
+    txnr = txnrs[s] = txnrs.get(s, 1) + 1 # RELP: each session's own sequence
+    msg = b"<13>Dec  1 10:00:00 r1.lab sshd[1]: " + text
+    s.sendall(b"%d syslog %d %s\n" % (txnr, len(msg), msg))
+    if not recv_frame(s, txnr).startswith(b"%d rsp 6 200 OK" % txnr):
+        sys.exit("message %d not acknowledged" % txnr)
 sessions = []
 for i in range(8):
+    # An engine counts as busy for a second after its last message: the
+    # sessions already open send one each first, so a slow machine (a round
+    # over a second) does not make their engines idle again.
+    for k, old in enumerate(sessions):
+        send(old, b"still here %d" % k)
     s = socket.create_connection(("127.0.0.1", port))
     offer = b"relp_version=0\nrelp_software=resyncd-test\ncommands=syslog"
     s.sendall(b"1 open %d %s\n" % (len(offer), offer))
     recv_frame(s, 1)
-    msg = b"<13>Dec  1 10:00:00 r1.lab sshd[1]: session %d" % i
-    s.sendall(b"2 syslog %d %s\n" % (len(msg), msg))
-    if not recv_frame(s, 2).startswith(b"2 rsp 6 200 OK"):
-        sys.exit("message %d not acknowledged" % i)
+    send(s, b"session %d" % i)
     sessions.append(s)
 # resyncd's socket of each session: local port = the RELP port, remote = ours.
 mine = {s.getsockname()[1] for s in sessions}
