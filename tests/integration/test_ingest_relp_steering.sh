@@ -4,21 +4,27 @@
 # The kernel's own choice in the group is a hash of addresses and ports: with
 # 8 engines, 8 sessions all land apart by chance once in 400 runs, and 4
 # sessions share an engine more often than not. resyncd steers a new
-# connection to an engine that has no busy session. Checked from outside the
-# daemon: 8 relay sessions opened one after another (each sends a message and
-# has it acknowledged before the next connects) end up in 8 different
-# engines, as the kernel shows it: each engine's epoll instance
-# (/proc/PID/fdinfo) watches its sessions' sockets.
+# connection to an engine that has no busy session, and an engine is busy
+# from the moment a connection reaches it, before any message: relays that
+# connect at once must not share. Checked from outside the daemon: 8 relay
+# sessions opened one after another, each only the RELP handshake (no
+# message) and each after the daemon's debug log says the steering took in
+# the one before, end up in 8 different engines, as the kernel shows it:
+# each engine's epoll instance (/proc/PID/fdinfo) watches its sessions'
+# sockets.
 . "$(dirname "$0")/lib.sh" relp_steering
 relp_port=$(free_port)
 ingest_conf "relp = \"127.0.0.1:$relp_port\"; udp = \"\"; tcp = \"\"; relp_threads = 8;" \
 	'{ name = "r1.lab"; address = "192.0.2.1"; }'
-run_resyncd
+run_resyncd -d
 wait_for "the RELP listener" log_has 'relp: listening on 127.0.0.1:'"$relp_port"' (8 engines)'
 
-out=$(python3 - "$relp_port" "$pid" <<'PY'
-import os, re, socket, sys
-port, pid = int(sys.argv[1]), int(sys.argv[2])
+out=$(python3 - "$relp_port" "$pid" "$work/resyncd.log" <<'PY'
+import os, re, socket, sys, time
+port, pid, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def steers():
+    with open(log, errors="replace") as f:
+        return f.read().count("relp: new connections go to engines")
 def recv_frame(s, txnr):
     data = b""
     while b"\n" not in data:
@@ -38,17 +44,22 @@ def send(s, text):
         sys.exit("message %d not acknowledged" % txnr)
 sessions = []
 for i in range(8):
-    # An engine counts as busy for a second after its last message: the
-    # sessions already open send one each first, so a slow machine (a round
-    # over a second) does not make their engines idle again.
+    # An engine counts as busy for a second after its last message or
+    # connection: the sessions already open send one each first, so a slow
+    # machine (a round over a second) does not make their engines idle again.
     for k, old in enumerate(sessions):
         send(old, b"still here %d" % k)
+    before = steers()
     s = socket.create_connection(("127.0.0.1", port))
     offer = b"relp_version=0\nrelp_software=resyncd-test\ncommands=syslog"
     s.sendall(b"1 open %d %s\n" % (len(offer), offer))
     recv_frame(s, 1)
-    send(s, b"session %d" % i)
     sessions.append(s)
+    deadline = time.monotonic() + 30
+    while steers() == before:
+        if time.monotonic() > deadline:
+            sys.exit("no steering change after session %d connected (and sent nothing)" % i)
+        time.sleep(0.01)
 # resyncd's socket of each session: local port = the RELP port, remote = ours.
 mine = {s.getsockname()[1] for s in sessions}
 inodes = set()
@@ -75,8 +86,8 @@ if len(engines) != 8:
 print(len({min(v) for v in engines.values()}))
 PY
 ) || fail "RELP sessions: $out"
-expect "engines serving the 8 sessions opened one after another" "$out" 8
-echo "ok - 8 RELP sessions opened one after another are served by 8 different engines"
+expect "engines serving the 8 sessions opened one after another, without messages" "$out" 8
+echo "ok - 8 RELP sessions opened one after another, none sending, are served by 8 different engines"
 stop_resyncd
 grep_all 'connections steered to idle engines: [1-9]' "$work/resyncd.log" || fail "no steering in the stop's log line"
 echo "PASS"
