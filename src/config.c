@@ -1,5 +1,11 @@
 /* config.c: reads resyncd.conf with libconfig and checks every value, so a
  * broken file is refused with its line and the reason. */
+/* The device list's tables are looked up about five times a device, mostly
+ * for names and addresses they do not hold (duplicate checks): uthash's
+ * Bloom filter answers those without walking a bucket's chain, whose every
+ * step is a cache miss at 100,000 devices. 2^21 bits (256 KiB) a table: 5%
+ * false positives at 100,000 entries. Only this file's tables use it. */
+#define HASH_BLOOM 21
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -367,16 +373,23 @@ static struct seen *seen_find(struct seen *set, const char *key, size_t len)
 	return f;
 }
 
-static void seen_add(struct seen_sets *s, struct seen **set, const char *key, size_t len,
+static void seen_put(struct seen_sets *s, struct seen **set, const char *key, size_t len,
 		     const struct config_device *d)
 {
-	if (seen_find(*set, key, len))
-		return;
 	struct seen *n = &s->pool[s->used++];
 	n->key = key;
 	n->len = len;
 	n->dev = d;
 	HASH_ADD_KEYPTR(hh, *set, n->key, n->len, n);
+}
+
+/* Keeps the first device of each key. */
+static void seen_add(struct seen_sets *s, struct seen **set, const char *key, size_t len,
+		     const struct config_device *d)
+{
+	if (seen_find(*set, key, len))
+		return;
+	seen_put(s, set, key, len, d);
 }
 
 static void free_seen(struct seen_sets *s)
@@ -406,7 +419,7 @@ static const struct config_device *clash(const struct config *c, struct seen_set
 static void remember(struct seen_sets *s, const struct config_device *d)
 {
 	size_t n = model_short_name_len(d->key);
-	seen_add(s, &s->addrs, d->address, strlen(d->address), d);
+	seen_put(s, &s->addrs, d->address, strlen(d->address), d); /* clash() found none */
 	if (n < strlen(d->key))
 		seen_add(s, &s->shorts, d->key, n, d);
 }
