@@ -263,6 +263,8 @@ static void *rr_watch_thread(void *arg)
 	sigaddset(&set, RR_ACCEPT_SIGNAL);
 	sigaddset(&set, SIGIO); /* the kernel's fallback when the signal queue is full */
 	rw.err = rr_watch_async(gettid(), true) < 0 ? errno : 0;
+	if (rw.err)
+		rr_watch_async(0, false); /* no socket may signal a thread id that outlives us */
 	sem_post(&rw.ready);
 	while (rw.err == 0 && !atomic_load(&rw.stop)) {
 		if (sigwaitinfo(&set, &si) < 0)
@@ -281,6 +283,11 @@ static void rr_watch_start(void)
 
 	atomic_store(&rw.stop, false);
 	sem_init(&rw.ready, 0, 0);
+	/* Blocked in the watcher, these reach its sigwaitinfo all the same;
+	 * ignored, a stray one (a thread id reused after the watcher ended)
+	 * cannot end the process, as their default actions would. */
+	signal(RR_ACCEPT_SIGNAL, SIG_IGN);
+	signal(SIGIO, SIG_IGN);
 	sigfillset(&all); /* every signal stays with the loop; ours wait in sigwaitinfo */
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	err = pthread_create(&rw.thread, NULL, rr_watch_thread, NULL);
