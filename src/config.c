@@ -1,6 +1,6 @@
 /* config.c: reads resyncd.conf with libconfig and checks every value, so a
  * broken file is refused with its line and the reason. */
-/* The device list's tables are looked up about five times a device, mostly
+/* The device list's tables are looked up several times a device, mostly
  * for names and addresses they do not hold (duplicate checks): uthash's
  * Bloom filter answers those without walking a bucket's chain, whose every
  * step is a cache miss at 100,000 devices. 2^21 bits (256 KiB) a table: 5%

@@ -192,8 +192,9 @@ static void rr_steer(int64_t now)
 	}
 }
 
-/* An engine thread got a message: it is busy now. If new connections were
- * sent to it, they go elsewhere from now on. */
+/* An engine got a message (its thread calls) or a connection (the accept
+ * watcher calls): it is busy now. If new connections were sent to it, they
+ * go elsewhere from now on. */
 static void rr_engine_busy(struct rr_engine *e)
 {
 	int64_t now;
@@ -297,6 +298,8 @@ static void rr_watch_start(void)
 		while (sem_wait(&rw.ready) < 0)
 			;
 		err = rw.err;
+	} else {
+		sem_destroy(&rw.ready);
 	}
 	if (err != 0)
 		log_warn("relp: cannot watch for new connections (%s): relays that connect at once "

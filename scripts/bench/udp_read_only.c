@@ -42,9 +42,9 @@ int main(int argc, char **argv)
 	size_t mlen = strlen(argv[2]);
 	a.sin_port = htons((unsigned short)atoi(argv[1]));
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		perror("udp_read_only: bind");
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		perror("udp_read_only: socket");
 		return 1;
 	}
 	for (int took = 0;;) {
