@@ -236,17 +236,17 @@ enum ingest_verdict ingest_prepare(const char *buf, size_t len, size_t max_size,
 	if (ev.kind == JUNOS_EVENT) {
 		if (!ingest_rate_ok(ev.host))
 			return im->verdict = INGEST_RATE_LIMITED;
-		memcpy(im->tag, ev.tag, sizeof(im->tag));
-		memcpy(im->ev.tag, ev.tag, sizeof(im->ev.tag));
+		strlcpy(im->tag, ev.tag, sizeof(im->tag));
+		strlcpy(im->ev.tag, ev.tag, sizeof(im->ev.tag));
 		im->ev.severity = ev.severity;
 		incident_event_detail(&m, &ev, im->ev.detail, sizeof(im->ev.detail));
 		syslog_str_copy(ev.text, im->ev.text, sizeof(im->ev.text));
 		return im->verdict = INGEST_INCIDENT_EVENT;
 	}
 	im->verdict = ev.kind == JUNOS_COMMIT ? INGEST_COMMIT : INGEST_COMMIT_REQUEST;
-	memcpy(im->tag, ev.tag, sizeof(im->tag));
-	memcpy(im->user, ev.user, sizeof(im->user));
-	memcpy(im->comment, ev.comment, sizeof(im->comment));
+	strlcpy(im->tag, ev.tag, sizeof(im->tag));
+	strlcpy(im->user, ev.user, sizeof(im->user));
+	strlcpy(im->comment, ev.comment, sizeof(im->comment));
 	ingest_escape_ctl(im->user, sizeof(im->user));
 	ingest_escape_ctl(im->comment, sizeof(im->comment));
 	im->relay = false;

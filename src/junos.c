@@ -39,36 +39,42 @@ static bool jn_in(struct syslog_str t, const char *const *list, size_t n)
 	return false;
 }
 
-/* Case-insensitive search of needle in the slice; bounded by the slice. */
+/* Case-insensitive search of needle in the slice; bounded by the slice. The
+ * first byte is compared with its case bit ignored before strncasecmp, which
+ * then decides (a false match of that byte only costs the call). */
 static const char *jn_find(struct syslog_str s, const char *needle)
 {
 	size_t n = strlen(needle);
+	unsigned char first = (unsigned char)needle[0] | 0x20;
 
 	if (n == 0 || s.n < n)
 		return NULL;
 	for (size_t i = 0; i + n <= s.n; i++)
-		if (strncasecmp(s.p + i, needle, n) == 0)
+		if (((unsigned char)s.p[i] | 0x20) == first && strncasecmp(s.p + i, needle, n) == 0)
 			return s.p + i;
 	return NULL;
 }
 
-/* A Junos event tag: upper-case letters, digits and '_', with at least one
- * '_' and starting with a letter (UI_COMMIT, SNMP_TRAP_LINK_DOWN). */
+/* How many bytes at p are tag characters: upper-case letters, digits, '_'. */
+static size_t jn_tag_span(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && ((unsigned)(p[i] - 'A') < 26 || (unsigned)(p[i] - '0') < 10 || p[i] == '_'))
+		i++;
+	return i;
+}
+
+/* The shape of a tag made of tag characters: at least one '_', starting with
+ * a letter (UI_COMMIT, SNMP_TRAP_LINK_DOWN). */
+static bool jn_tag_shape(const char *p, size_t n)
+{
+	return n >= 3 && n < JUNOS_TAG_MAX && p[0] >= 'A' && p[0] <= 'Z' && memchr(p, '_', n);
+}
+
 static bool jn_looks_like_tag(const char *p, size_t n)
 {
-	bool us = false;
-
-	if (n < 3 || n >= JUNOS_TAG_MAX || !(p[0] >= 'A' && p[0] <= 'Z'))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-
-		if (c == '_')
-			us = true;
-		else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-			return false;
-	}
-	return us;
+	return n < JUNOS_TAG_MAX && jn_tag_span(p, n) == n && jn_tag_shape(p, n);
 }
 
 /* BSD form: "[%FAC-N-]TAG: text" at the start of the text. On success sets
@@ -96,10 +102,11 @@ static bool jn_text_tag(struct syslog_str *text, struct syslog_str *tag)
 			return false;
 		p = dash + 1;
 	}
+	/* The word must be tag characters up to its ':': stop at the first
+	 * other byte (most ordinary events' first word is not a tag). */
 	s = p;
-	while (p < end && *p != ':' && *p != ' ')
-		p++;
-	if (p >= end || *p != ':' || !jn_looks_like_tag(s, (size_t)(p - s)))
+	p += jn_tag_span(p, (size_t)(end - p));
+	if (p >= end || *p != ':' || !jn_tag_shape(s, (size_t)(p - s)))
 		return false;
 	tag->p = s;
 	tag->n = (size_t)(p - s);
@@ -193,8 +200,10 @@ void junos_recognise(const struct syslog_msg *m, struct junos_event *ev)
 	struct syslog_str tag = { NULL, 0 }, text = m->text;
 	char buf[JUNOS_COMMENT_MAX];
 
-	memset(ev, 0, sizeof(*ev));
+	/* Every field is set here, the strings as empty ones: clearing the
+	 * whole record cost more than the rest for an ordinary event. */
 	ev->kind = JUNOS_EVENT;
+	ev->tag[0] = ev->user[0] = ev->comment[0] = '\0';
 	ev->severity = m->severity;
 	ev->host = m->host;
 

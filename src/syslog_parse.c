@@ -11,9 +11,60 @@ struct cur {
 	const char *p, *end;
 };
 
+/* Character classes, one table lookup per byte: the scanning loops below run
+ * over every byte of every header, which makes them most of the cost of an
+ * ordinary event (callgrind). */
+enum {
+	SP_PRINT = 1 << 0,      /* printable ASCII, no space: header tokens */
+	SP_DIGIT = 1 << 1,
+	SP_HOST = 1 << 2,       /* what a BSD HOSTNAME may hold */
+	SP_SDNAME = 1 << 3,     /* SD-NAME: printable but not '=', ']' or '"' */
+	SP_TAG = 1 << 4,        /* BSD TAG: printable but not '[' or ':' */
+	SP_PROCID = 1 << 5,     /* inside "[...]" after the TAG: printable but not ']' */
+	SP_VALPLAIN = 1 << 6,   /* SD value byte with no meaning: not '"', '\\' or non-ASCII */
+};
+
+#define SP_IS_PRINT(ch) ((ch) >= 33 && (ch) <= 126)
+#define SP_IS_DIGIT(ch) ((ch) >= '0' && (ch) <= '9')
+#define SP_IS_ALNUM(ch) (SP_IS_DIGIT(ch) || ((ch) >= 'a' && (ch) <= 'z') || ((ch) >= 'A' && (ch) <= 'Z'))
+#define SP_CLASS(ch)                                                                              \
+	((SP_IS_PRINT(ch) ? SP_PRINT : 0) | (SP_IS_DIGIT(ch) ? SP_DIGIT : 0) |                    \
+	 (SP_IS_ALNUM(ch) || (ch) == '.' || (ch) == '-' || (ch) == '_' || (ch) == ':' ? SP_HOST : 0) | \
+	 (SP_IS_PRINT(ch) && (ch) != '=' && (ch) != ']' && (ch) != '"' ? SP_SDNAME : 0) |         \
+	 (SP_IS_PRINT(ch) && (ch) != '[' && (ch) != ':' ? SP_TAG : 0) |                            \
+	 (SP_IS_PRINT(ch) && (ch) != ']' ? SP_PROCID : 0) |                                        \
+	 ((ch) != '"' && (ch) != '\\' && (ch) < 0x80 ? SP_VALPLAIN : 0))
+#define SP_C4(b) SP_CLASS(b), SP_CLASS((b) + 1), SP_CLASS((b) + 2), SP_CLASS((b) + 3)
+#define SP_C16(b) SP_C4(b), SP_C4((b) + 4), SP_C4((b) + 8), SP_C4((b) + 12)
+#define SP_C64(b) SP_C16(b), SP_C16((b) + 16), SP_C16((b) + 32), SP_C16((b) + 48)
+static const unsigned char sp_class[256] = { SP_C64(0), SP_C64(64), SP_C64(128), SP_C64(192) };
+
+static bool sp_is(char ch, unsigned cls) { return (sp_class[(unsigned char)ch] & cls) != 0; }
+
+/* Advances p while its byte is of class cls, up to end. */
+static const char *sp_span(const char *p, const char *end, unsigned cls)
+{
+	while (p < end && sp_is(*p, cls))
+		p++;
+	return p;
+}
+
+/* Where a field that starts at p and is at most max long must end. */
+static const char *sp_limit(const char *p, const char *end, size_t max)
+{
+	return (size_t)(end - p) > max ? p + max : end;
+}
+
 static bool sp_at_end(const struct cur *c) { return c->p >= c->end; }
-static bool sp_isdigit(char ch) { return ch >= '0' && ch <= '9'; }
-static bool sp_isprint(char ch) { return (unsigned char)ch >= 33 && (unsigned char)ch <= 126; }
+static bool sp_isdigit(char ch) { return sp_is(ch, SP_DIGIT); }
+
+/* Two digits at p (the caller checked they are there); -1 if not digits. */
+static int sp_2digits(const char *p)
+{
+	if (!sp_isdigit(p[0]) || !sp_isdigit(p[1]))
+		return -1;
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
 
 /* Reads exactly n digits; -1 if they are not all there. */
 static int sp_digits(struct cur *c, size_t n)
@@ -43,14 +94,9 @@ static bool sp_char(struct cur *c, char ch)
 static int sp_token(struct cur *c, size_t max, struct syslog_str *out)
 {
 	const char *s = c->p;
-
-	while (c->p < c->end && *c->p != ' ') {
-		if (!sp_isprint(*c->p) || (size_t)(c->p - s) >= max)
-			return -1;
-		c->p++;
-	}
-	if (c->p == s)
-		return -1;
+	c->p = sp_span(s, sp_limit(s, c->end, max), SP_PRINT);
+	if (c->p == s || (c->p < c->end && *c->p != ' '))
+		return -1; /* empty, not printable, or longer than max */
 	out->p = s;
 	out->n = (size_t)(c->p - s);
 	return 0;
@@ -137,24 +183,22 @@ static enum syslog_error sp_pri(struct cur *c, struct syslog_msg *m)
  * forms write the time of day. */
 static bool sp_clock(struct cur *c)
 {
-	struct cur t = *c;
+	const char *p = c->p;
 	int h, mi, s;
 
-	if ((h = sp_digits(&t, 2)) < 0 || h > 23 || !sp_char(&t, ':') ||
-	    (mi = sp_digits(&t, 2)) < 0 || mi > 59 || !sp_char(&t, ':') ||
-	    (s = sp_digits(&t, 2)) < 0 || s > 60)
+	if (c->end - p < 8 || (h = sp_2digits(p)) < 0 || h > 23 || p[2] != ':' ||
+	    (mi = sp_2digits(p + 3)) < 0 || mi > 59 || p[5] != ':' ||
+	    (s = sp_2digits(p + 6)) < 0 || s > 60)
 		return false;
-	if (sp_char(&t, '.')) {
-		size_t nf = 0;
+	p += 8;
+	if (p < c->end && *p == '.') {
+		const char *f = ++p;
 
-		while (t.p < t.end && sp_isdigit(*t.p) && nf < 7) {
-			t.p++;
-			nf++;
-		}
-		if (nf == 0 || nf > 6)
+		p = sp_span(f, sp_limit(f, c->end, 7), SP_DIGIT);
+		if (p == f || p - f > 6)
 			return false;
 	}
-	*c = t;
+	c->p = p;
 	return true;
 }
 
@@ -163,22 +207,41 @@ static bool sp_clock(struct cur *c)
 static bool sp_rfc3339(struct cur *c)
 {
 	struct cur t = *c;
+	const char *p = t.p;
 	int mo, d, h, mi;
 
-	if (sp_digits(&t, 4) < 0 || !sp_char(&t, '-') || (mo = sp_digits(&t, 2)) < 1 || mo > 12 ||
-	    !sp_char(&t, '-') || (d = sp_digits(&t, 2)) < 1 || d > 31 || !sp_char(&t, 'T') ||
-	    !sp_clock(&t))
+	if (t.end - p < 11 || sp_2digits(p) < 0 || sp_2digits(p + 2) < 0 || p[4] != '-' ||
+	    (mo = sp_2digits(p + 5)) < 1 || mo > 12 || p[7] != '-' ||
+	    (d = sp_2digits(p + 8)) < 1 || d > 31 || p[10] != 'T')
+		return false;
+	t.p += 11;
+	if (!sp_clock(&t))
 		return false;
 	if (!sp_char(&t, 'Z')) {
-		if (sp_at_end(&t) || (*t.p != '+' && *t.p != '-'))
+		p = t.p;
+		if (t.end - p < 6 || (*p != '+' && *p != '-') || (h = sp_2digits(p + 1)) < 0 ||
+		    h > 23 || p[3] != ':' || (mi = sp_2digits(p + 4)) < 0 || mi > 59)
 			return false;
-		t.p++;
-		if ((h = sp_digits(&t, 2)) < 0 || h > 23 || !sp_char(&t, ':') ||
-		    (mi = sp_digits(&t, 2)) < 0 || mi > 59)
-			return false;
+		t.p += 6;
 	}
 	*c = t;
 	return true;
+}
+
+/* The English month abbreviations of a BSD timestamp. */
+static bool sp_month(const char *p)
+{
+	switch (p[0]) {
+	case 'J': return !memcmp(p, "Jan", 3) || !memcmp(p, "Jun", 3) || !memcmp(p, "Jul", 3);
+	case 'F': return !memcmp(p, "Feb", 3);
+	case 'M': return !memcmp(p, "Mar", 3) || !memcmp(p, "May", 3);
+	case 'A': return !memcmp(p, "Apr", 3) || !memcmp(p, "Aug", 3);
+	case 'S': return !memcmp(p, "Sep", 3);
+	case 'O': return !memcmp(p, "Oct", 3);
+	case 'N': return !memcmp(p, "Nov", 3);
+	case 'D': return !memcmp(p, "Dec", 3);
+	}
+	return false;
 }
 
 /* BSD timestamp "Mmm dd hh:mm:ss" with a space-padded or one-digit day, an
@@ -186,17 +249,10 @@ static bool sp_rfc3339(struct cur *c)
  * before the time (Junos "time-format year", some relays). */
 static bool sp_bsd_time(struct cur *c)
 {
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct cur t = *c;
 	int d;
-	bool ok = false;
 
-	if (t.end - t.p < 3)
-		return false;
-	for (int i = 0; i < 12; i++)
-		if (memcmp(t.p, months + 3 * i, 3) == 0)
-			ok = true;
-	if (!ok)
+	if (t.end - t.p < 3 || !sp_month(t.p))
 		return false;
 	t.p += 3;
 	if (!sp_char(&t, ' '))
@@ -226,12 +282,12 @@ static enum syslog_error sp_sd_element(struct cur *c)
 
 	c->p++; /* '[' */
 	s = c->p;
-	while (c->p < c->end && sp_isprint(*c->p) && *c->p != '=' && *c->p != ']' && *c->p != '"')
-		c->p++;
+	c->p = sp_span(s, c->end, SP_SDNAME);
 	if (c->p == s || c->p - s > 32)
 		return sp_at_end(c) ? SYSLOG_E_TRUNCATED : SYSLOG_E_SD;
 	for (;;) {
 		const char *vs;
+		bool nonascii = false;
 
 		if (sp_at_end(c))
 			return SYSLOG_E_TRUNCATED;
@@ -242,22 +298,29 @@ static enum syslog_error sp_sd_element(struct cur *c)
 		if (!sp_char(c, ' '))
 			return SYSLOG_E_SD;
 		s = c->p;
-		while (c->p < c->end && sp_isprint(*c->p) && *c->p != '=' && *c->p != ']' &&
-		       *c->p != '"')
-			c->p++;
+		c->p = sp_span(s, c->end, SP_SDNAME);
 		if (c->p == s || c->p - s > 32)
 			return sp_at_end(c) ? SYSLOG_E_TRUNCATED : SYSLOG_E_SD;
 		if (!sp_char(c, '=') || !sp_char(c, '"'))
 			return sp_at_end(c) ? SYSLOG_E_TRUNCATED : SYSLOG_E_SD;
 		vs = c->p;
-		while (c->p < c->end && *c->p != '"') {
-			if (*c->p == '\\' && c->end - c->p >= 2)
+		/* Plain ASCII runs are skipped a span at a time; only a value
+		 * with a non-ASCII byte needs the UTF-8 check. */
+		for (;;) {
+			c->p = sp_span(c->p, c->end, SP_VALPLAIN);
+			if (sp_at_end(c) || *c->p == '"')
+				break;
+			if (*c->p == '\\' && c->end - c->p >= 2) {
+				nonascii |= (unsigned char)c->p[1] >= 0x80;
+				c->p += 2;
+			} else {
+				nonascii |= (unsigned char)*c->p >= 0x80;
 				c->p++;
-			c->p++;
+			}
 		}
 		if (sp_at_end(c))
 			return SYSLOG_E_TRUNCATED;
-		if (!syslog_utf8_valid(vs, (size_t)(c->p - vs)))
+		if (nonascii && !syslog_utf8_valid(vs, (size_t)(c->p - vs)))
 			return SYSLOG_E_UTF8;
 		c->p++; /* closing quote */
 	}
@@ -321,20 +384,13 @@ static enum syslog_error sp_5424(struct cur *c, struct syslog_msg *m)
 	return SYSLOG_OK;
 }
 
-static bool sp_hostchar(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || sp_isdigit(ch) ||
-	       ch == '.' || ch == '-' || ch == '_' || ch == ':';
-}
-
 /* TAG: app name up to '[', ':' or space; "[procid]" and ':' optional. */
 static void sp_3164_tag(struct cur *c, struct syslog_msg *m)
 {
 	struct cur t = *c;
 	const char *s = t.p;
 
-	while (t.p < t.end && t.p - s < 48 && sp_isprint(*t.p) && *t.p != '[' && *t.p != ':')
-		t.p++;
+	t.p = sp_span(s, sp_limit(s, t.end, 48), SP_TAG);
 	if (t.p == s || (t.p < t.end && *t.p != '[' && *t.p != ':' && *t.p != ' '))
 		return; /* no TAG: everything is text */
 	m->app.p = s;
@@ -342,8 +398,7 @@ static void sp_3164_tag(struct cur *c, struct syslog_msg *m)
 	if (sp_char(&t, '[')) {
 		const char *ps = t.p;
 
-		while (t.p < t.end && t.p - ps < 128 && sp_isprint(*t.p) && *t.p != ']')
-			t.p++;
+		t.p = sp_span(ps, sp_limit(ps, t.end, 128), SP_PROCID);
 		if (!sp_char(&t, ']')) {
 			m->app.n = 0;
 			return;
@@ -378,8 +433,7 @@ static enum syslog_error sp_3164(struct cur *c, struct syslog_msg *m)
 			const char *hs = c->p;
 			struct cur t = *c;
 
-			while (t.p < t.end && sp_hostchar(*t.p) && t.p - hs < 256)
-				t.p++;
+			t.p = sp_span(hs, sp_limit(hs, t.end, 256), SP_HOST);
 			if (t.p > hs && (t.p == t.end || *t.p == ' ') && t.p[-1] != ':') {
 				m->host.p = hs;
 				m->host.n = (size_t)(t.p - hs);

@@ -76,6 +76,9 @@ static const struct parse_case parse_cases[] = {
 	{ "5424 two SD elements, escapes",
 	  "<14>1 2024-03-05T10:15:02Z h app - ID [a@1 x=\"q\\\"\\]\\\\\"][b@2 y=\"[z]\"] t",
 	  SYSLOG_OK, SYSLOG_FMT_5424, 14, "2024-03-05T10:15:02Z", "h", "app", "", "ID", "t" },
+	{ "5424 UTF-8 and escapes in SD values",
+	  "<14>1 2024-03-05T10:15:02Z h app - ID [a@1 x=\"gr\xc3\xbc\xc3\x9f\" y=\"\\\xc3\xa9\\\\\"] t",
+	  SYSLOG_OK, SYSLOG_FMT_5424, 14, "2024-03-05T10:15:02Z", "h", "app", "", "ID", "t" },
 	{ "5424 SD without params",
 	  "<14>1 2024-03-05T10:15:02Z h app - ID [junos@2636.1.1.1.2.18] ERROR",
 	  SYSLOG_OK, SYSLOG_FMT_5424, 14, "2024-03-05T10:15:02Z", "h", "app", "", "ID", "ERROR" },
@@ -101,6 +104,8 @@ static const struct parse_case parse_cases[] = {
 	{ "5424 SD junk after element", "<14>1 - h a - - [a@1]x msg", SYSLOG_E_SD, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 	{ "5424 invalid UTF-8 after BOM", "<14>1 - h a - - - \xef\xbb\xbf" "bad \xff", SYSLOG_E_UTF8, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 	{ "5424 overlong UTF-8 in SD value", "<14>1 - h a - - [a@1 p=\"\xc0\xaf\"] x", SYSLOG_E_UTF8, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ "5424 escaped invalid UTF-8 in SD value", "<14>1 - h a - - [a@1 p=\"\\\xff\"] x", SYSLOG_E_UTF8, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ "5424 truncated UTF-8 in SD value", "<14>1 - h a - - [a@1 p=\"ab\xe2\x82\"] x", SYSLOG_E_UTF8, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 	{ "5424 surrogate in MSG", "<14>1 - h a - - - \xef\xbb\xbf\xed\xa0\x80", SYSLOG_E_UTF8, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 	{ "5424 control byte in header", "<14>1 - h\x01 a - - - x", SYSLOG_E_HEADER, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 };
@@ -145,6 +150,70 @@ static void test_parse_table(void **state)
 		check_str("procid", m.procid, c->procid, c->name);
 		check_str("msgid", m.msgid, c->msgid, c->name);
 		check_str("text", m.text, c->text, c->name);
+	}
+}
+
+/* n copies of ch, NUL terminated, in a static buffer of the caller's. */
+static const char *rep(char *buf, size_t n, char ch)
+{
+	memset(buf, ch, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Every length limit, at the limit and one past it (the scanning loops stop
+ * at these bounds, so an off-by-one shows here). */
+static void test_field_limits(void **state)
+{
+	struct limit {
+		const char *fmt;   /* one %s: the field */
+		size_t max;        /* longest that is accepted */
+		enum syslog_error over;
+	};
+	static const struct limit limits[] = {
+		{ "<14>1 - %s app - - - x", 255, SYSLOG_E_HEADER },            /* HOSTNAME */
+		{ "<14>1 - h %s - - - x", 48, SYSLOG_E_HEADER },               /* APP-NAME */
+		{ "<14>1 - h a %s - - x", 128, SYSLOG_E_HEADER },              /* PROCID */
+		{ "<14>1 - h a - %s - x", 32, SYSLOG_E_HEADER },               /* MSGID */
+		{ "<14>1 - h a - - [%s] x", 32, SYSLOG_E_SD },                 /* SD-ID */
+		{ "<14>1 - h a - - [id %s=\"v\"] x", 32, SYSLOG_E_SD },        /* PARAM-NAME */
+		{ "<14>1 2024-03-05T10:15:02.%sZ h a - - - x", 6, SYSLOG_E_TIMESTAMP }, /* TIME-SECFRAC */
+	};
+	char field[300], line[400];
+	struct syslog_msg m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		char ch = strstr(limits[i].fmt, ".%s") ? '7' : 'x';
+
+		snprintf(line, sizeof(line), limits[i].fmt, rep(field, limits[i].max, ch));
+		assert_int_equal(syslog_parse(line, strlen(line), 0, &m), SYSLOG_OK);
+		snprintf(line, sizeof(line), limits[i].fmt, rep(field, limits[i].max + 1, ch));
+		assert_int_equal(syslog_parse(line, strlen(line), 0, &m), limits[i].over);
+	}
+
+	/* BSD: a longer TAG or PROCID is no TAG (all text), a longer HOSTNAME
+	 * no HOSTNAME; a 7-digit fraction is no timestamp. */
+	static const struct bsd_limit {
+		const char *fmt;
+		size_t n;
+		char ch;
+		size_t field;      /* offsetof the slice in struct syslog_msg */
+		size_t want;       /* its length */
+	} bsd[] = {
+		{ "<13>Mar  5 10:15:02 h %s[1]: x", 48, 'a', offsetof(struct syslog_msg, app), 48 },
+		{ "<13>Mar  5 10:15:02 h %s[1]: x", 49, 'a', offsetof(struct syslog_msg, app), 0 },
+		{ "<13>Mar  5 10:15:02 h app[%s]: x", 128, '1', offsetof(struct syslog_msg, procid), 128 },
+		{ "<13>Mar  5 10:15:02 h app[%s]: x", 129, '1', offsetof(struct syslog_msg, app), 0 },
+		{ "<13>Mar  5 10:15:02 %s app: x", 256, 'h', offsetof(struct syslog_msg, host), 256 },
+		{ "<13>Mar  5 10:15:02 %s app: x", 257, 'h', offsetof(struct syslog_msg, host), 0 },
+		{ "<13>Mar  5 10:15:02.%s h app: x", 6, '1', offsetof(struct syslog_msg, timestamp), 22 },
+		{ "<13>Mar  5 10:15:02.%s h app: x", 7, '1', offsetof(struct syslog_msg, timestamp), 0 },
+	};
+	for (size_t i = 0; i < sizeof(bsd) / sizeof(bsd[0]); i++) {
+		snprintf(line, sizeof(line), bsd[i].fmt, rep(field, bsd[i].n, bsd[i].ch));
+		assert_int_equal(syslog_parse(line, strlen(line), 0, &m), SYSLOG_OK);
+		assert_int_equal(((const struct syslog_str *)((const char *)&m + bsd[i].field))->n, bsd[i].want);
 	}
 }
 
@@ -234,6 +303,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_field_limits),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_every_prefix),
 		cmocka_unit_test(test_sd_param),
