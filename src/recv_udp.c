@@ -87,8 +87,9 @@ static struct {
 	struct loop *loop;
 	const struct config *cfg;
 	size_t max;
+	size_t slot;                   /* one datagram's buffer: ru_slot_size(max) */
 	int fd, stop_fd, port;
-	char *buf;                     /* RU_BATCH * (max + 1) */
+	char *buf;                     /* RU_BATCH * slot */
 	pthread_t thread;
 	bool running;
 	struct event *fold_ev;
@@ -98,6 +99,19 @@ static struct {
 	uint32_t kernel_drops;         /* the socket's drop count at the last fold (it wraps) */
 	struct log_limit refused_log;  /* the thread's only */
 } ru = { .fd = -1, .stop_fd = -1 };
+
+/* A datagram's buffer holds one byte more than allowed, so truncation shows
+ * as oversize, rounded up to an odd number of cache lines. With the default
+ * 8192 the buffers were 8193 bytes apart, nearly a multiple of 4 KiB: the
+ * starts of all 64 fell into the same few cache sets, so a batch was parsed
+ * from further away than the cache the kernel had just copied it into. An
+ * odd number of lines apart, they fall into 64 different sets. */
+static size_t ru_slot_size(size_t max)
+{
+	size_t lines = (max + 1 + 63) / 64;
+
+	return (lines | 1) * 64;
+}
 
 static int ru_apply(struct loop *l, void *arg)
 {
@@ -195,8 +209,7 @@ static size_t ru_drain(struct ru_counts *n, struct ru_batch **out)
 
 		memset(msgs, 0, sizeof(msgs));
 		for (int i = 0; i < RU_BATCH; i++) {
-			/* One byte more than allowed, so truncation shows as oversize. */
-			iov[i].iov_base = ru.buf + (size_t)i * (ru.max + 1);
+			iov[i].iov_base = ru.buf + (size_t)i * ru.slot;
 			iov[i].iov_len = ru.max + 1;
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
@@ -357,7 +370,8 @@ int recv_udp_start(struct loop *l, const struct config *cfg)
 	(void)setsockopt(ru.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(ru.fd, (struct sockaddr *)&ss, (socklen_t)sslen) < 0)
 		goto fail;
-	ru.buf = malloc((size_t)RU_BATCH * (ru.max + 1));
+	ru.slot = ru_slot_size(ru.max);
+	ru.buf = malloc((size_t)RU_BATCH * ru.slot);
 	ru.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ru.fold_ev = event_new(l->base, -1, EV_PERSIST, ru_fold_cb, NULL);
 	if (ru.buf == NULL || ru.stop_fd < 0 || ru.fold_ev == NULL || event_add(ru.fold_ev, &tv) < 0)

@@ -1,7 +1,7 @@
 /* udp_read_only.c: the floor of UDP syslog reception on this machine, for
  * scripts/bench/ingest: a receiver that reads datagrams as resyncd's UDP
- * thread does (recvmmsg, 64 buffers of 8193 bytes, the sender's address, up
- * to 16 calls a wake-up, the same 8 MB receive buffer request, and the
+ * thread does (recvmmsg, 64 buffers of 8193 bytes 8256 apart, the sender's
+ * address, up to 16 calls a wake-up, the same 8 MB receive buffer request, and the
  * 300 us pause that recv_udp.c makes after a wake-up that read 16 or more,
  * but not the most, when the buffer has room) and does nothing with them
  * but count. What it spends per message is what the kernel charges any
@@ -23,12 +23,13 @@
 #define BATCH 64
 #define ROUNDS 16
 #define SLOT 8193
+#define STRIDE 8256 /* recv_udp.c's ru_slot_size(8192) */
 
 int main(int argc, char **argv)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), size = 8 << 20;
-	static char buf[BATCH * SLOT];
+	static char buf[BATCH * STRIDE];
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_storage peers[BATCH];
@@ -56,7 +57,7 @@ int main(int argc, char **argv)
 		for (int round = 0; round < ROUNDS; round++) {
 			memset(m, 0, sizeof(m));
 			for (int i = 0; i < BATCH; i++) {
-				iov[i] = (struct iovec){ buf + (size_t)i * SLOT, SLOT };
+				iov[i] = (struct iovec){ buf + (size_t)i * STRIDE, SLOT };
 				m[i].msg_hdr.msg_iov = &iov[i];
 				m[i].msg_hdr.msg_iovlen = 1;
 				m[i].msg_hdr.msg_name = &peers[i];
