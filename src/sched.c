@@ -219,7 +219,10 @@ static void job_summary_current(struct job *j)
 }
 
 /* Ends a job whose tasks are all final, and schedules its next run (J3). */
-static void job_finish(struct model *m, struct job *j, rs_time_t now, struct actions *out)
+/* Ends j with the state its tasks give it and, unless the caller gives one
+ * (why), the summary they give it; then notifies and saves it. */
+static void job_finish_why(struct model *m, struct job *j, const char *why, rs_time_t now,
+			   struct actions *out)
 {
 	uint32_t ok = j->nstate[TASK_OK], failed = j->nstate[TASK_FAILED];
 	uint32_t skipped = j->nstate[TASK_SKIPPED], cancelled = j->nstate[TASK_CANCELLED];
@@ -272,6 +275,8 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 		if (j->ntasks > 1)
 			job_summary_current(j);
 	}
+	if (why)
+		snprintf(j->summary, sizeof(j->summary), "%s", why);
 	job_changed(j, out);
 
 	if (j->state == JOB_CANCELLED)
@@ -285,6 +290,11 @@ static void job_finish(struct model *m, struct job *j, rs_time_t now, struct act
 	} else if (j->recurrence_secs) {
 		job_recur(m, j, j->recurrence_secs, now, out);
 	}
+}
+
+static void job_finish(struct model *m, struct job *j, rs_time_t now, struct actions *out)
+{
+	job_finish_why(m, j, NULL, now, out);
 }
 
 /* O(1): the job keeps its tasks' counts by state. */
@@ -873,7 +883,7 @@ static unsigned restart_streak(struct model *m, const struct job *j, uint32_t de
 			continue;
 		if (t->state == TASK_FAILED && !t->start)
 			continue; /* it never started on the device (a job over many): no sign */
-		if (t->state != TASK_FAILED || strcmp(p->summary, SCHED_INTERRUPTED) != 0)
+		if (t->state != TASK_FAILED || strncmp(p->summary, SCHED_INTERRUPTED, strlen(SCHED_INTERRUPTED)) != 0)
 			break;
 		n++;
 	}
@@ -932,8 +942,7 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 			for (uint32_t i = 0; i < j->ntasks; i++)
 				if (!task_final(&j->tasks[i]))
 					model_task_set_state(j, &j->tasks[i], TASK_FAILED, NULL, now);
-			job_finish(m, j, now, out);
-			snprintf(j->summary, sizeof(j->summary), "interrupted by restart");
+			job_finish_why(m, j, SCHED_INTERRUPTED, now, out);
 			continue;
 		}
 		/* J5: interrupted. Its unfinished devices are resynced again. In
@@ -946,11 +955,17 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 		bool together = manager || j->ntasks > 1;
 		uint32_t *again_devs = together ? calloc(j->ntasks, sizeof(*again_devs)) : NULL, nagain = 0;
 		uint32_t first_ran = 0; /* the back-off looks at devices it was fetching */
+		uint32_t ndone = j->nstate[TASK_OK] + j->nstate[TASK_SKIPPED], nfailed = j->nstate[TASK_FAILED];
+		uint32_t nstopped = 0, nwaiting = 0;
 		for (uint32_t i = 0; i < j->ntasks; i++) {
 			struct task *t = &j->tasks[i];
 			if (task_final(t))
 				continue;
 			bool ran = t->state == TASK_RUNNING;
+			if (ran)
+				nstopped++;
+			else
+				nwaiting++;
 			/* Rows of the pending ones are written with the job's below. */
 			if (together && !ran)
 				model_task_set_state(j, t, TASK_FAILED, "interrupted by restart", now);
@@ -993,6 +1008,7 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 		}
 		if (together)
 			push(out, ACT_SAVE_JOB_TASKS, j->id, 0);
+		struct job *again = NULL;
 		if (nagain && !(manager && j->type == JOB_AUTO_RESYNC)) {
 			/* In network mode it has only devices it never started on. */
 			unsigned streak = manager && first_ran ? restart_streak(m, j, first_ran) : 0;
@@ -1004,11 +1020,23 @@ void sched_restore(struct model *m, rs_time_t now, struct actions *out)
 					 (int64_t)(wait / RS_USEC_PER_SEC));
 			else
 				snprintf(again_why, sizeof(again_why), "re-run of job %u, interrupted by restart", j->id);
-			new_job(m, j->type, j->user, again_devs, nagain, now + wait, again_why, out);
+			again = new_job(m, j->type, j->user, again_devs, nagain, now + wait, again_why, out);
 		}
 		free(again_devs);
-		job_finish(m, j, now, out);
-		snprintf(j->summary, sizeof(j->summary), SCHED_INTERRUPTED);
+		/* Its tasks all end failed (J5), but most of a large job's had
+		 * not started: the summary says which were which, not "N of N
+		 * devices failed". It starts with SCHED_INTERRUPTED (restart_streak). */
+		char why[RS_SUMMARY_MAX];
+		char again_note[32] = "";
+		if (again)
+			snprintf(again_note, sizeof(again_note), " (again in job %u)", again->id);
+		if (j->ntasks == 1)
+			snprintf(why, sizeof(why), SCHED_INTERRUPTED);
+		else
+			snprintf(why, sizeof(why), SCHED_INTERRUPTED ": %u of %u devices done, %u failed, %u stopped "
+				 "during their fetch, %u not started%s", ndone, j->ntasks, nfailed, nstopped, nwaiting,
+				 again_note);
+		job_finish_why(m, j, why, now, out);
 	}
 	find_inventory_job(m);
 	sched_inventory_interval(m, now, out);

@@ -198,8 +198,8 @@ if mode == "restart":
             no("c%03d: commitCount %d after restart, %d in the crash image" %
                (n, d["count"], cdevs[n]["count"]))
     for i, j in cjobs.items():
-        if j["state"] == "inProgress" and (jobs[i]["state"], jobs[i]["summary"]) != \
-                ("failure", "interrupted by restart"):
+        if j["state"] == "inProgress" and (jobs[i]["state"] != "failure" or
+                                           not jobs[i]["summary"].startswith("interrupted by restart")):
             no("J5: job %d inProgress at the kill is %s %r" % (i, jobs[i]["state"], jobs[i]["summary"]))
     # Running now: jobs that were scheduled at the kill, or new ones.
     stale = [i for i in running if i in cjobs and cjobs[i]["state"] != "scheduled"]
