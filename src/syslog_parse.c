@@ -94,6 +94,7 @@ static bool sp_char(struct cur *c, char ch)
 static int sp_token(struct cur *c, size_t max, struct syslog_str *out)
 {
 	const char *s = c->p;
+
 	c->p = sp_span(s, sp_limit(s, c->end, max), SP_PRINT);
 	if (c->p == s || (c->p < c->end && *c->p != ' '))
 		return -1; /* empty, not printable, or longer than max */
