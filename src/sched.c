@@ -218,9 +218,9 @@ static void job_summary_current(struct job *j)
 		snprintf(j->summary + len, sizeof(j->summary) - len, "; %u current, not fetched", j->ncurrent);
 }
 
-/* Ends a job whose tasks are all final, and schedules its next run (J3). */
-/* Ends j with the state its tasks give it and, unless the caller gives one
- * (why), the summary they give it; then notifies and saves it. */
+/* Ends a job whose tasks are all final with the state they give it and,
+ * unless the caller gives one (why), the summary they give it; notifies,
+ * saves it and schedules its next run (J3). */
 static void job_finish_why(struct model *m, struct job *j, const char *why, rs_time_t now,
 			   struct actions *out)
 {
