@@ -38,11 +38,13 @@ struct loop {
 	rs_time_t (*clock)(void);        /* injectable */
 	bool stopping;
 	bool batching;                   /* inbox group commit: apply once at the end */
-	/* Group commit gathering: the most waiting callers one transaction had,
-	 * in this second and the one before (on_inbox waits briefly for that
-	 * many), and when this second began (CLOCK_MONOTONIC seconds). */
-	unsigned gather_cur, gather_prev;
-	time_t gather_since;
+	/* Group commit gathering: the waiting callers of the last two
+	 * transactions that had any (on_inbox waits briefly for that many), and
+	 * when the last one released them (CLOCK_MONOTONIC). */
+	unsigned gather_last[2];
+	struct timespec gather_released;
+	size_t persisted;                /* actions already written (loop_persist_actions) */
+	int persist_rc;                  /* ... and how that went */
 	unsigned store_failures;
 	void (*on_reload)(struct loop *l);   /* SIGHUP: set by main */
 	/* A fetched configuration, before the job is told: archive it (sets

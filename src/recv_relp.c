@@ -98,6 +98,10 @@ struct rr_engine {
 	atomic_bool exited;       /* set by the thread when relpEngineRun returned */
 	struct rr_lstn group;     /* its members of the SO_REUSEPORT groups, one per family */
 	_Atomic int64_t last_ms;  /* steering: its last message (CLOCK_MONOTONIC_COARSE ms) */
+	/* ... and rr.busy_clock then: orders engines busy in the same
+	 * millisecond (the coarse clock ticks every few ms), a connection
+	 * always after every message before it. */
+	atomic_uint_fast64_t busy_seq;
 };
 
 static struct {
@@ -120,6 +124,7 @@ static struct {
 	 * chose them last; 0 when steering is off (one engine, or it failed). */
 	atomic_uint_fast64_t steer_set;
 	atomic_uint_fast64_t steers; /* programs attached, for the stop's log line */
+	atomic_uint_fast64_t busy_clock; /* the last busy_seq given */
 } rr = { .refused_mu = PTHREAD_MUTEX_INITIALIZER, .steer_mu = PTHREAD_MUTEX_INITIALIZER };
 
 static int64_t rr_now_ms(void)
@@ -158,8 +163,11 @@ static int rr_steer_attach(uint64_t set)
 	return 0;
 }
 
-/* Chooses the engines idle for RR_IDLE_MS (all of them if none is) as the
- * ones new connections go to, if that changed. Engine threads and the accept
+/* Chooses the engines idle for RR_IDLE_MS (if none is, the one busy least
+ * recently: senders that reconnect at once, or a second group of them
+ * within the second, would otherwise be spread at random over all engines
+ * and two share one: measured 2.9-3.4k durable commits/s for 4 sessions,
+ * against 11-14k/s apart) as the ones new connections go to, if that changed. Engine threads and the accept
  * watcher call it at once: one chooses at a time, and a caller that finds it
  * busy leaves a mark instead of waiting, which makes the chooser choose again
  * once done, so no caller's news is lost. */
@@ -172,11 +180,21 @@ static void rr_steer(int64_t now)
 		if (pthread_mutex_trylock(&rr.steer_mu) != 0)
 			return; /* the holder sees the mark after its unlock */
 		atomic_store(&rr.steer_again, false);
-		for (size_t i = 0; i < rr.n; i++)
+		uint_fast64_t oldest = UINT_FAST64_MAX;
+		uint64_t least_busy = 0;
+		for (size_t i = 0; i < rr.n; i++) {
+			uint_fast64_t seq = atomic_load_explicit(&rr.e[i].busy_seq, memory_order_relaxed);
 			if (now - atomic_load_explicit(&rr.e[i].last_ms, memory_order_relaxed) >= RR_IDLE_MS)
 				set |= UINT64_C(1) << i;
-		if (set == 0)
-			set = (UINT64_C(1) << rr.n) - 1;
+			if (seq < oldest) {
+				oldest = seq;
+				least_busy = 0;
+			}
+			if (seq == oldest)
+				least_busy |= UINT64_C(1) << i;
+		}
+		if (set == 0) /* none idle: the one busy least recently, not any */
+			set = least_busy;
 		if (set != atomic_load(&rr.steer_set)) {
 			if (rr_steer_attach(set) < 0) {
 				log_warn("relp: cannot steer connections to idle engines (%s): the kernel's hash "
@@ -195,15 +213,17 @@ static void rr_steer(int64_t now)
 /* An engine got a message (its thread calls) or a connection (the accept
  * watcher calls): it is busy now. If new connections were sent to it, they
  * go elsewhere from now on. */
-static void rr_engine_busy(struct rr_engine *e)
+static void rr_engine_busy(struct rr_engine *e, bool connection)
 {
 	int64_t now;
 
 	if (e == NULL || rr.n < 2)
 		return;
 	now = rr_now_ms();
-	if (atomic_load_explicit(&e->last_ms, memory_order_relaxed) != now)
+	if (connection || atomic_load_explicit(&e->last_ms, memory_order_relaxed) != now) {
 		atomic_store_explicit(&e->last_ms, now, memory_order_relaxed);
+		atomic_store_explicit(&e->busy_seq, atomic_fetch_add(&rr.busy_clock, 1) + 1, memory_order_relaxed);
+	}
 	if ((atomic_load_explicit(&rr.steer_set, memory_order_relaxed) >> (e - rr.e)) & 1)
 		rr_steer(now);
 }
@@ -271,7 +291,7 @@ static void *rr_watch_thread(void *arg)
 		if (sigwaitinfo(&set, &si) < 0)
 			continue;
 		if (si.si_signo == RR_ACCEPT_SIGNAL && si.si_code == POLL_IN)
-			rr_engine_busy(rr_engine_of_fd(si.si_fd));
+			rr_engine_busy(rr_engine_of_fd(si.si_fd), true);
 		/* SIGIO (overflow) names no socket: the next message steers. */
 	}
 	return NULL;
@@ -370,7 +390,7 @@ static relpRetVal rr_on_syslog(void *usr, unsigned char *host, unsigned char *ip
 	enum ingest_verdict v;
 
 	(void)host;
-	rr_engine_busy(usr);
+	rr_engine_busy(usr, false);
 	/* librelp 1.11 cannot refuse a session by address (its permitted peers
 	 * are for TLS), so a relay not in listen.allowed_senders gets its
 	 * messages acknowledged and ignored. */
@@ -741,9 +761,11 @@ int recv_relp_start(struct loop *l, const struct config *cfg)
 		}
 		rr.e[i].group = mine;
 		atomic_store(&rr.e[i].last_ms, INT64_MIN / 2); /* idle */
+		atomic_store(&rr.e[i].busy_seq, 0);
 	}
 	atomic_store(&rr.steer_set, 0);
 	atomic_store(&rr.steers, 0);
+	atomic_store(&rr.busy_clock, 0);
 	if (rr.n > 1) {
 		rr_steer(rr_now_ms()); /* every engine, at random: none is busy yet */
 		if (atomic_load(&rr.steer_set))
