@@ -599,13 +599,18 @@ static struct call *loop_gather_next(struct loop *l, size_t nsync, struct timesp
 	return nsync >= *want ? NULL : queue_pop_until(l->inbox, deadline);
 }
 
-/* Tells each waiting caller of a group its result. */
+/* Tells each waiting caller of a group its result, and frees the calls
+ * nobody waits for. A waiting caller's call is on its stack: it must not
+ * be touched once released. */
 static void release_callers(struct call **done, size_t n, int rc)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct call *c = done[i];
-		if (!c->sync)
+		if (!c->sync) {
+			free(c->arg);
+			free(c);
 			continue;
+		}
 		pthread_mutex_lock(&c->mu);
 		if (rc < 0)
 			c->result = -1; /* not durable: the sender must not be told it is */
@@ -647,11 +652,6 @@ static void on_inbox(evutil_socket_t fd, short what, void *arg)
 			clock_gettime(CLOCK_MONOTONIC, &l->gather_released);
 		}
 		loop_apply(l);
-		for (size_t i = 0; i < n; i++)
-			if (!done[i]->sync) {
-				free(done[i]->arg);
-				free(done[i]);
-			}
 	}
 }
 
