@@ -28,6 +28,59 @@ void log_errors_to_stderr(int on)
 	errors_to_stderr = on;
 }
 
+/* While a thread holds its lines (log_hold), they gather here and go out
+ * in one write(2) when it lets go, or when the next would not fit. */
+#define LOG_HELD_BYTES 16384
+static __thread struct {
+	unsigned depth;
+	size_t n;
+	char buf[LOG_HELD_BYTES];
+} held;
+
+static void write_all(const char *p, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(STDERR_FILENO, p + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* nowhere to say that logging failed */
+		off += (size_t)w;
+	}
+}
+
+static void held_flush(void)
+{
+	write_all(held.buf, held.n);
+	held.n = 0;
+}
+
+void log_hold(void)
+{
+	held.depth++;
+}
+
+void log_release(void)
+{
+	if (held.depth && --held.depth == 0 && held.n)
+		held_flush();
+}
+
+static void emit(const char *line, size_t n)
+{
+	if (!held.depth || n > sizeof(held.buf)) {
+		if (held.n)
+			held_flush(); /* keep the order */
+		write_all(line, n);
+		return;
+	}
+	if (held.n + n > sizeof(held.buf))
+		held_flush();
+	memcpy(held.buf + held.n, line, n);
+	held.n += n;
+}
+
 /* A line is formatted whole and written with one write(2): stderr is
  * unbuffered, so fprintf()'s pieces cost a system call each (three a line,
  * several lines a commit), and lines from several threads must not
@@ -58,15 +111,7 @@ static void log_write_line(const char *prefix, const char *fmt, va_list ap)
 	va_end(copy);
 	memcpy(line, prefix, pl);
 	line[n++] = '\n';
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(STDERR_FILENO, line + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break; /* nowhere to say that logging failed */
-		off += (size_t)w;
-	}
+	emit(line, n);
 	if (line != buf)
 		free(line);
 }

@@ -10,6 +10,11 @@ void log_init(const char *ident, int to_syslog, int debug);
 /* With syslog: warnings and errors also go to stderr (while a detaching
  * daemon starts, so whoever started it sees why it did not). */
 void log_errors_to_stderr(int on);
+/* Between these the calling thread's stderr lines gather and go out in
+ * one write at the release (the loop holds them over one group commit:
+ * its lines cost one system call, not two a commit). Nests. */
+void log_hold(void);
+void log_release(void);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)

@@ -630,6 +630,7 @@ static void on_inbox(evutil_socket_t fd, short what, void *arg)
 	 * (log lines, traps, fetches): the callers' next commits come in while
 	 * the notifications go out. */
 	struct call *done[256];
+	log_hold();
 	for (;;) {
 		size_t n = 0, nsync = 0;
 		struct call *c;
@@ -652,7 +653,10 @@ static void on_inbox(evutil_socket_t fd, short what, void *arg)
 			clock_gettime(CLOCK_MONOTONIC, &l->gather_released);
 		}
 		loop_apply(l);
+		log_release(); /* the group's lines, in one write */
+		log_hold();
 	}
+	log_release();
 }
 
 void loop_call(struct loop *l, loop_fn fn, void *arg)
