@@ -39,6 +39,10 @@ echo "ok: stopped ${took} s after SIGTERM"
 [ "$took" -ge 9 ] || fail "stopped after $took s: the running fetch got no grace"
 log_has "stopping: 1 fetches still running" || fail "the stop did not log the running fetch"
 [ "$(sessions)" -eq 0 ] || fail "the SSH session outlived resyncd"
+# The silent device's NETCONF server ends with its session, as a device's
+# does (devsim used to sleep slow_secs, 50 min here, after the hang-up).
+servers() { pgrep -f "netconf-server $work/sim" | wc -l; }
+wait_for "the silent device's NETCONF server gone" eval '[ "$(servers)" -eq 0 ]'
 [ "$(job_state "$job")" = inProgress ] || fail "job $job is $(job_state "$job") in the store, want inProgress until the next start"
 
 # The next start: J5. The device answers now.
